@@ -1,0 +1,369 @@
+//! [`Client`]: configuration, auth and the call path shared by every operation.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use progenitor_client::ResponseValue;
+use reqwest::header::{HeaderMap, HeaderValue};
+
+use crate::error::{Error, ErrorKind, ErrorResponse, MAX_ERROR_BODY, Result};
+use crate::generated::progenitor::Client as RawClient;
+use crate::transport::{CALL, CallRecord, Operation, Settings, Transport};
+
+/// The API's base URL. Every path carries `/v1`; this URL does not.
+pub const DEFAULT_BASE_URL: &str = "https://api.cerebras.ai";
+/// Total time allowed for one attempt, as in the vendor's SDKs: 60 s.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+/// Time allowed to connect, as in the vendor's SDKs: 5 s.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Retries after a failed first attempt, as in the vendor's SDKs.
+pub const DEFAULT_MAX_RETRIES: u32 = 2;
+
+/// A client of the Cerebras Batch and Files APIs.
+///
+/// Cheap to clone; clones share connections. The operations are its methods: the generated
+/// ones (`cancel_batch`, `retrieve_batch`, `list_batches`, `create_batch`, ...) and the
+/// hand-written ones (`upload_file`). Its `Debug` output never shows the API key.
+///
+/// ```no_run
+/// # async fn run() -> cerebras_batch::Result<()> {
+/// let client = cerebras_batch::Client::from_env()?;
+/// let batch = client.cancel_batch("batch_abc123").await?;
+/// println!("{} is {}", batch.id, batch.status);
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    raw: RawClient,
+    base_url: Arc<str>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("base_url", &self.base_url)
+            .field("api_key", &"[redacted]")
+            .field("max_retries", &self.raw_transport().0.max_retries)
+            .finish()
+    }
+}
+
+impl Client {
+    /// A client for [`DEFAULT_BASE_URL`] with this API key and the default settings.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Config`] when the key is empty or not a valid header value.
+    pub fn new(api_key: impl Into<String>) -> Result<Self> {
+        Self::builder().api_key(api_key).build()
+    }
+
+    /// A client configured from the environment, as the vendor's SDKs are:
+    ///
+    /// - `CEREBRAS_API_KEY` (required): the API key.
+    /// - `CEREBRAS_BASE_URL` (optional): the base URL, default [`DEFAULT_BASE_URL`].
+    /// - `CEREBRAS_CUSTOM_HEADERS` (optional): extra headers, one `Name: value` per line.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Config`] when `CEREBRAS_API_KEY` is missing or empty, or a variable is
+    /// invalid.
+    pub fn from_env() -> Result<Self> {
+        Self::builder().from_env()?.build()
+    }
+
+    /// A [`ClientBuilder`] with the default settings and no API key.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// The normalised base URL, without a trailing slash or `/v1`.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    pub(crate) fn raw(&self) -> &RawClient {
+        &self.raw
+    }
+
+    fn raw_transport(&self) -> &Transport {
+        progenitor_client::ClientInfo::inner(&self.raw)
+    }
+
+    /// Runs one generated call and turns every failure into an [`Error`] that keeps status,
+    /// headers and raw body.
+    pub(crate) async fn execute<T>(
+        &self,
+        op: &'static Operation,
+        call: impl Future<Output = std::result::Result<ResponseValue<T>, progenitor_client::Error<()>>>,
+    ) -> Result<ResponseValue<T>> {
+        let record = Arc::new(CallRecord::default());
+        match CALL.scope(record.clone(), call).await {
+            Ok(value) => Ok(value),
+            Err(e) => Err(convert(op, e, &record).await),
+        }
+    }
+}
+
+/// Maps progenitor's error to ours, with what the transport recorded.
+async fn convert(op: &'static Operation, e: progenitor_client::Error<()>, record: &CallRecord) -> Error {
+    use progenitor_client::Error as P;
+    let attempts = record.attempts.load(std::sync::atomic::Ordering::Relaxed);
+    let last = record.last.lock().expect("call record lock").take();
+    let err = match e {
+        P::UnexpectedResponse(response) => {
+            let (status, headers) = (response.status(), response.headers().clone());
+            let (body, truncated) = crate::transport::read_bounded(response, MAX_ERROR_BODY).await;
+            let mut err = Error::from_response(ErrorResponse::new(status, headers, &body, truncated));
+            if status.is_success() {
+                err =
+                    Error::new(ErrorKind::OtherStatus, format!("undocumented success status {status}")).with_response(
+                        ErrorResponse::new(status, err.headers().cloned().unwrap_or_default(), &body, truncated),
+                    );
+            }
+            err
+        }
+        P::InvalidResponsePayload(bytes, source) => {
+            let mut err = Error::new(
+                ErrorKind::Decode,
+                format!("the response body does not match the expected type: {source}"),
+            )
+            .with_source(source);
+            if let Some((status, headers)) = last {
+                err = err.with_response(ErrorResponse::new(status, headers, &bytes, false));
+            }
+            err
+        }
+        P::CommunicationError(source) | P::InvalidUpgrade(source) => from_reqwest(source),
+        P::ResponseBodyError(source) => {
+            let mut err = from_reqwest(source);
+            if let Some((status, headers)) = last {
+                err = err.with_response(ErrorResponse::new(status, headers, &[], false));
+            }
+            err
+        }
+        P::ErrorResponse(value) => {
+            Error::from_response(ErrorResponse::new(value.status(), value.headers().clone(), &[], false))
+        }
+        P::InvalidRequest(message) => Error::new(ErrorKind::InvalidInput, message),
+        P::Custom(message) => Error::new(ErrorKind::Connection, message),
+    };
+    err.with_operation(op.id).with_attempts(attempts)
+}
+
+/// An error for a transport failure with no response.
+pub(crate) fn from_reqwest(source: reqwest::Error) -> Error {
+    let kind = if source.is_timeout() {
+        ErrorKind::Timeout
+    } else {
+        ErrorKind::Connection
+    };
+    let message = std::iter::successors(Some(&source as &dyn std::error::Error), |e| e.source())
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(": ");
+    Error::new(kind, message).with_source(source)
+}
+
+/// Builds a [`Client`]. Every setting has the vendor SDKs' default.
+#[derive(Default)]
+pub struct ClientBuilder {
+    api_key: Option<String>,
+    base_url: Option<String>,
+    timeout: Option<Duration>,
+    connect_timeout: Option<Duration>,
+    max_retries: Option<u32>,
+    retry_delays: Option<(Duration, Duration)>,
+    user_agent: Option<String>,
+    headers: HeaderMap,
+    http_client: Option<reqwest::Client>,
+}
+
+impl std::fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("api_key", &self.api_key.as_ref().map(|_| "[redacted]"))
+            .field("base_url", &self.base_url)
+            .field("timeout", &self.timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("max_retries", &self.max_retries)
+            .field("headers", &self.headers.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+impl ClientBuilder {
+    /// The API key, sent as `Authorization: Bearer <key>`.
+    pub fn api_key(mut self, api_key: impl Into<String>) -> Self {
+        self.api_key = Some(api_key.into());
+        self
+    }
+
+    /// The base URL, default [`DEFAULT_BASE_URL`]. A trailing `/` and a trailing `/v1` are
+    /// removed (every path already carries `/v1`), so `https://api.cerebras.ai/v1/` works too.
+    pub fn base_url(mut self, base_url: impl Into<String>) -> Self {
+        self.base_url = Some(base_url.into());
+        self
+    }
+
+    /// The total time allowed for one attempt, default [`DEFAULT_TIMEOUT`]. Ignored with
+    /// [`http_client`](Self::http_client).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// The time allowed to connect, default [`DEFAULT_CONNECT_TIMEOUT`]. Ignored with
+    /// [`http_client`](Self::http_client).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = Some(timeout);
+        self
+    }
+
+    /// Retries after a failed first attempt, default [`DEFAULT_MAX_RETRIES`]; 0 disables them.
+    pub fn max_retries(mut self, max_retries: u32) -> Self {
+        self.max_retries = Some(max_retries);
+        self
+    }
+
+    /// The backoff's first delay and cap, default 0.5 s and 8 s.
+    pub fn retry_delays(mut self, initial: Duration, max: Duration) -> Self {
+        self.retry_delays = Some((initial, max));
+        self
+    }
+
+    /// The `User-Agent`, default `cerebras-batch/<version>`.
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = Some(user_agent.into());
+        self
+    }
+
+    /// An extra header for every request (for example `X-Cerebras-3rd-Party-Integration`).
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Config`] when the name or value is not a valid header.
+    pub fn header(mut self, name: &str, value: &str) -> Result<Self> {
+        let parsed = crate::transport::parse_header_lines(&format!("{name}: {value}"))?;
+        self.headers.extend(parsed);
+        Ok(self)
+    }
+
+    /// Your own `reqwest::Client` (proxies, TLS roots, pools). Its timeouts apply instead of
+    /// this builder's.
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http_client = Some(client);
+        self
+    }
+
+    /// Applies `CEREBRAS_API_KEY`, `CEREBRAS_BASE_URL` and `CEREBRAS_CUSTOM_HEADERS` (see
+    /// [`Client::from_env`]).
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Config`] when `CEREBRAS_API_KEY` is missing or a variable is invalid.
+    pub fn from_env(mut self) -> Result<Self> {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        self.api_key = Some(var("CEREBRAS_API_KEY").ok_or_else(|| {
+            Error::new(ErrorKind::Config, "CEREBRAS_API_KEY is not set: export your Cerebras API key, or pass one with Client::builder().api_key(..)")
+        })?);
+        if let Some(url) = var("CEREBRAS_BASE_URL") {
+            self.base_url = Some(url);
+        }
+        if let Some(lines) = var("CEREBRAS_CUSTOM_HEADERS") {
+            self.headers.extend(crate::transport::parse_header_lines(&lines)?);
+        }
+        Ok(self)
+    }
+
+    /// Builds the client.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Config`] when no API key was given, or the key, base URL or user agent is
+    /// invalid.
+    pub fn build(self) -> Result<Client> {
+        let key = self.api_key.filter(|k| !k.trim().is_empty()).ok_or_else(|| {
+            Error::new(
+                ErrorKind::Config,
+                "no API key: set one with .api_key(..) or CEREBRAS_API_KEY",
+            )
+        })?;
+        let mut authorization = HeaderValue::from_str(&format!("Bearer {}", key.trim())).map_err(|_| {
+            Error::new(
+                ErrorKind::Config,
+                "the API key contains characters not allowed in an HTTP header",
+            )
+        })?;
+        authorization.set_sensitive(true);
+        let base_url = normalize_base_url(self.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL))?;
+
+        let mut headers = HeaderMap::new();
+        let agent = self
+            .user_agent
+            .unwrap_or_else(|| concat!("cerebras-batch/", env!("CARGO_PKG_VERSION")).to_owned());
+        headers.insert(
+            reqwest::header::USER_AGENT,
+            HeaderValue::from_str(&agent).map_err(|_| Error::new(ErrorKind::Config, "invalid user agent"))?,
+        );
+        headers.extend(self.headers);
+
+        let http = match self.http_client {
+            Some(c) => c,
+            None => reqwest::Client::builder()
+                .timeout(self.timeout.unwrap_or(DEFAULT_TIMEOUT))
+                .connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))
+                .build()
+                .map_err(|e| {
+                    Error::new(ErrorKind::Config, format!("could not build the HTTP client: {e}")).with_source(e)
+                })?,
+        };
+        let (initial_retry_delay, max_retry_delay) = self
+            .retry_delays
+            .unwrap_or((Duration::from_millis(500), Duration::from_secs(8)));
+        let transport = Transport(Arc::new(Settings {
+            authorization,
+            headers,
+            max_retries: self.max_retries.unwrap_or(DEFAULT_MAX_RETRIES),
+            initial_retry_delay,
+            max_retry_delay,
+        }));
+        Ok(Client {
+            raw: RawClient::new_with_client(&base_url, http, transport),
+            base_url: base_url.into(),
+        })
+    }
+}
+
+/// Normalises a base URL: `http` or `https`, no credentials, query or fragment, and without a
+/// trailing `/` or `/v1` (every path of the spec starts with `/v1`).
+///
+/// # Errors
+///
+/// [`ErrorKind::Config`] naming the problem (never echoing credentials).
+pub fn normalize_base_url(input: &str) -> Result<String> {
+    let bad = |what: &str| Error::new(ErrorKind::Config, format!("invalid base URL: {what}"));
+    let url = reqwest::Url::parse(input.trim()).map_err(|e| bad(&e.to_string()))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(bad("the scheme must be http or https"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(bad("it must not contain credentials; pass the API key separately"));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(bad("it must not have a query or fragment"));
+    }
+    let host = url.host_str().ok_or_else(|| bad("it has no host"))?;
+    let mut path = url.path().trim_end_matches('/');
+    if let Some(stripped) = path.strip_suffix("/v1") {
+        path = stripped.trim_end_matches('/');
+    }
+    let port = url.port().map(|p| format!(":{p}")).unwrap_or_default();
+    let host = if host.contains(':') && !host.starts_with('[') {
+        format!("[{host}]")
+    } else {
+        host.to_owned()
+    };
+    Ok(format!("{}://{host}{port}{path}", url.scheme()))
+}

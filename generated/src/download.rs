@@ -1,0 +1,115 @@
+//! [`Download`]: a response body streamed from the server, never buffered unless you ask.
+
+use bytes::Bytes;
+use futures::{Stream, StreamExt, TryStreamExt};
+use progenitor_client::{ByteStream, ResponseValue};
+use reqwest::StatusCode;
+use reqwest::header::HeaderMap;
+use tokio::io::{AsyncWrite, AsyncWriteExt};
+
+use crate::error::{Error, ErrorKind, Result};
+
+/// The body of a download (`retrieve_file_content`, `retrieve_batch_results`) as a stream of
+/// chunks. Memory use stays bounded by one chunk unless you call [`bytes`](Self::bytes).
+pub struct Download {
+    status: StatusCode,
+    headers: HeaderMap,
+    stream: ByteStream,
+}
+
+impl std::fmt::Debug for Download {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Download")
+            .field("status", &self.status)
+            .field("headers", &self.headers)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Download {
+    pub(crate) fn new(value: ResponseValue<ByteStream>) -> Self {
+        let (status, headers) = (value.status(), value.headers().clone());
+        Self {
+            status,
+            headers,
+            stream: value.into_inner(),
+        }
+    }
+
+    /// The HTTP status (a 2xx).
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The response headers; `content-type` is `application/x-ndjson` for JSONL files.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+
+    /// The body's length in bytes, when the server sent `content-length`.
+    pub fn content_length(&self) -> Option<u64> {
+        self.headers
+            .get(reqwest::header::CONTENT_LENGTH)?
+            .to_str()
+            .ok()?
+            .parse()
+            .ok()
+    }
+
+    /// The body as a stream of chunks.
+    ///
+    /// # Errors
+    ///
+    /// Each item is [`ErrorKind::Connection`] or [`ErrorKind::Timeout`] when the body broke off.
+    pub fn into_stream(self) -> impl Stream<Item = Result<Bytes>> + Send + Unpin {
+        self.stream.into_inner().map_err(crate::client::from_reqwest)
+    }
+
+    /// Reads the whole body into memory. Prefer [`write_to`](Self::write_to) for large files.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Connection`] or [`ErrorKind::Timeout`] when the body broke off.
+    pub async fn bytes(self) -> Result<Bytes> {
+        let mut out = Vec::with_capacity(self.content_length().unwrap_or(0).min(1 << 20) as usize);
+        let mut stream = self.into_stream();
+        while let Some(chunk) = stream.next().await {
+            out.extend_from_slice(&chunk?);
+        }
+        Ok(out.into())
+    }
+
+    /// Copies the body to `writer` chunk by chunk and flushes it; returns the number of bytes
+    /// written.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Connection`] or [`ErrorKind::Timeout`] when the body broke off, and
+    /// [`ErrorKind::Io`] when writing failed.
+    pub async fn write_to<W: AsyncWrite + Unpin>(self, writer: &mut W) -> Result<u64> {
+        let mut written = 0u64;
+        let mut stream = self.into_stream();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk?;
+            writer.write_all(&chunk).await.map_err(io_error)?;
+            written += chunk.len() as u64;
+        }
+        writer.flush().await.map_err(io_error)?;
+        Ok(written)
+    }
+
+    /// Writes the body to a new file at `path` (replacing one that exists); returns the number
+    /// of bytes written.
+    ///
+    /// # Errors
+    ///
+    /// As [`write_to`](Self::write_to), and [`ErrorKind::Io`] when the file cannot be created.
+    pub async fn save(self, path: impl AsRef<std::path::Path>) -> Result<u64> {
+        let mut file = tokio::fs::File::create(path.as_ref()).await.map_err(io_error)?;
+        self.write_to(&mut file).await
+    }
+}
+
+pub(crate) fn io_error(e: std::io::Error) -> Error {
+    Error::new(ErrorKind::Io, e.to_string()).with_source(e)
+}

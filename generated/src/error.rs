@@ -1,0 +1,310 @@
+//! The client's one error type.
+//!
+//! Every failure is an [`Error`] with an [`ErrorKind`] to match on. When a response arrived,
+//! the error always keeps its HTTP status, its headers and its raw body text (the first
+//! [`MAX_ERROR_BODY`] bytes), plus the body decoded as [`ErrorBody`] when it is one of the
+//! vendor's JSON error shapes. The API key is never part of an error: requests are not stored,
+//! and response headers cannot contain it.
+
+use std::fmt;
+
+use reqwest::StatusCode;
+use reqwest::header::HeaderMap;
+
+use crate::types::ErrorBody;
+
+/// `Result` with [`Error`] as the error type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// How many bytes of a response body an [`Error`] keeps (64 KiB).
+pub const MAX_ERROR_BODY: usize = 64 * 1024;
+
+/// What went wrong, in the classes of the vendor's Python and Node SDKs.
+///
+/// The kind of a response comes from its HTTP status, or from an integer `status_code` in its
+/// JSON body when there is one (the vendor's SDKs do the same).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// HTTP 400.
+    BadRequest,
+    /// HTTP 401: the API key is missing or wrong.
+    Authentication,
+    /// HTTP 403.
+    PermissionDenied,
+    /// HTTP 404.
+    NotFound,
+    /// HTTP 409.
+    Conflict,
+    /// HTTP 422.
+    UnprocessableEntity,
+    /// HTTP 429: a rate limit or quota.
+    RateLimit,
+    /// HTTP 500 and above.
+    Server,
+    /// Any other status the operation does not declare as a success (402, 405, 413, an
+    /// undocumented 2xx, ...).
+    OtherStatus,
+    /// No response: the connection could not be made or broke, or a body could not be read.
+    Connection,
+    /// No response within the configured timeout.
+    Timeout,
+    /// A success response whose body does not decode into the expected type.
+    Decode,
+    /// Input refused before any request was sent (for example an id that would leave its path
+    /// segment).
+    InvalidInput,
+    /// The client's configuration is unusable (missing API key, bad base URL, bad header).
+    Config,
+    /// A local file or stream could not be read or written.
+    Io,
+}
+
+impl ErrorKind {
+    /// The kind for an HTTP status (which should not be a declared success).
+    pub fn from_status(status: u16) -> Self {
+        match status {
+            400 => Self::BadRequest,
+            401 => Self::Authentication,
+            403 => Self::PermissionDenied,
+            404 => Self::NotFound,
+            409 => Self::Conflict,
+            422 => Self::UnprocessableEntity,
+            429 => Self::RateLimit,
+            500..=599 => Self::Server,
+            _ => Self::OtherStatus,
+        }
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            Self::BadRequest => "bad request",
+            Self::Authentication => "authentication failed",
+            Self::PermissionDenied => "permission denied",
+            Self::NotFound => "not found",
+            Self::Conflict => "conflict",
+            Self::UnprocessableEntity => "unprocessable entity",
+            Self::RateLimit => "rate limited",
+            Self::Server => "server error",
+            Self::OtherStatus => "unexpected status",
+            Self::Connection => "connection failed",
+            Self::Timeout => "timed out",
+            Self::Decode => "response did not decode",
+            Self::InvalidInput => "invalid input",
+            Self::Config => "invalid configuration",
+            Self::Io => "I/O error",
+        }
+    }
+}
+
+/// The response an [`Error`] came from.
+#[derive(Clone, Debug)]
+pub struct ErrorResponse {
+    status: StatusCode,
+    headers: HeaderMap,
+    body_text: String,
+    body_truncated: bool,
+    body: Option<ErrorBody>,
+}
+
+impl ErrorResponse {
+    /// Builds one from a response's parts; `body` is the raw body, of which the first
+    /// [`MAX_ERROR_BODY`] bytes are kept (as lossy UTF-8).
+    pub(crate) fn new(status: StatusCode, headers: HeaderMap, body: &[u8], truncated: bool) -> Self {
+        let kept = &body[..body.len().min(MAX_ERROR_BODY)];
+        let decoded = serde_json::from_slice::<ErrorBody>(kept)
+            .ok()
+            .filter(|b| *b != ErrorBody::default());
+        Self {
+            status,
+            headers,
+            body_text: String::from_utf8_lossy(kept).into_owned(),
+            body_truncated: truncated || body.len() > MAX_ERROR_BODY,
+            body: decoded,
+        }
+    }
+}
+
+/// A failed call. See the [module docs](self).
+pub struct Error(Box<Inner>);
+
+struct Inner {
+    kind: ErrorKind,
+    operation: Option<&'static str>,
+    message: String,
+    response: Option<ErrorResponse>,
+    attempts: u32,
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl Error {
+    pub(crate) fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Self(Box::new(Inner {
+            kind,
+            operation: None,
+            message: message.into(),
+            response: None,
+            attempts: 0,
+            source: None,
+        }))
+    }
+
+    pub(crate) fn with_operation(mut self, operation: &'static str) -> Self {
+        self.0.operation = Some(operation);
+        self
+    }
+
+    pub(crate) fn with_response(mut self, response: ErrorResponse) -> Self {
+        self.0.response = Some(response);
+        self
+    }
+
+    pub(crate) fn with_attempts(mut self, attempts: u32) -> Self {
+        self.0.attempts = attempts;
+        self
+    }
+
+    pub(crate) fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        self.0.source = Some(Box::new(source));
+        self
+    }
+
+    /// An error for a response outside the operation's declared successes. The kind follows the
+    /// body's integer `status_code` when it has one, else the HTTP status.
+    pub(crate) fn from_response(response: ErrorResponse) -> Self {
+        let body_status = response
+            .body
+            .as_ref()
+            .and_then(|b| b.status_code.or_else(|| b.error.as_ref().and_then(|e| e.status_code)))
+            .and_then(|s| u16::try_from(s).ok())
+            .filter(|s| (400..=599).contains(s));
+        let kind = ErrorKind::from_status(body_status.unwrap_or(response.status.as_u16()));
+        let message = response
+            .body
+            .as_ref()
+            .and_then(|b| {
+                b.message
+                    .clone()
+                    .or_else(|| b.error.as_ref().and_then(|e| e.message.clone()))
+            })
+            .unwrap_or_else(|| summarize(&response.body_text));
+        Self::new(kind, message).with_response(response)
+    }
+
+    /// What went wrong.
+    pub fn kind(&self) -> ErrorKind {
+        self.0.kind
+    }
+
+    /// The `operationId` of the call that failed, e.g. `cancel_batch`.
+    pub fn operation(&self) -> Option<&'static str> {
+        self.0.operation
+    }
+
+    /// A one-line description: the vendor's error message when the body had one.
+    pub fn message(&self) -> &str {
+        &self.0.message
+    }
+
+    /// The HTTP status, when a response arrived.
+    pub fn status(&self) -> Option<StatusCode> {
+        self.0.response.as_ref().map(|r| r.status)
+    }
+
+    /// The response headers, when a response arrived.
+    pub fn headers(&self) -> Option<&HeaderMap> {
+        self.0.response.as_ref().map(|r| &r.headers)
+    }
+
+    /// The raw response body as text (lossy UTF-8, at most [`MAX_ERROR_BODY`] bytes), when a
+    /// response arrived.
+    pub fn body_text(&self) -> Option<&str> {
+        self.0.response.as_ref().map(|r| r.body_text.as_str())
+    }
+
+    /// Whether the body was longer than what [`body_text`](Self::body_text) keeps.
+    pub fn body_truncated(&self) -> bool {
+        self.0.response.as_ref().is_some_and(|r| r.body_truncated)
+    }
+
+    /// The body decoded as the vendor's error JSON (flat or wrapped in `error`), when it is one.
+    pub fn body(&self) -> Option<&ErrorBody> {
+        self.0.response.as_ref().and_then(|r| r.body.as_ref())
+    }
+
+    /// The request id the server sent in `x-request-id` (or `request-id`), if any. The vendor
+    /// does not document one.
+    pub fn request_id(&self) -> Option<&str> {
+        let headers = self.headers()?;
+        ["x-request-id", "request-id"]
+            .iter()
+            .find_map(|h| headers.get(*h)?.to_str().ok())
+    }
+
+    /// How many HTTP attempts were made (0 when the call was refused before sending).
+    pub fn attempts(&self) -> u32 {
+        self.0.attempts
+    }
+}
+
+/// The first line of a body, cut to 200 characters, for messages.
+fn summarize(text: &str) -> String {
+    let line = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("(empty body)");
+    let mut out: String = line.chars().take(200).collect();
+    if line.chars().count() > 200 {
+        out.push('…');
+    }
+    out
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(op) = self.0.operation {
+            write!(f, "{op}: ")?;
+        }
+        f.write_str(self.0.kind.describe())?;
+        if let Some(status) = self.status() {
+            write!(f, " (HTTP {})", status.as_u16())?;
+        }
+        if !self.0.message.is_empty() {
+            write!(f, ": {}", self.0.message)?;
+        }
+        if self.0.attempts > 1 {
+            write!(f, " (after {} attempts)", self.0.attempts)?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("Error");
+        d.field("kind", &self.0.kind)
+            .field("operation", &self.0.operation)
+            .field("message", &self.0.message);
+        if let Some(r) = &self.0.response {
+            d.field("status", &r.status)
+                .field("headers", &r.headers)
+                .field("body_text", &r.body_text)
+                .field("body", &r.body);
+        }
+        d.field("attempts", &self.0.attempts);
+        if let Some(s) = &self.0.source {
+            d.field("source", &s.to_string());
+        }
+        d.finish()
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0
+            .source
+            .as_deref()
+            .map(|s| s as &(dyn std::error::Error + 'static))
+    }
+}

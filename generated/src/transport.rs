@@ -1,0 +1,325 @@
+//! Sending requests: auth headers, retries, path-segment checks and per-call records.
+//!
+//! Every request, generated or hand-written, goes through [`Transport::send`]. Progenitor's
+//! generated client reaches it through its `exec` hook (`ClientHooks`), so the generated code
+//! is used as is.
+//!
+//! # Retries
+//!
+//! A failed attempt is retried at most `max_retries` times (default 2), after a delay of
+//! `min(0.5 s × 2ⁿ, 8 s)` scaled by a random 75–100 % (n = retries so far), or after the
+//! server's `retry-after-ms` / `Retry-After` (integer or fractional seconds, or an HTTP date)
+//! when that is more than 0 and at most 60 s. A header `x-should-retry: true` or `false` from the
+//! server overrides the rules below.
+//!
+//! - **Idempotent methods** (GET, DELETE, ...) are retried on 408, 409, 429, 5xx, timeouts and
+//!   connection errors.
+//! - **POST is retried only when the request certainly was not processed**: the connection
+//!   could not be made (nothing was sent), or the server answered 429 (rate limits reject a
+//!   request before processing). A 5xx, a timeout or a connection lost after sending may
+//!   follow a batch that was created; repeating the POST could create a second batch, so the
+//!   error is returned instead. (The API has no idempotency keys.)
+//! - A request whose body is a stream (an upload) is sent once.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, SystemTime};
+
+use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use reqwest::{Method, Request, Response, StatusCode};
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::generated::progenitor::Client as RawClient;
+
+/// One operation of the spec: what the generated constants in [`crate::operations`] describe.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Operation {
+    /// The `operationId`, e.g. `cancel_batch`.
+    pub id: &'static str,
+    /// The HTTP method, upper case.
+    pub method: &'static str,
+    /// The path template, e.g. `/v1/batches/{batch_id}`.
+    pub path: &'static str,
+    /// The vendor's doc page for the operation.
+    pub docs_url: Option<&'static str>,
+    /// Whether the method was generated (otherwise it is implemented by hand).
+    pub generated: bool,
+}
+
+/// Refuses a path parameter that would not arrive at the server as exactly one path segment.
+///
+/// Refused, with an [`ErrorKind::InvalidInput`] error naming the parameter: an empty value,
+/// `.` or `..`, and any value with a backslash or a control character; the same after one round
+/// of percent-decoding (`%2e%2E`, `%5C`, `%00`, ...), in case a server or proxy decodes twice.
+/// Everything else is percent-encoded by the generated code and arrives unchanged.
+pub fn check_path_segment(op: &Operation, name: &str, value: &str) -> Result<()> {
+    let problem = segment_problem(value).or_else(|| {
+        let decoded = percent_decode(value);
+        (decoded != value)
+            .then(|| segment_problem(&decoded).map(|p| format!("{p} once percent-decoded")))
+            .flatten()
+    });
+    match problem {
+        None => Ok(()),
+        Some(p) => Err(Error::new(
+            ErrorKind::InvalidInput,
+            format!("`{name}` {p}; it must be one path segment"),
+        )
+        .with_operation(op.id)),
+    }
+}
+
+fn segment_problem(value: &str) -> Option<String> {
+    if value.is_empty() {
+        Some("is empty".into())
+    } else if value == "." || value == ".." {
+        Some(format!("is the dot segment {value:?}"))
+    } else if value.contains('\\') {
+        Some("contains a backslash".into())
+    } else {
+        value
+            .chars()
+            .find(|c| c.is_control())
+            .map(|c| format!("contains the control character U+{:04X}", c as u32))
+    }
+}
+
+/// Decodes `%XX` escapes once; invalid escapes and non-UTF-8 results are kept as they are.
+fn percent_decode(value: &str) -> String {
+    let bytes = value.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            let hex = |b: u8| (b as char).to_digit(16);
+            if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Settings shared by every request of a client.
+pub(crate) struct Settings {
+    /// `Authorization: Bearer …`, marked sensitive.
+    pub(crate) authorization: HeaderValue,
+    /// User agent and custom headers, added to every request.
+    pub(crate) headers: HeaderMap,
+    /// Retries after the first attempt.
+    pub(crate) max_retries: u32,
+    /// The base of the backoff delay; 0.5 s by default (tests shorten it).
+    pub(crate) initial_retry_delay: Duration,
+    /// The cap of the backoff delay; 8 s by default.
+    pub(crate) max_retry_delay: Duration,
+}
+
+/// The state progenitor's raw client carries (its "inner" value): settings shared by every
+/// request. Cheap to clone.
+#[derive(Clone)]
+pub struct Transport(pub(crate) Arc<Settings>);
+
+impl std::fmt::Debug for Transport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Transport")
+            .field("authorization", &"[redacted]")
+            .field("headers", &self.0.headers.keys().collect::<Vec<_>>())
+            .field("max_retries", &self.0.max_retries)
+            .finish()
+    }
+}
+
+/// What one call saw, for errors raised after the transport returned (decode failures).
+#[derive(Default)]
+pub(crate) struct CallRecord {
+    pub(crate) attempts: AtomicU32,
+    pub(crate) last: std::sync::Mutex<Option<(StatusCode, HeaderMap)>>,
+}
+
+tokio::task_local! {
+    /// The record of the call being executed, set by `Client::execute`.
+    pub(crate) static CALL: Arc<CallRecord>;
+}
+
+fn record(f: impl FnOnce(&CallRecord)) {
+    let _ = CALL.try_with(|r| f(r));
+}
+
+impl Transport {
+    /// Adds auth and default headers, and removes progenitor's `api-version` header (the
+    /// vendor's API has no such header).
+    fn prepare(&self, request: &mut Request) {
+        let headers = request.headers_mut();
+        headers.remove("api-version");
+        headers.insert(reqwest::header::AUTHORIZATION, self.0.authorization.clone());
+        for (name, value) in &self.0.headers {
+            headers.insert(name.clone(), value.clone());
+        }
+    }
+
+    /// Sends `request` with the retry rules of the [module docs](self).
+    pub(crate) async fn send(
+        &self,
+        http: &reqwest::Client,
+        mut request: Request,
+        operation: &str,
+    ) -> reqwest::Result<Response> {
+        self.prepare(&mut request);
+        let idempotent = request.method() != Method::POST && request.method() != Method::PATCH;
+        let method = request.method().clone();
+        let path = request.url().path().to_owned();
+        let mut retries = 0u32;
+        loop {
+            let next = if retries < self.0.max_retries {
+                request.try_clone()
+            } else {
+                None
+            };
+            let attempt = retries + 1;
+            record(|r| r.attempts.store(attempt, Ordering::Relaxed));
+            let span = tracing::debug_span!("cerebras_batch.request", operation, method = %method, path = %path, attempt, status = tracing::field::Empty, duration_ms = tracing::field::Empty);
+            let started = std::time::Instant::now();
+            let result = tracing::Instrument::instrument(http.execute(request), span.clone()).await;
+            span.record("duration_ms", started.elapsed().as_millis() as u64);
+            let decision = match &result {
+                Ok(resp) => {
+                    span.record("status", resp.status().as_u16());
+                    record(|r| {
+                        *r.last.lock().expect("call record lock") = Some((resp.status(), resp.headers().clone()))
+                    });
+                    retry_after_response(resp.status(), resp.headers(), idempotent)
+                }
+                Err(e) => retry_after_error(e, idempotent),
+            };
+            let (Some(again), true) = (next, decision.retry) else {
+                return result;
+            };
+            let delay = decision
+                .server_delay
+                .unwrap_or_else(|| backoff(retries, self.0.initial_retry_delay, self.0.max_retry_delay));
+            tracing::debug!(parent: &span, delay_ms = delay.as_millis() as u64, "retrying");
+            if let Ok(resp) = result {
+                drop(resp); // not read: the connection is not reused, which is fine for a retry
+            }
+            tokio::time::sleep(delay).await;
+            request = again;
+            retries += 1;
+        }
+    }
+}
+
+struct Decision {
+    retry: bool,
+    server_delay: Option<Duration>,
+}
+
+fn should_retry_header(headers: &HeaderMap) -> Option<bool> {
+    match headers.get("x-should-retry")?.to_str().ok()?.trim() {
+        "true" => Some(true),
+        "false" => Some(false),
+        _ => None,
+    }
+}
+
+fn retry_after_response(status: StatusCode, headers: &HeaderMap, idempotent: bool) -> Decision {
+    let retry = match should_retry_header(headers) {
+        Some(explicit) => explicit,
+        None if status.is_success() => false,
+        None if idempotent => matches!(status.as_u16(), 408 | 409 | 429) || status.is_server_error(),
+        None => status == StatusCode::TOO_MANY_REQUESTS,
+    };
+    Decision {
+        retry,
+        server_delay: if retry {
+            retry_after(headers, SystemTime::now())
+        } else {
+            None
+        },
+    }
+}
+
+fn retry_after_error(e: &reqwest::Error, idempotent: bool) -> Decision {
+    let retry = if idempotent {
+        e.is_connect() || e.is_timeout() || e.is_request() || e.is_body()
+    } else {
+        e.is_connect()
+    };
+    Decision {
+        retry,
+        server_delay: None,
+    }
+}
+
+/// The longest server-requested delay that is honoured.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+
+/// The server's requested delay: `retry-after-ms` (milliseconds), else `Retry-After` (seconds,
+/// integer or fractional, or an HTTP date). Only a delay above 0 and at most
+/// [`MAX_RETRY_AFTER`] counts; anything else (negative, NaN, huge, unparseable, a date in the
+/// past) gives `None`, and the backoff applies.
+pub fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
+    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
+    let from_secs = |secs: f64| {
+        (secs.is_finite() && secs > 0.0 && secs <= MAX_RETRY_AFTER.as_secs_f64()).then(|| Duration::from_secs_f64(secs))
+    };
+    if let Some(ms) = text("retry-after-ms").and_then(|t| t.parse::<f64>().ok()) {
+        return from_secs(ms / 1000.0);
+    }
+    let value = text("retry-after")?;
+    if let Ok(secs) = value.parse::<f64>() {
+        return from_secs(secs);
+    }
+    let date = httpdate::parse_http_date(value).ok()?;
+    from_secs(date.duration_since(now).ok()?.as_secs_f64())
+}
+
+/// `min(initial × 2^retries, max)` × a random factor in 75–100 %.
+fn backoff(retries: u32, initial: Duration, max: Duration) -> Duration {
+    let base = initial.saturating_mul(2u32.saturating_pow(retries.min(16))).min(max);
+    base.mul_f64(1.0 - 0.25 * fastrand::f64())
+}
+
+impl ClientHooks<Transport> for RawClient {
+    async fn exec(&self, request: Request, info: &OperationInfo) -> reqwest::Result<Response> {
+        self.inner().send(self.client(), request, info.operation_id).await
+    }
+}
+
+/// Reads at most `limit` bytes of a body; returns the bytes and whether more were left.
+pub(crate) async fn read_bounded(mut response: Response, limit: usize) -> (Vec<u8>, bool) {
+    let mut out = Vec::new();
+    while let Ok(Some(chunk)) = response.chunk().await {
+        let room = limit - out.len();
+        if chunk.len() > room {
+            out.extend_from_slice(&chunk[..room]);
+            return (out, true);
+        }
+        out.extend_from_slice(&chunk);
+    }
+    (out, false)
+}
+
+/// Parses `Name: value` lines (as in `CEREBRAS_CUSTOM_HEADERS`) into headers. Blank lines are
+/// skipped. Errors name the line number and header name, never the value.
+pub(crate) fn parse_header_lines(text: &str) -> Result<HeaderMap> {
+    let mut headers = HeaderMap::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        let bad = |what: &str| Error::new(ErrorKind::Config, format!("custom header line {}: {what}", i + 1));
+        let (name, value) = line.split_once(':').ok_or_else(|| bad("expected `Name: value`"))?;
+        let name = HeaderName::from_bytes(name.trim().as_bytes()).map_err(|_| bad("invalid header name"))?;
+        let mut value =
+            HeaderValue::from_str(value.trim()).map_err(|_| bad(&format!("invalid value for header `{name}`")))?;
+        value.set_sensitive(true);
+        headers.append(name, value);
+    }
+    Ok(headers)
+}
