@@ -125,7 +125,10 @@ impl ErrorResponse {
     }
 }
 
-/// A failed call. See the [module docs](self).
+/// A failed call: an [`ErrorKind`] to match on, the operation, a message, the number of
+/// attempts and, when a response arrived, its status, headers and raw body (see
+/// [`status`](Self::status), [`headers`](Self::headers), [`body_text`](Self::body_text) and
+/// [`body`](Self::body)). The API key is never part of it.
 pub struct Error(Box<Inner>);
 
 struct Inner {

@@ -51,3 +51,8 @@ pub mod types {
     pub use crate::generated::enums::*;
     pub use crate::generated::progenitor::types::*;
 }
+
+/// The README's Rust examples, compiled as doc tests so that they cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;

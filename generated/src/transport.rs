@@ -162,7 +162,7 @@ impl Transport {
         }
     }
 
-    /// Sends `request` with the retry rules of the [module docs](self).
+    /// Sends `request` with the retry rules described at the top of this module.
     pub(crate) async fn send(
         &self,
         http: &reqwest::Client,

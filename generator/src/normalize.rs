@@ -30,7 +30,8 @@
 //!    belongs on the property: `nullable: true` + `allOf: [$ref]`. A nullable component is an
 //!    error naming it.
 //! 8. **Success responses must agree.** Progenitor panics when an operation's 2xx responses
-//!    have different body kinds; this pass reports that as an error naming the operation.
+//!    have different bodies (media types or schemas); this pass reports that as an error naming
+//!    the operation.
 
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -477,19 +478,19 @@ fn rewrite_operations(spec: &mut Value) -> Result<Vec<OperationSpec>, GenerateEr
                 for code in codes {
                     let is_success = code.starts_with('2');
                     if is_success {
-                        let kind = responses[&code]
-                            .get("content")
-                            .and_then(Value::as_object)
-                            .map(|c| {
-                                c.keys()
-                                    .map(|t| if t == "application/json" { "json" } else { "bytes" })
-                                    .collect::<Vec<_>>()
-                                    .join("+")
-                            })
-                            .unwrap_or_else(|| "none".into());
-                        success_kinds.insert(kind);
+                        // The content (media types and schemas) must be the same for every 2xx.
+                        let content = responses[&code].get("content").cloned().unwrap_or(Value::Null);
+                        let body: Value = match content.as_object() {
+                            Some(c) => c
+                                .iter()
+                                .map(|(t, mt)| (t.clone(), mt.get("schema").cloned().unwrap_or(Value::Null)))
+                                .collect(),
+                            None => Value::Null,
+                        };
+                        success_kinds.insert(body.to_string());
                     } else {
                         let resp = responses.remove(&code).expect("key listed above");
+                        let resp = resolve(&resp, &components, &at)?;
                         let description = resp
                             .get("description")
                             .and_then(Value::as_str)
@@ -502,8 +503,11 @@ fn rewrite_operations(spec: &mut Value) -> Result<Vec<OperationSpec>, GenerateEr
             if success_kinds.len() > 1 {
                 return Err(unsupported(
                     format!("{at}/responses"),
-                    format!("success responses with different body kinds {success_kinds:?}"),
-                    "give every 2xx response of an operation the same content (progenitor panics otherwise)",
+                    format!(
+                        "success responses with different bodies ({} kinds)",
+                        success_kinds.len()
+                    ),
+                    "give every 2xx response of an operation the same content and schema (progenitor panics otherwise)",
                 ));
             }
 

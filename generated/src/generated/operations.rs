@@ -135,7 +135,7 @@ impl crate::Client {
     ///
     /// A [`crate::Error`]; match on its [`kind`](crate::Error::kind):
     ///
-    /// - The kind of the HTTP status for a non-2xx response (the spec declares `4XX` (), `5XX` ()). The error keeps the status, headers, raw body text and decoded [`ErrorBody`](crate::types::ErrorBody).
+    /// - The kind of the HTTP status for a non-2xx response (the spec declares `4XX` (A client error), `5XX` (A server error)). The error keeps the status, headers, raw body text and decoded [`ErrorBody`](crate::types::ErrorBody).
     /// - [`Decode`](crate::ErrorKind::Decode) when a 2xx body does not decode; status, headers and body are kept.
     /// - [`Connection`](crate::ErrorKind::Connection) or [`Timeout`](crate::ErrorKind::Timeout) when no response arrived.
     pub async fn list_batches<'a>(
@@ -163,7 +163,7 @@ impl crate::Client {
     ///
     /// A [`crate::Error`]; match on its [`kind`](crate::Error::kind):
     ///
-    /// - The kind of the HTTP status for a non-2xx response (the spec declares `4XX` (), `5XX` ()). The error keeps the status, headers, raw body text and decoded [`ErrorBody`](crate::types::ErrorBody).
+    /// - The kind of the HTTP status for a non-2xx response (the spec declares `4XX` (A client error), `5XX` (A server error)). The error keeps the status, headers, raw body text and decoded [`ErrorBody`](crate::types::ErrorBody).
     /// - [`Decode`](crate::ErrorKind::Decode) when a 2xx body does not decode; status, headers and body are kept.
     /// - [`Connection`](crate::ErrorKind::Connection) or [`Timeout`](crate::ErrorKind::Timeout) when no response arrived.
     pub async fn create_batch<'a>(
@@ -194,7 +194,7 @@ impl crate::Client {
     /// A [`crate::Error`]; match on its [`kind`](crate::Error::kind):
     ///
     /// - [`InvalidInput`](crate::ErrorKind::InvalidInput), before any request, when `batch_id` is empty, is `.` or `..`, or holds a backslash or control character (also percent-encoded).
-    /// - The kind of the HTTP status for a non-2xx response (the spec declares `4XX` (), `5XX` ()). The error keeps the status, headers, raw body text and decoded [`ErrorBody`](crate::types::ErrorBody).
+    /// - The kind of the HTTP status for a non-2xx response (the spec declares `4XX` (A client error), `5XX` (A server error)). The error keeps the status, headers, raw body text and decoded [`ErrorBody`](crate::types::ErrorBody).
     /// - [`Decode`](crate::ErrorKind::Decode) when a 2xx body does not decode; status, headers and body are kept.
     /// - [`Connection`](crate::ErrorKind::Connection) or [`Timeout`](crate::ErrorKind::Timeout) when no response arrived.
     pub async fn retrieve_batch<'a>(
@@ -229,7 +229,7 @@ impl crate::Client {
     /// A [`crate::Error`]; match on its [`kind`](crate::Error::kind):
     ///
     /// - [`InvalidInput`](crate::ErrorKind::InvalidInput), before any request, when `batch_id` is empty, is `.` or `..`, or holds a backslash or control character (also percent-encoded).
-    /// - The kind of the HTTP status for a non-2xx response (the spec declares `4XX` (), `5XX` ()). The error keeps the status, headers, raw body text and decoded [`ErrorBody`](crate::types::ErrorBody).
+    /// - The kind of the HTTP status for a non-2xx response (the spec declares `4XX` (A client error), `5XX` (A server error)). The error keeps the status, headers, raw body text and decoded [`ErrorBody`](crate::types::ErrorBody).
     /// - [`Decode`](crate::ErrorKind::Decode) when a 2xx body does not decode; status, headers and body are kept.
     /// - [`Connection`](crate::ErrorKind::Connection) or [`Timeout`](crate::ErrorKind::Timeout) when no response arrived.
     pub async fn cancel_batch<'a>(
@@ -264,7 +264,7 @@ impl crate::Client {
     /// A [`crate::Error`]; match on its [`kind`](crate::Error::kind):
     ///
     /// - [`InvalidInput`](crate::ErrorKind::InvalidInput), before any request, when `batch_id` is empty, is `.` or `..`, or holds a backslash or control character (also percent-encoded).
-    /// - The kind of the HTTP status for a non-2xx response (the spec declares `4XX` (), `5XX` ()). The error keeps the status, headers, raw body text and decoded [`ErrorBody`](crate::types::ErrorBody).
+    /// - The kind of the HTTP status for a non-2xx response (the spec declares `4XX` (A client error), `5XX` (A server error)). The error keeps the status, headers, raw body text and decoded [`ErrorBody`](crate::types::ErrorBody).
     /// - [`Connection`](crate::ErrorKind::Connection) or [`Timeout`](crate::ErrorKind::Timeout) when no response arrived.
     pub async fn retrieve_batch_results<'a>(
         &'a self,
@@ -302,7 +302,7 @@ impl crate::Client {
     ///
     /// A [`crate::Error`]; match on its [`kind`](crate::Error::kind):
     ///
-    /// - The kind of the HTTP status for a non-2xx response (the spec declares `4XX` (), `5XX` ()). The error keeps the status, headers, raw body text and decoded [`ErrorBody`](crate::types::ErrorBody).
+    /// - The kind of the HTTP status for a non-2xx response (the spec declares `4XX` (A client error), `5XX` (A server error)). The error keeps the status, headers, raw body text and decoded [`ErrorBody`](crate::types::ErrorBody).
     /// - [`Decode`](crate::ErrorKind::Decode) when a 2xx body does not decode; status, headers and body are kept.
     /// - [`Connection`](crate::ErrorKind::Connection) or [`Timeout`](crate::ErrorKind::Timeout) when no response arrived.
     pub async fn list_files<'a>(
@@ -333,7 +333,7 @@ impl crate::Client {
     /// A [`crate::Error`]; match on its [`kind`](crate::Error::kind):
     ///
     /// - [`InvalidInput`](crate::ErrorKind::InvalidInput), before any request, when `file_id` is empty, is `.` or `..`, or holds a backslash or control character (also percent-encoded).
-    /// - The kind of the HTTP status for a non-2xx response (the spec declares `4XX` (), `5XX` ()). The error keeps the status, headers, raw body text and decoded [`ErrorBody`](crate::types::ErrorBody).
+    /// - The kind of the HTTP status for a non-2xx response (the spec declares `4XX` (A client error), `5XX` (A server error)). The error keeps the status, headers, raw body text and decoded [`ErrorBody`](crate::types::ErrorBody).
     /// - [`Decode`](crate::ErrorKind::Decode) when a 2xx body does not decode; status, headers and body are kept.
     /// - [`Connection`](crate::ErrorKind::Connection) or [`Timeout`](crate::ErrorKind::Timeout) when no response arrived.
     pub async fn retrieve_file<'a>(
@@ -366,7 +366,7 @@ impl crate::Client {
     /// A [`crate::Error`]; match on its [`kind`](crate::Error::kind):
     ///
     /// - [`InvalidInput`](crate::ErrorKind::InvalidInput), before any request, when `file_id` is empty, is `.` or `..`, or holds a backslash or control character (also percent-encoded).
-    /// - The kind of the HTTP status for a non-2xx response (the spec declares `4XX` (), `5XX` ()). The error keeps the status, headers, raw body text and decoded [`ErrorBody`](crate::types::ErrorBody).
+    /// - The kind of the HTTP status for a non-2xx response (the spec declares `4XX` (A client error), `5XX` (A server error)). The error keeps the status, headers, raw body text and decoded [`ErrorBody`](crate::types::ErrorBody).
     /// - [`Decode`](crate::ErrorKind::Decode) when a 2xx body does not decode; status, headers and body are kept.
     /// - [`Connection`](crate::ErrorKind::Connection) or [`Timeout`](crate::ErrorKind::Timeout) when no response arrived.
     pub async fn delete_file<'a>(
@@ -398,7 +398,7 @@ impl crate::Client {
     /// A [`crate::Error`]; match on its [`kind`](crate::Error::kind):
     ///
     /// - [`InvalidInput`](crate::ErrorKind::InvalidInput), before any request, when `file_id` is empty, is `.` or `..`, or holds a backslash or control character (also percent-encoded).
-    /// - The kind of the HTTP status for a non-2xx response (the spec declares `4XX` (), `5XX` ()). The error keeps the status, headers, raw body text and decoded [`ErrorBody`](crate::types::ErrorBody).
+    /// - The kind of the HTTP status for a non-2xx response (the spec declares `4XX` (A client error), `5XX` (A server error)). The error keeps the status, headers, raw body text and decoded [`ErrorBody`](crate::types::ErrorBody).
     /// - [`Connection`](crate::ErrorKind::Connection) or [`Timeout`](crate::ErrorKind::Timeout) when no response arrived.
     pub async fn retrieve_file_content<'a>(
         &'a self,

@@ -1,0 +1,17 @@
+//! The test suite, one binary (it links once):
+//!
+//! - `surface`: the API-surface snapshot (every operation and type).
+//! - `examples`: every spec example decoded through the generated types (snapshot).
+//! - `audit`: every example checked against its schema, oddities listed (snapshot).
+//! - `freshness`: the checked-in generated code matches the spec.
+//! - `mutation`: spec changes show up in the surface snapshot.
+//! - `generator_errors`: unsupported constructs give errors that name them.
+//! - `e2e`: the client against a local server on 127.0.0.1.
+
+mod audit;
+mod e2e;
+mod examples;
+mod freshness;
+mod generator_errors;
+mod mutation;
+mod surface;
