@@ -58,6 +58,12 @@ pub enum ErrorKind {
     Config,
     /// A local file or stream could not be read or written.
     Io,
+    /// The server broke the API's contract in a way no single response shows (for example, a
+    /// list that hands back a cursor it already gave).
+    Protocol,
+    /// A wait ended at its deadline before the batch reached a final status;
+    /// [`Error::last_batch`] holds the last state seen.
+    DeadlineExceeded,
 }
 
 impl ErrorKind {
@@ -93,6 +99,8 @@ impl ErrorKind {
             Self::InvalidInput => "invalid input",
             Self::Config => "invalid configuration",
             Self::Io => "I/O error",
+            Self::Protocol => "protocol violation",
+            Self::DeadlineExceeded => "deadline exceeded",
         }
     }
 }
@@ -137,6 +145,8 @@ struct Inner {
     message: String,
     response: Option<ErrorResponse>,
     attempts: u32,
+    line: Option<usize>,
+    last_batch: Option<crate::types::Batch>,
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
 
@@ -148,6 +158,8 @@ impl Error {
             message: message.into(),
             response: None,
             attempts: 0,
+            line: None,
+            last_batch: None,
             source: None,
         }))
     }
@@ -164,6 +176,16 @@ impl Error {
 
     pub(crate) fn with_attempts(mut self, attempts: u32) -> Self {
         self.0.attempts = attempts;
+        self
+    }
+
+    pub(crate) fn with_line(mut self, line: usize) -> Self {
+        self.0.line = Some(line);
+        self
+    }
+
+    pub(crate) fn with_last_batch(mut self, batch: crate::types::Batch) -> Self {
+        self.0.last_batch = Some(batch);
         self
     }
 
@@ -248,6 +270,16 @@ impl Error {
     pub fn attempts(&self) -> u32 {
         self.0.attempts
     }
+
+    /// The 1-based line of a JSONL file the error is about, for JSONL checks and result lines.
+    pub fn line(&self) -> Option<usize> {
+        self.0.line
+    }
+
+    /// For [`ErrorKind::DeadlineExceeded`]: the last state of the batch that was seen.
+    pub fn last_batch(&self) -> Option<&crate::types::Batch> {
+        self.0.last_batch.as_ref()
+    }
 }
 
 /// The first line of a body, cut to 200 characters, for messages.
@@ -268,6 +300,9 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if let Some(op) = self.0.operation {
             write!(f, "{op}: ")?;
+        }
+        if let Some(line) = self.0.line {
+            write!(f, "line {line}: ")?;
         }
         f.write_str(self.0.kind.describe())?;
         if let Some(status) = self.status() {
@@ -296,6 +331,12 @@ impl fmt::Debug for Error {
                 .field("body", &r.body);
         }
         d.field("attempts", &self.0.attempts);
+        if let Some(line) = self.0.line {
+            d.field("line", &line);
+        }
+        if let Some(b) = &self.0.last_batch {
+            d.field("last_batch", &format_args!("{} ({})", b.id, b.status));
+        }
         if let Some(s) = &self.0.source {
             d.field("source", &s.to_string());
         }

@@ -30,8 +30,12 @@ mod generated;
 mod client;
 mod download;
 mod error;
+pub mod jsonl;
+mod pagination;
 mod status;
 mod transport;
+mod upload;
+mod wait;
 
 pub use client::{
     Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT,
@@ -40,6 +44,8 @@ pub use client::{
 pub use download::Download;
 pub use error::{Error, ErrorKind, ErrorResponse, MAX_ERROR_BODY, Result};
 pub use transport::{MAX_RETRY_AFTER, Operation, Transport, check_path_segment, retry_after};
+pub use upload::{MAX_EXPIRES_AFTER_SECS, MAX_FILE_BYTES, MIN_EXPIRES_AFTER_SECS, UploadFile, UploadProgress};
+pub use wait::{DEFAULT_CANCEL_DEADLINE, DEFAULT_WAIT_DEADLINE, WaitOptions};
 
 /// One constant per operation of the spec (generated), and [`OPERATIONS`](operations::OPERATIONS).
 pub mod operations {

@@ -202,11 +202,16 @@ fn is_string_enum(schema: &Value) -> bool {
     schema.get("enum").is_some() && schema.get("type").and_then(Value::as_str) == Some("string")
 }
 
-/// PascalCase of the alphanumeric words of `s` (`in_progress` → `InProgress`).
+/// PascalCase of the alphanumeric words of `s` (`in_progress` → `InProgress`, `POST` → `Post`).
 pub(crate) fn pascal(s: &str) -> String {
     s.split(|c: char| !c.is_ascii_alphanumeric())
         .filter(|w| !w.is_empty())
         .map(|w| {
+            let w = if w.chars().all(|c| !c.is_ascii_lowercase()) {
+                w.to_ascii_lowercase()
+            } else {
+                w.to_owned()
+            };
             let mut cs = w.chars();
             let first = cs.next().map(|c| c.to_ascii_uppercase());
             first.into_iter().chain(cs).collect::<String>()

@@ -4,6 +4,7 @@
 use serde_json::{Value, json};
 
 pub mod audit;
+pub mod fake;
 
 /// The spec's YAML text, as checked in.
 pub fn spec_text() -> String {

@@ -7,6 +7,7 @@
 //! - `mutation`: spec changes show up in the surface snapshot.
 //! - `generator_errors`: unsupported constructs give errors that name them.
 //! - `e2e`: the client against a local server on 127.0.0.1.
+//! - `workflow`: upload, create, wait, cancel, download, pagination and JSONL against the fake API.
 
 mod audit;
 mod e2e;
@@ -15,3 +16,4 @@ mod freshness;
 mod generator_errors;
 mod mutation;
 mod surface;
+mod workflow;

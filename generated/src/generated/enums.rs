@@ -232,17 +232,17 @@ Spec: `/components/schemas/BatchRequestLine/properties/method`.*/
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum BatchRequestLineMethod {
     ///`POST`
-    POST,
+    Post,
     /// A value this version of the client does not know, kept exactly as received.
     Unknown(::std::string::String),
 }
 impl BatchRequestLineMethod {
     /// Every documented value, in spec order.
-    pub const KNOWN: &'static [BatchRequestLineMethod] = &[BatchRequestLineMethod::POST];
+    pub const KNOWN: &'static [BatchRequestLineMethod] = &[BatchRequestLineMethod::Post];
     /// The value as sent on the wire.
     pub fn as_str(&self) -> &str {
         match self {
-            Self::POST => "POST",
+            Self::Post => "POST",
             Self::Unknown(value) => value.as_str(),
         }
     }
@@ -254,7 +254,7 @@ impl BatchRequestLineMethod {
 impl ::std::convert::From<&str> for BatchRequestLineMethod {
     fn from(value: &str) -> Self {
         match value {
-            "POST" => Self::POST,
+            "POST" => Self::Post,
             other => Self::Unknown(other.to_owned()),
         }
     }
@@ -262,7 +262,7 @@ impl ::std::convert::From<&str> for BatchRequestLineMethod {
 impl ::std::convert::From<::std::string::String> for BatchRequestLineMethod {
     fn from(value: ::std::string::String) -> Self {
         match value.as_str() {
-            "POST" => Self::POST,
+            "POST" => Self::Post,
             _ => Self::Unknown(value),
         }
     }

@@ -1,0 +1,588 @@
+//! JSONL for batches: writing request files within the documented limits, checking existing
+//! request files, and reading result lines of either known shape.
+//!
+//! Limits (<https://inference-docs.cerebras.ai/capabilities/batch>): 10 to 50,000 lines, each at
+//! most 1 MB, at most 200 MB per file, UTF-8 with LF line endings, unique `custom_id`s, and one
+//! model for every line. Every error names the 1-based line it is about ([`Error::line`]).
+
+use std::collections::HashSet;
+use std::io::Write;
+
+use bytes::{Bytes, BytesMut};
+use futures::{Stream, StreamExt, TryStreamExt};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use tokio::io::AsyncRead;
+use tokio_util::codec::{Decoder, FramedRead};
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::types::{
+    BatchEndpoint, BatchRequestLine, BatchRequestLineMethod, BatchResultError, BatchResultLine, BatchResultStatus,
+};
+
+/// The fewest requests a batch file may hold: 10.
+pub const MIN_REQUESTS: usize = 10;
+/// The most requests a batch file may hold: 50,000.
+pub const MAX_REQUESTS: usize = 50_000;
+/// The longest request line, in bytes, without its LF: 1 MB (1,000,000 bytes).
+pub const MAX_LINE_BYTES: usize = 1_000_000;
+pub use crate::upload::MAX_FILE_BYTES;
+
+/// The longest result line the reader accepts (64 MiB); a longer one is an error for that line.
+pub const MAX_RESULT_LINE_BYTES: usize = 64 * 1024 * 1024;
+
+/// A chat-completions request body: `model`, `messages` and any other parameter of a regular
+/// chat completion (`max_completion_tokens`, `temperature`, ...), kept in `extra`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ChatCompletionRequest {
+    /// The model; every line of a file must use the same one.
+    pub model: String,
+    /// The conversation.
+    pub messages: Vec<ChatMessage>,
+    /// Every other parameter, sent as is.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl ChatCompletionRequest {
+    /// A request for `model` with `messages` and no other parameter.
+    pub fn new(model: impl Into<String>, messages: Vec<ChatMessage>) -> Self {
+        Self {
+            model: model.into(),
+            messages,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `max_completion_tokens`.
+    pub fn max_completion_tokens(self, tokens: u32) -> Self {
+        self.param("max_completion_tokens", tokens)
+    }
+
+    /// Sets any other parameter.
+    pub fn param(mut self, name: &str, value: impl Into<Value>) -> Self {
+        self.extra.insert(name.to_owned(), value.into());
+        self
+    }
+}
+
+/// One message of a conversation.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ChatMessage {
+    /// `system`, `user`, `assistant`, ...
+    pub role: String,
+    /// The text.
+    pub content: String,
+    /// Every other field, sent as is.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl ChatMessage {
+    fn new(role: &str, content: impl Into<String>) -> Self {
+        Self {
+            role: role.to_owned(),
+            content: content.into(),
+            extra: Map::new(),
+        }
+    }
+    /// A `system` message.
+    pub fn system(content: impl Into<String>) -> Self {
+        Self::new("system", content)
+    }
+    /// A `user` message.
+    pub fn user(content: impl Into<String>) -> Self {
+        Self::new("user", content)
+    }
+    /// An `assistant` message.
+    pub fn assistant(content: impl Into<String>) -> Self {
+        Self::new("assistant", content)
+    }
+}
+
+/// What a request file holds, once written or checked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RequestFileSummary {
+    /// The number of request lines.
+    pub lines: usize,
+    /// The file's size in bytes, line endings included.
+    pub bytes: u64,
+    /// The one model every line uses.
+    pub model: Option<String>,
+}
+
+fn invalid(line: usize, message: impl Into<String>) -> Error {
+    Error::new(ErrorKind::InvalidInput, message).with_line(line)
+}
+
+/// The per-line limits, shared by [`RequestWriter`] and [`check_request_file`].
+#[derive(Default)]
+struct LineChecker {
+    lines: usize,
+    bytes: u64,
+    ids: HashSet<String>,
+    model: Option<String>,
+}
+
+impl LineChecker {
+    /// Checks one line (without its LF) as line `number`; counts it only when it passes.
+    fn check(&mut self, number: usize, text: &[u8]) -> Result<()> {
+        if self.lines >= MAX_REQUESTS {
+            return Err(invalid(
+                number,
+                format!("a batch file holds at most {MAX_REQUESTS} requests"),
+            ));
+        }
+        if text.len() > MAX_LINE_BYTES {
+            return Err(invalid(
+                number,
+                format!("the line is {} bytes; the limit is {MAX_LINE_BYTES}", text.len()),
+            ));
+        }
+        let size = text.len() as u64 + 1;
+        if self.bytes + size > MAX_FILE_BYTES {
+            return Err(invalid(number, format!("the file would exceed {MAX_FILE_BYTES} bytes")));
+        }
+        let line: BatchRequestLine =
+            serde_json::from_slice(text).map_err(|e| invalid(number, format!("not a batch request line: {e}")))?;
+        if line.method != BatchRequestLineMethod::Post {
+            return Err(invalid(
+                number,
+                format!("method is {:?}; only POST is accepted", line.method.as_str()),
+            ));
+        }
+        if line.url != BatchEndpoint::ChatCompletions {
+            return Err(invalid(
+                number,
+                format!("url is {:?}; only /v1/chat/completions is accepted", line.url.as_str()),
+            ));
+        }
+        let model = line
+            .body
+            .get("model")
+            .and_then(Value::as_str)
+            .ok_or_else(|| invalid(number, "body has no string `model`"))?;
+        match &self.model {
+            Some(m) if m != model => {
+                return Err(invalid(
+                    number,
+                    format!("model {model:?} differs from {m:?} of line 1; one model per file"),
+                ));
+            }
+            _ => {}
+        }
+        if self.ids.contains(&line.custom_id) {
+            return Err(invalid(number, format!("custom_id {:?} is used twice", line.custom_id)));
+        }
+        self.model.get_or_insert_with(|| model.to_owned());
+        self.ids.insert(line.custom_id);
+        self.lines += 1;
+        self.bytes += size;
+        Ok(())
+    }
+
+    fn finish(&self) -> Result<RequestFileSummary> {
+        if self.lines < MIN_REQUESTS {
+            return Err(Error::new(
+                ErrorKind::InvalidInput,
+                format!(
+                    "the file has {} requests; a batch needs at least {MIN_REQUESTS}",
+                    self.lines
+                ),
+            ));
+        }
+        Ok(RequestFileSummary {
+            lines: self.lines,
+            bytes: self.bytes,
+            model: self.model.clone(),
+        })
+    }
+}
+
+/// Writes a batch request file line by line, refusing any line that would break a documented
+/// limit (the refused line is not written, so the file stays valid).
+///
+/// ```
+/// use cerebras_batch::jsonl::{ChatCompletionRequest, ChatMessage, RequestWriter};
+/// let mut writer = RequestWriter::new(Vec::new());
+/// for i in 0..10 {
+///     let body = ChatCompletionRequest::new("llama-3.3-70b", vec![ChatMessage::user(format!("Question {i}"))])
+///         .max_completion_tokens(500);
+///     writer.push(format!("eval-{i:03}"), &body)?;
+/// }
+/// let (bytes, summary) = writer.finish()?;
+/// assert_eq!(summary.lines, 10);
+/// assert!(bytes.ends_with(b"}\n"));
+/// # Ok::<(), cerebras_batch::Error>(())
+/// ```
+pub struct RequestWriter<W: Write> {
+    out: W,
+    checker: LineChecker,
+}
+
+impl<W: Write> RequestWriter<W> {
+    /// A writer into `out` (a file, a `Vec<u8>`, ...). Wrap files in a `BufWriter`.
+    pub fn new(out: W) -> Self {
+        Self {
+            out,
+            checker: LineChecker::default(),
+        }
+    }
+
+    /// Appends the request `custom_id` → `POST /v1/chat/completions` with `body`.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidInput`], naming the line, when the line would break a limit
+    /// (duplicate `custom_id`, another model, over 1 MB, over 50,000 lines or 200 MB);
+    /// [`ErrorKind::Io`] when writing fails.
+    pub fn push(&mut self, custom_id: impl Into<String>, body: &ChatCompletionRequest) -> Result<()> {
+        let body = match serde_json::to_value(body) {
+            Ok(Value::Object(map)) => map,
+            _ => unreachable!("a struct serialises to an object"),
+        };
+        self.push_line(&BatchRequestLine {
+            custom_id: custom_id.into(),
+            method: BatchRequestLineMethod::Post,
+            url: BatchEndpoint::ChatCompletions,
+            body,
+        })
+    }
+
+    /// Appends a line built by hand.
+    ///
+    /// # Errors
+    ///
+    /// As [`push`](Self::push).
+    pub fn push_line(&mut self, line: &BatchRequestLine) -> Result<()> {
+        let mut text = serde_json::to_vec(line).expect("a request line serialises");
+        self.checker.check(self.checker.lines + 1, &text)?;
+        text.push(b'\n');
+        self.out.write_all(&text).map_err(crate::download::io_error)
+    }
+
+    /// The number of lines written so far.
+    pub fn lines(&self) -> usize {
+        self.checker.lines
+    }
+
+    /// The underlying writer.
+    pub fn get_ref(&self) -> &W {
+        &self.out
+    }
+
+    /// Flushes and returns the writer and a summary.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidInput`] with fewer than 10 lines; [`ErrorKind::Io`] when flushing fails.
+    pub fn finish(mut self) -> Result<(W, RequestFileSummary)> {
+        let summary = self.checker.finish()?;
+        self.out.flush().map_err(crate::download::io_error)?;
+        Ok((self.out, summary))
+    }
+}
+
+/// The outcome of [`check_request_file`].
+#[derive(Debug)]
+pub struct RequestFileCheck {
+    /// The counts of the lines that passed.
+    pub summary: RequestFileSummary,
+    /// Every problem found, each naming its line (the first 1000).
+    pub problems: Vec<Error>,
+}
+
+impl RequestFileCheck {
+    /// Whether the file can be uploaded as is.
+    pub fn is_ok(&self) -> bool {
+        self.problems.is_empty()
+    }
+}
+
+/// Checks an existing request file against every documented limit, streaming it (memory stays
+/// bounded). Beyond [`RequestWriter`]'s checks it finds invalid UTF-8, CRLF line endings and
+/// empty lines. A missing LF after the last line is accepted.
+///
+/// # Errors
+///
+/// [`ErrorKind::Io`] when reading fails; the problems of the file itself are in the result.
+pub async fn check_request_file(reader: impl AsyncRead + Unpin) -> Result<RequestFileCheck> {
+    const MAX_PROBLEMS: usize = 1000;
+    let mut checker = LineChecker::default();
+    let mut problems = Vec::new();
+    let mut total: u64 = 0;
+    let mut lines = FramedRead::new(reader, LineDecoder::new(MAX_LINE_BYTES));
+    while let Some(line) = lines.next().await {
+        let line = line.map_err(crate::download::io_error)?;
+        let number = line.number;
+        let result = match &line.text {
+            Err(len) => Err(invalid(
+                number,
+                format!("the line is over {MAX_LINE_BYTES} bytes ({len} read before giving up)"),
+            )),
+            Ok(text) if text.ends_with(b"\r") => Err(invalid(number, "the line ends with CRLF; use LF line endings")),
+            Ok(text) if std::str::from_utf8(text).is_err() => Err(invalid(number, "the line is not valid UTF-8")),
+            Ok(text) if text.iter().all(u8::is_ascii_whitespace) => Err(invalid(number, "the line is empty")),
+            Ok(text) => {
+                total += text.len() as u64 + 1;
+                checker.check(number, text)
+            }
+        };
+        if let Err(e) = result
+            && problems.len() < MAX_PROBLEMS
+        {
+            problems.push(e);
+        }
+    }
+    if total > MAX_FILE_BYTES {
+        problems.push(Error::new(
+            ErrorKind::InvalidInput,
+            format!("the file is {total} bytes; the limit is {MAX_FILE_BYTES}"),
+        ));
+    }
+    if problems.is_empty()
+        && let Err(e) = checker.finish()
+    {
+        problems.push(e);
+    }
+    let summary = RequestFileSummary {
+        lines: checker.lines,
+        bytes: checker.bytes,
+        model: checker.model.clone(),
+    };
+    Ok(RequestFileCheck { summary, problems })
+}
+
+/// Which documented shape a result line has.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ResultShape {
+    /// `{custom_id, status, response: <chat.completion>, error}`, as the Cerebras docs show.
+    Cerebras,
+    /// `{id, custom_id, response: {status_code, request_id, body}, error}`, as OpenAI writes.
+    OpenAi,
+}
+
+/// One line of a batch's results, decoded, with every field of the line kept.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ResultLine {
+    number: usize,
+    line: BatchResultLine,
+    raw: Map<String, Value>,
+}
+
+impl ResultLine {
+    /// The 1-based line number in the results file.
+    pub fn line_number(&self) -> usize {
+        self.number
+    }
+
+    /// The line decoded as the spec's `BatchResultLine`.
+    pub fn line(&self) -> &BatchResultLine {
+        &self.line
+    }
+
+    /// Every field of the line as received, unknown ones included.
+    pub fn raw(&self) -> &Map<String, Value> {
+        &self.raw
+    }
+
+    /// The `custom_id` of the request this line answers.
+    pub fn custom_id(&self) -> &str {
+        &self.line.custom_id
+    }
+
+    /// The line's shape.
+    pub fn shape(&self) -> ResultShape {
+        match &self.line.response {
+            Some(r) if r.contains_key("status_code") && r.contains_key("body") => ResultShape::OpenAi,
+            _ if self.line.status.is_none() && self.line.id.is_some() => ResultShape::OpenAi,
+            _ => ResultShape::Cerebras,
+        }
+    }
+
+    /// The outcome: the line's `status`, or, for the OpenAI shape, `succeeded` when
+    /// `response.status_code` is 2xx and there is no error, else `failed`.
+    pub fn status(&self) -> BatchResultStatus {
+        if let Some(status) = &self.line.status {
+            return status.clone();
+        }
+        match (self.http_status(), &self.line.error) {
+            (Some(s), None) if (200..300).contains(&s) => BatchResultStatus::Succeeded,
+            _ => BatchResultStatus::Failed,
+        }
+    }
+
+    /// The chat.completion object of a successful request: `response` (Cerebras shape) or
+    /// `response.body` (OpenAI shape).
+    pub fn completion(&self) -> Option<&Map<String, Value>> {
+        let response = self.line.response.as_ref()?;
+        match self.shape() {
+            ResultShape::OpenAi => response.get("body").and_then(Value::as_object),
+            ResultShape::Cerebras => Some(response),
+        }
+    }
+
+    /// The HTTP status of the request (OpenAI shape only).
+    pub fn http_status(&self) -> Option<u16> {
+        self.line
+            .response
+            .as_ref()?
+            .get("status_code")?
+            .as_u64()
+            .and_then(|s| u16::try_from(s).ok())
+    }
+
+    /// Why the request did not succeed, if it did not.
+    pub fn error(&self) -> Option<&BatchResultError> {
+        self.line.error.as_ref()
+    }
+}
+
+/// Reads result lines from a byte stream (a [`Download`](crate::Download)'s
+/// [`into_stream`](crate::Download::into_stream)). A malformed line becomes an `Err` naming its
+/// line, and reading goes on; blank lines are skipped. Memory stays bounded by one line (at
+/// most [`MAX_RESULT_LINE_BYTES`]).
+pub fn read_results(
+    body: impl Stream<Item = Result<Bytes>> + Send + Unpin + 'static,
+) -> impl Stream<Item = Result<ResultLine>> + Send + Unpin {
+    let reader = tokio_util::io::StreamReader::new(body.map_err(std::io::Error::other));
+    read_results_from(reader)
+}
+
+/// As [`read_results`], from any `AsyncRead` (a results file on disk).
+pub fn read_results_from(
+    reader: impl AsyncRead + Send + Unpin + 'static,
+) -> impl Stream<Item = Result<ResultLine>> + Send + Unpin {
+    FramedRead::new(reader, LineDecoder::new(MAX_RESULT_LINE_BYTES))
+        .filter_map(|item| async move {
+            let line = match item {
+                Ok(line) => line,
+                Err(e) => return Some(Err(from_io(e))),
+            };
+            let number = line.number;
+            let decode = |message: String| Error::new(ErrorKind::Decode, message).with_line(number);
+            Some(match line.text {
+                Err(len) => Err(decode(format!(
+                    "the line is over {MAX_RESULT_LINE_BYTES} bytes ({len} read)"
+                ))),
+                Ok(text) if text.iter().all(u8::is_ascii_whitespace) => return None,
+                Ok(text) => serde_json::from_slice::<Map<String, Value>>(&text)
+                    .map_err(|e| decode(format!("not a JSON object: {e}")))
+                    .and_then(|raw| {
+                        let line = serde_json::from_value::<BatchResultLine>(Value::Object(raw.clone()))
+                            .map_err(|e| decode(format!("not a batch result line: {e}")))?;
+                        Ok(ResultLine { number, line, raw })
+                    }),
+            })
+        })
+        .boxed()
+}
+
+/// Turns an I/O error from the byte stream back into the client error it carries.
+fn from_io(e: std::io::Error) -> Error {
+    match e.get_ref().and_then(|inner| inner.downcast_ref::<Error>()) {
+        Some(_) => *e
+            .into_inner()
+            .expect("checked above")
+            .downcast::<Error>()
+            .expect("checked above"),
+        None => crate::download::io_error(e),
+    }
+}
+
+/// One line as split by [`LineDecoder`]: its 1-based number and its bytes without the LF, or
+/// the length read when it was too long.
+struct RawLine {
+    number: usize,
+    text: std::result::Result<BytesMut, usize>,
+}
+
+/// Splits bytes at LF without ever failing on content, so that one bad line cannot end the
+/// stream (tokio-util's `LinesCodec` ends it at the first invalid line).
+struct LineDecoder {
+    max: usize,
+    number: usize,
+    /// Bytes of an over-long line dropped so far.
+    discarding: Option<usize>,
+}
+
+impl LineDecoder {
+    fn new(max: usize) -> Self {
+        Self {
+            max,
+            number: 0,
+            discarding: None,
+        }
+    }
+}
+
+impl Decoder for LineDecoder {
+    type Item = RawLine;
+    type Error = std::io::Error;
+
+    fn decode(&mut self, buf: &mut BytesMut) -> std::io::Result<Option<RawLine>> {
+        loop {
+            let newline = buf.iter().position(|b| *b == b'\n');
+            if let Some(dropped) = self.discarding {
+                match newline {
+                    Some(i) => {
+                        let _ = buf.split_to(i + 1);
+                        self.discarding = None;
+                        self.number += 1;
+                        return Ok(Some(RawLine {
+                            number: self.number,
+                            text: Err(dropped + i),
+                        }));
+                    }
+                    None => {
+                        self.discarding = Some(dropped + buf.len());
+                        buf.clear();
+                        return Ok(None);
+                    }
+                }
+            }
+            match newline {
+                Some(i) if i <= self.max + 1 => {
+                    let mut line = buf.split_to(i + 1);
+                    line.truncate(i);
+                    self.number += 1;
+                    return Ok(Some(RawLine {
+                        number: self.number,
+                        text: Ok(line),
+                    }));
+                }
+                Some(_) => self.discarding = Some(0),
+                None if buf.len() > self.max + 1 => self.discarding = Some(0),
+                None => return Ok(None),
+            }
+        }
+    }
+
+    fn decode_eof(&mut self, buf: &mut BytesMut) -> std::io::Result<Option<RawLine>> {
+        if let Some(line) = self.decode(buf)? {
+            return Ok(Some(line));
+        }
+        if let Some(dropped) = self.discarding.take() {
+            self.number += 1;
+            return Ok(Some(RawLine {
+                number: self.number,
+                text: Err(dropped),
+            }));
+        }
+        if buf.is_empty() {
+            return Ok(None);
+        }
+        self.number += 1;
+        Ok(Some(RawLine {
+            number: self.number,
+            text: Ok(buf.split()),
+        }))
+    }
+}
+
+impl crate::Download {
+    /// The body read as result lines; see [`read_results`].
+    pub fn results(self) -> impl Stream<Item = Result<ResultLine>> + Send + Unpin {
+        read_results(self.into_stream())
+    }
+}

@@ -1,0 +1,228 @@
+//! `upload_file`: the multipart upload progenitor cannot generate, written by hand against the
+//! generated types and the spec's `UPLOAD_FILE` operation.
+//!
+//! The file is streamed from disk or from any `AsyncRead`, never buffered whole; files may be
+//! up to 200 MB (<https://inference-docs.cerebras.ai/api-reference/file/upload-file>).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use futures::StreamExt;
+use progenitor_client::ResponseValue;
+use tokio::io::AsyncRead;
+use tokio_util::io::ReaderStream;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::operations::UPLOAD_FILE;
+use crate::types::{self, FileExpiresAfter, FileExpiresAfterAnchor, FilePurpose};
+
+/// The largest file the API accepts: 200 MB (200 × 1000 × 1000 bytes).
+pub const MAX_FILE_BYTES: u64 = 200 * 1000 * 1000;
+/// The shortest `expires_after`: 3600 s (1 hour).
+pub const MIN_EXPIRES_AFTER_SECS: i64 = 3600;
+/// The longest `expires_after`: 2,592,000 s (30 days).
+pub const MAX_EXPIRES_AFTER_SECS: i64 = 2_592_000;
+
+/// Progress of an upload, reported after every chunk sent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UploadProgress {
+    /// Bytes of the file sent so far.
+    pub sent: u64,
+    /// The file's size in bytes, when known.
+    pub total: Option<u64>,
+}
+
+type ProgressFn = Arc<dyn Fn(UploadProgress) + Send + Sync>;
+
+enum Source {
+    Path(PathBuf),
+    Reader(Box<dyn AsyncRead + Send + Sync + Unpin>, Option<u64>),
+}
+
+/// What to upload, for [`Client::upload_file`](crate::Client::upload_file).
+pub struct UploadFile {
+    source: Source,
+    filename: String,
+    purpose: FilePurpose,
+    expires_after: Option<FileExpiresAfter>,
+    progress: Option<ProgressFn>,
+}
+
+impl std::fmt::Debug for UploadFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UploadFile")
+            .field("filename", &self.filename)
+            .field("purpose", &self.purpose)
+            .field("expires_after", &self.expires_after)
+            .finish_non_exhaustive()
+    }
+}
+
+impl UploadFile {
+    /// The file at `path`, sent under its file name, with purpose `batch`.
+    pub fn from_path(path: impl AsRef<Path>) -> Self {
+        let path = path.as_ref().to_path_buf();
+        let filename = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "batch.jsonl".into());
+        Self {
+            source: Source::Path(path),
+            filename,
+            purpose: FilePurpose::Batch,
+            expires_after: None,
+            progress: None,
+        }
+    }
+
+    /// The bytes of `reader`, sent as `filename`, with purpose `batch`. Give `length` (bytes)
+    /// when you know it: the request then has a `Content-Length`, progress has a total, and a
+    /// file over 200 MB is refused before sending.
+    pub fn from_reader(
+        reader: impl AsyncRead + Send + Sync + Unpin + 'static,
+        filename: impl Into<String>,
+        length: Option<u64>,
+    ) -> Self {
+        Self {
+            source: Source::Reader(Box::new(reader), length),
+            filename: filename.into(),
+            purpose: FilePurpose::Batch,
+            expires_after: None,
+            progress: None,
+        }
+    }
+
+    /// The file's purpose; `batch` (the default) is the only documented one.
+    pub fn purpose(mut self, purpose: FilePurpose) -> Self {
+        self.purpose = purpose;
+        self
+    }
+
+    /// Deletes the file `seconds` after its creation (3600 to 2,592,000 s) instead of after
+    /// the default 7 days. Sent as the form fields `expires_after[anchor]=created_at` and
+    /// `expires_after[seconds]`, as OpenAI's SDK does; Cerebras does not document the encoding.
+    pub fn expires_after(mut self, seconds: i64) -> Self {
+        self.expires_after = Some(FileExpiresAfter {
+            anchor: FileExpiresAfterAnchor::CreatedAt,
+            seconds,
+        });
+        self
+    }
+
+    /// Calls `progress` after every chunk sent.
+    pub fn on_progress(mut self, progress: impl Fn(UploadProgress) + Send + Sync + 'static) -> Self {
+        self.progress = Some(Arc::new(progress));
+        self
+    }
+}
+
+impl crate::Client {
+    /// Upload file.
+    ///
+    /// Uploads a JSONL file for use with the Batch API (at most 200 MB; files are retained
+    /// for 7 days by default). The file is streamed, never buffered whole. Sends
+    /// `POST /v1/files` as `multipart/form-data` with the fields `purpose`, optionally
+    /// `expires_after[anchor]` and `expires_after[seconds]`, then `file`
+    /// (operationId `upload_file`). Vendor docs:
+    /// <https://inference-docs.cerebras.ai/api-reference/file/upload-file>.
+    ///
+    /// Progenitor cannot generate multipart requests, so this method is written by hand. It
+    /// uses the generated [`types::File`] and the spec's [`UPLOAD_FILE`] route. Its body is a
+    /// stream, so a failed attempt is not retried.
+    ///
+    /// # Returns
+    ///
+    /// The uploaded file's metadata.
+    ///
+    /// # Errors
+    ///
+    /// - [`ErrorKind::InvalidInput`] before any request when the file is over
+    ///   [`MAX_FILE_BYTES`] or `expires_after` is outside 3600..=2592000 s.
+    /// - [`ErrorKind::Io`] when the file cannot be opened or read.
+    /// - As the generated methods: the kind of a non-2xx status, with status, headers and raw
+    ///   body; [`ErrorKind::Decode`]; [`ErrorKind::Connection`] or [`ErrorKind::Timeout`].
+    pub async fn upload_file(&self, upload: UploadFile) -> Result<types::File> {
+        let op = &UPLOAD_FILE;
+        let refuse = |message: String| Error::new(ErrorKind::InvalidInput, message).with_operation(op.id);
+        if let Some(e) = &upload.expires_after
+            && !(MIN_EXPIRES_AFTER_SECS..=MAX_EXPIRES_AFTER_SECS).contains(&e.seconds)
+        {
+            return Err(refuse(format!(
+                "expires_after is {} s; it must be from 3600 to 2592000",
+                e.seconds
+            )));
+        }
+        let (reader, length): (Box<dyn AsyncRead + Send + Sync + Unpin>, Option<u64>) = match upload.source {
+            Source::Path(path) => {
+                let file = tokio::fs::File::open(&path)
+                    .await
+                    .map_err(|e| crate::download::io_error(e).with_operation(op.id))?;
+                let length = file
+                    .metadata()
+                    .await
+                    .map_err(|e| crate::download::io_error(e).with_operation(op.id))?
+                    .len();
+                (Box::new(file), Some(length))
+            }
+            Source::Reader(reader, length) => (reader, length),
+        };
+        if let Some(len) = length
+            && len > MAX_FILE_BYTES
+        {
+            return Err(refuse(format!(
+                "the file is {len} bytes; the API accepts at most {MAX_FILE_BYTES}"
+            )));
+        }
+
+        let sent = Arc::new(AtomicU64::new(0));
+        let progress = upload.progress.clone();
+        let chunks = ReaderStream::with_capacity(reader, 64 * 1024).map(move |chunk| {
+            if let Ok(bytes) = &chunk {
+                let now = sent.fetch_add(bytes.len() as u64, Ordering::Relaxed) + bytes.len() as u64;
+                if let Some(report) = &progress {
+                    report(UploadProgress {
+                        sent: now,
+                        total: length,
+                    });
+                }
+            }
+            chunk
+        });
+        let body = reqwest::Body::wrap_stream(chunks);
+        let part = match length {
+            Some(len) => reqwest::multipart::Part::stream_with_length(body, len),
+            None => reqwest::multipart::Part::stream(body),
+        };
+        let part = part
+            .file_name(upload.filename)
+            .mime_str("application/octet-stream")
+            .expect("a constant, valid MIME type");
+        let mut form = reqwest::multipart::Form::new().text("purpose", upload.purpose.to_string());
+        if let Some(e) = upload.expires_after {
+            form = form
+                .text("expires_after[anchor]", e.anchor.to_string())
+                .text("expires_after[seconds]", e.seconds.to_string());
+        }
+        let form = form.part("file", part);
+
+        let raw = self.raw();
+        let url = format!("{}{}", progenitor_client::ClientInfo::baseurl(raw), op.path);
+        let call = async move {
+            let http = progenitor_client::ClientInfo::client(raw);
+            let request = http
+                .post(url)
+                .header(reqwest::header::ACCEPT, "application/json")
+                .multipart(form)
+                .build()?;
+            let response = progenitor_client::ClientInfo::inner(raw)
+                .send(http, request, op.id)
+                .await?;
+            match response.status().as_u16() {
+                200 => ResponseValue::from_response(response).await,
+                _ => Err(progenitor_client::Error::UnexpectedResponse(response)),
+            }
+        };
+        self.execute(op, call).await.map(ResponseValue::into_inner)
+    }
+}

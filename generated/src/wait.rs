@@ -1,0 +1,166 @@
+//! Waiting for a batch to finish, cancelling and waiting, and fetching a batch's output.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::download::Download;
+use crate::error::{Error, ErrorKind, Result};
+use crate::types::Batch;
+
+/// How long [`Client::wait_for_batch`](crate::Client::wait_for_batch) waits by default: 25 hours
+/// (the 24-hour completion window plus an hour for finalizing).
+pub const DEFAULT_WAIT_DEADLINE: Duration = Duration::from_secs(25 * 3600);
+/// How long [`Client::cancel_and_wait`](crate::Client::cancel_and_wait) waits by default:
+/// 10 minutes, the vendor's bound for `cancelling` to become `cancelled`
+/// (<https://inference-docs.cerebras.ai/api-reference/batch/cancel-batch>).
+pub const DEFAULT_CANCEL_DEADLINE: Duration = Duration::from_secs(10 * 60);
+
+type PollFn = Arc<dyn Fn(&Batch) + Send + Sync>;
+
+/// How to wait for a batch: a deadline, a polling backoff and an optional callback.
+///
+/// Polls start `first_interval` apart (default 2 s) and grow by half each time up to
+/// `max_interval` (default 60 s).
+#[derive(Clone)]
+pub struct WaitOptions {
+    deadline: Option<Duration>,
+    first_interval: Duration,
+    max_interval: Duration,
+    on_poll: Option<PollFn>,
+}
+
+impl Default for WaitOptions {
+    fn default() -> Self {
+        Self {
+            deadline: None,
+            first_interval: Duration::from_secs(2),
+            max_interval: Duration::from_secs(60),
+            on_poll: None,
+        }
+    }
+}
+
+impl std::fmt::Debug for WaitOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WaitOptions")
+            .field("deadline", &self.deadline)
+            .field("first_interval", &self.first_interval)
+            .field("max_interval", &self.max_interval)
+            .field("on_poll", &self.on_poll.is_some())
+            .finish()
+    }
+}
+
+impl WaitOptions {
+    /// Gives up after `deadline` (default: [`DEFAULT_WAIT_DEADLINE`] for waiting,
+    /// [`DEFAULT_CANCEL_DEADLINE`] for cancelling).
+    pub fn deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = Some(deadline);
+        self
+    }
+
+    /// The first delay between polls and its cap (defaults 2 s and 60 s).
+    pub fn intervals(mut self, first: Duration, max: Duration) -> Self {
+        self.first_interval = first;
+        self.max_interval = max.max(first);
+        self
+    }
+
+    /// Calls `on_poll` with the batch after every poll.
+    pub fn on_poll(mut self, on_poll: impl Fn(&Batch) + Send + Sync + 'static) -> Self {
+        self.on_poll = Some(Arc::new(on_poll));
+        self
+    }
+}
+
+impl crate::Client {
+    /// Polls `retrieve_batch` until the batch reaches a final status (`completed`, `failed`,
+    /// `expired` or `cancelled`) and returns it. Any other status, unknown ones like `calling`
+    /// included, means the batch may still change, so waiting goes on.
+    ///
+    /// # Errors
+    ///
+    /// - [`ErrorKind::DeadlineExceeded`] when the deadline passes first; [`Error::last_batch`]
+    ///   holds the last state seen.
+    /// - Any error of [`retrieve_batch`](Self::retrieve_batch) (after its retries).
+    pub async fn wait_for_batch(&self, batch_id: &str, options: WaitOptions) -> Result<Batch> {
+        let deadline = options.deadline.unwrap_or(DEFAULT_WAIT_DEADLINE);
+        self.poll_until_final(batch_id, options, deadline, None).await
+    }
+
+    /// Cancels the batch (`DELETE /v1/batches/{batch_id}`), then waits until it reaches a final
+    /// status, normally `cancelled` (up to 10 minutes, the default deadline). The requests that
+    /// completed stay in the batch's output file: get them with
+    /// [`download_output`](Self::download_output).
+    ///
+    /// # Errors
+    ///
+    /// Any error of [`cancel_batch`](Self::cancel_batch), then as
+    /// [`wait_for_batch`](Self::wait_for_batch).
+    pub async fn cancel_and_wait(&self, batch_id: &str, options: WaitOptions) -> Result<Batch> {
+        let deadline = options.deadline.unwrap_or(DEFAULT_CANCEL_DEADLINE);
+        let cancelled = self.cancel_batch(batch_id).await?;
+        self.poll_until_final(batch_id, options, deadline, Some(cancelled))
+            .await
+    }
+
+    async fn poll_until_final(
+        &self,
+        batch_id: &str,
+        options: WaitOptions,
+        deadline: Duration,
+        first: Option<Batch>,
+    ) -> Result<Batch> {
+        let end = tokio::time::Instant::now() + deadline;
+        let mut interval = options.first_interval;
+        let mut batch = match first {
+            Some(batch) => batch,
+            None => self.retrieve_batch(batch_id).await?,
+        };
+        loop {
+            if let Some(on_poll) = &options.on_poll {
+                on_poll(&batch);
+            }
+            if batch.status.is_terminal() {
+                return Ok(batch);
+            }
+            let now = tokio::time::Instant::now();
+            if now >= end {
+                return Err(Error::new(
+                    ErrorKind::DeadlineExceeded,
+                    format!("batch {} is still {} after {:?}", batch.id, batch.status, deadline),
+                )
+                .with_operation("retrieve_batch")
+                .with_last_batch(batch));
+            }
+            tokio::time::sleep(interval.min(end - now)).await;
+            interval = interval.mul_f64(1.5).min(options.max_interval);
+            batch = self.retrieve_batch(batch_id).await?;
+        }
+    }
+
+    /// Downloads the batch's output file (`output_file_id`: its results, partial after a
+    /// cancellation), or `None` when it has none yet.
+    ///
+    /// # Errors
+    ///
+    /// As [`retrieve_file_content`](Self::retrieve_file_content).
+    pub async fn download_output(&self, batch: &Batch) -> Result<Option<Download>> {
+        match &batch.output_file_id {
+            Some(id) => self.retrieve_file_content(id).await.map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Downloads the batch's error file (`error_file_id`), or `None` when it has none.
+    ///
+    /// # Errors
+    ///
+    /// As [`retrieve_file_content`](Self::retrieve_file_content).
+    pub async fn download_errors(&self, batch: &Batch) -> Result<Option<Download>> {
+        match &batch.error_file_id {
+            Some(id) => self.retrieve_file_content(id).await.map(Some),
+            None => Ok(None),
+        }
+    }
+}
