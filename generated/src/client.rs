@@ -263,10 +263,23 @@ impl ClientBuilder {
     /// # Errors
     ///
     /// [`ErrorKind::Config`] when `CEREBRAS_API_KEY` is missing or a variable is invalid.
-    pub fn from_env(mut self) -> Result<Self> {
-        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    pub fn from_env(self) -> Result<Self> {
+        self.from_vars(|name| std::env::var(name).ok())
+    }
+
+    /// As [`from_env`](Self::from_env), reading each variable through `var` (for a `.env`
+    /// map, or for tests). Empty values count as unset.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Config`] when `CEREBRAS_API_KEY` is missing or a variable is invalid.
+    pub fn from_vars(mut self, var: impl Fn(&str) -> Option<String>) -> Result<Self> {
+        let var = |name: &str| var(name).filter(|v| !v.trim().is_empty());
         self.api_key = Some(var("CEREBRAS_API_KEY").ok_or_else(|| {
-            Error::new(ErrorKind::Config, "CEREBRAS_API_KEY is not set: export your Cerebras API key, or pass one with Client::builder().api_key(..)")
+            Error::new(
+                ErrorKind::Config,
+                "CEREBRAS_API_KEY is not set: export your Cerebras API key, or pass one with Client::builder().api_key(..)",
+            )
         })?);
         if let Some(url) = var("CEREBRAS_BASE_URL") {
             self.base_url = Some(url);

@@ -7,13 +7,17 @@
 //! - `mutation`: spec changes show up in the surface snapshot.
 //! - `generator_errors`: unsupported constructs give errors that name them.
 //! - `e2e`: the client against a local server on 127.0.0.1.
+//! - `faults`: retries, Retry-After, POST safety, timeouts, resets and tracing spans.
+//! - `hostile`: hostile ids (a proptest property), base URLs, keys and headers.
 //! - `workflow`: upload, create, wait, cancel, download, pagination and JSONL against the fake API.
 
 mod audit;
 mod e2e;
 mod examples;
+mod faults;
 mod freshness;
 mod generator_errors;
+mod hostile;
 mod mutation;
 mod surface;
 mod workflow;
