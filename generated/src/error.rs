@@ -216,6 +216,14 @@ impl Error {
         Self::new(kind, message).with_response(response)
     }
 
+    /// The error the client makes of a non-2xx response with these parts: the kind from the
+    /// status (or the body's integer `status_code`), the vendor's message when the body is
+    /// their error JSON, and the first [`MAX_ERROR_BODY`] bytes of the body as text. Useful to
+    /// build errors in your own tests.
+    pub fn from_response_parts(status: StatusCode, headers: HeaderMap, body: &[u8]) -> Self {
+        Self::from_response(ErrorResponse::new(status, headers, body, false))
+    }
+
     /// What went wrong.
     pub fn kind(&self) -> ErrorKind {
         self.0.kind

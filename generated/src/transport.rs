@@ -264,8 +264,11 @@ pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
 /// past) gives `None`, and the backoff applies.
 pub fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
     let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
+    // The bounds apply to the Duration, not the float: `1e-20` s is positive but rounds to 0 ns.
     let from_secs = |secs: f64| {
-        (secs.is_finite() && secs > 0.0 && secs <= MAX_RETRY_AFTER.as_secs_f64()).then(|| Duration::from_secs_f64(secs))
+        (secs.is_finite() && secs > 0.0 && secs <= MAX_RETRY_AFTER.as_secs_f64())
+            .then(|| Duration::from_secs_f64(secs))
+            .filter(|d| !d.is_zero())
     };
     if let Some(ms) = text("retry-after-ms").and_then(|t| t.parse::<f64>().ok()) {
         return from_secs(ms / 1000.0);

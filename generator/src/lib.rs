@@ -18,6 +18,7 @@
 //! Constructs the generator cannot handle give a [`GenerateError`] that names them; a panic
 //! inside progenitor is caught and reported the same way.
 
+pub mod examples;
 pub mod facade;
 pub mod normalize;
 pub mod open_enum;

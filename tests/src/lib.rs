@@ -3,6 +3,8 @@
 
 use serde_json::{Value, json};
 
+pub use cerebras_batch_generator::examples::{Example, examples};
+
 pub mod audit;
 pub mod fake;
 
@@ -22,76 +24,6 @@ pub fn workspace_root() -> std::path::PathBuf {
         .parent()
         .expect("tests/ is in the workspace")
         .to_path_buf()
-}
-
-/// One example of the spec.
-#[derive(Debug, Clone)]
-pub struct Example {
-    /// JSON pointer of the example object.
-    pub pointer: String,
-    /// The media type it belongs to, e.g. `application/json`.
-    pub media_type: String,
-    /// The component schema the media type refers to (`Batch`), or `None` for inline schemas.
-    pub schema_name: Option<String>,
-    /// The media type's schema, as written.
-    pub schema: Value,
-    /// The example's `value`.
-    pub value: Value,
-    /// `x-docs-verbatim`: the vendor's text exactly as printed.
-    pub verbatim: Option<String>,
-    /// `x-jsonl-line-schema`: the component each line of a JSONL example must match.
-    pub jsonl_line_schema: Option<String>,
-}
-
-/// Every example of every media type in the spec, in document order.
-pub fn examples(spec: &Value) -> Vec<Example> {
-    let mut out = Vec::new();
-    walk(spec, "", &mut out);
-    out
-}
-
-fn walk(v: &Value, at: &str, out: &mut Vec<Example>) {
-    match v {
-        Value::Object(m) => {
-            if let Some(Value::Object(content)) = m.get("content") {
-                for (media_type, mt) in content {
-                    let schema = mt.get("schema").cloned().unwrap_or(Value::Null);
-                    let schema_name = schema
-                        .get("$ref")
-                        .and_then(Value::as_str)
-                        .and_then(|r| r.strip_prefix("#/components/schemas/"))
-                        .map(str::to_owned);
-                    for (name, ex) in mt.get("examples").and_then(Value::as_object).into_iter().flatten() {
-                        out.push(Example {
-                            pointer: format!("{at}/content/{}/examples/{name}", token(media_type)),
-                            media_type: media_type.clone(),
-                            schema_name: schema_name.clone(),
-                            schema: schema.clone(),
-                            value: ex.get("value").cloned().unwrap_or(Value::Null),
-                            verbatim: ex.get("x-docs-verbatim").and_then(Value::as_str).map(str::to_owned),
-                            jsonl_line_schema: ex
-                                .get("x-jsonl-line-schema")
-                                .and_then(Value::as_str)
-                                .and_then(|r| r.strip_prefix("#/components/schemas/"))
-                                .map(str::to_owned),
-                        });
-                    }
-                }
-            }
-            for (k, child) in m {
-                walk(child, &format!("{at}/{}", token(k)), out);
-            }
-        }
-        Value::Array(a) => a
-            .iter()
-            .enumerate()
-            .for_each(|(i, c)| walk(c, &format!("{at}/{i}"), out)),
-        _ => {}
-    }
-}
-
-fn token(s: &str) -> String {
-    s.replace('~', "~0").replace('/', "~1")
 }
 
 /// Rewrites OpenAPI 3.0 schemas into JSON Schema: `nullable: true` becomes a `null` type (or

@@ -249,6 +249,8 @@ fn retry_after_parses_every_form_and_ignores_absurd_values() {
         (vec![("retry-after", at(10 * 365 * 86400))], None),
         (vec![("retry-after", "Wed, 99 Foo 2026 99:99:99 GMT".into())], None),
         (vec![("retry-after-ms", "-3".into())], None),
+        (vec![("retry-after", "1e-20".into())], None), // found by the fuzzer: rounds to 0 ns
+        (vec![("retry-after-ms", "0.0000001".into())], None),
         (vec![("retry-after-ms", "60001".into())], None),
         (vec![], None),
     ];

@@ -5,6 +5,7 @@
 //! - `audit`: every example checked against its schema, oddities listed (snapshot).
 //! - `freshness`: the checked-in generated code matches the spec.
 //! - `mutation`: spec changes show up in the surface snapshot.
+//! - `fuzz_replay`: the fuzz targets' seeds and random inputs, through the same entry points.
 //! - `generator_errors`: unsupported constructs give errors that name them.
 //! - `e2e`: the client against a local server on 127.0.0.1.
 //! - `faults`: retries, Retry-After, POST safety, timeouts, resets and tracing spans.
@@ -16,6 +17,7 @@ mod e2e;
 mod examples;
 mod faults;
 mod freshness;
+mod fuzz_replay;
 mod generator_errors;
 mod hostile;
 mod mutation;

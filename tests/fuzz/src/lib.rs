@@ -1,0 +1,79 @@
+//! The fuzz entry points: one per decoder of the client. Each takes arbitrary bytes and must
+//! never panic. The libFuzzer targets in `fuzz_targets/` call them, and the test suite replays
+//! the corpus and random inputs through the same functions (`tests/suite/fuzz_replay.rs`
+//! includes this file).
+
+use std::time::{Duration, SystemTime};
+
+use cerebras_batch::types;
+use futures::StreamExt;
+use reqwest::header::{HeaderMap, HeaderValue};
+
+/// Decodes a `Batch`; a decoded one must re-encode and decode to itself.
+pub fn batch(data: &[u8]) {
+    if let Ok(batch) = serde_json::from_slice::<types::Batch>(data) {
+        let again: types::Batch =
+            serde_json::from_slice(&serde_json::to_vec(&batch).expect("encodes")).expect("round-trips");
+        assert_eq!(again, batch);
+        let _ = batch.status.is_terminal();
+    }
+}
+
+/// Decodes both list envelopes.
+pub fn list(data: &[u8]) {
+    if let Ok(list) = serde_json::from_slice::<types::BatchList>(data) {
+        let again: types::BatchList =
+            serde_json::from_slice(&serde_json::to_vec(&list).expect("encodes")).expect("round-trips");
+        assert_eq!(again, list);
+    }
+    let _ = serde_json::from_slice::<types::FileList>(data);
+}
+
+/// Builds the client's error from a response with this body, under a few statuses.
+pub fn error_body(data: &[u8]) {
+    for status in [400u16, 404, 429, 502] {
+        let status = reqwest::StatusCode::from_u16(status).expect("valid status");
+        let err = cerebras_batch::Error::from_response_parts(status, HeaderMap::new(), data);
+        assert_eq!(err.status(), Some(status));
+        assert!(
+            err.body_text()
+                .is_some_and(|t| t.len() <= cerebras_batch::MAX_ERROR_BODY * 3)
+        );
+        let _ = (err.to_string(), format!("{err:?}"), err.kind(), err.request_id());
+    }
+}
+
+/// Parses the bytes as `Retry-After` and `retry-after-ms` values; the delay is never above the cap.
+pub fn retry_after(data: &[u8]) {
+    let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_766_000_000);
+    for name in ["retry-after", "retry-after-ms"] {
+        if let Ok(value) = HeaderValue::from_bytes(data) {
+            let mut headers = HeaderMap::new();
+            headers.insert(name, value);
+            if let Some(delay) = cerebras_batch::retry_after(&headers, now) {
+                assert!(
+                    delay > Duration::ZERO && delay <= cerebras_batch::MAX_RETRY_AFTER,
+                    "{delay:?}"
+                );
+            }
+        }
+    }
+}
+
+/// Reads the bytes as a results file: every line is a result or an error with its line number.
+pub fn result_lines(data: &[u8]) {
+    let lines: Vec<_> = futures::executor::block_on(
+        cerebras_batch::jsonl::read_results_from(std::io::Cursor::new(data.to_vec())).collect(),
+    );
+    let newlines = data.iter().filter(|b| **b == b'\n').count();
+    assert!(lines.len() <= newlines + 1);
+    for line in lines {
+        match line {
+            Ok(l) => {
+                assert!(l.line_number() >= 1 && l.line_number() <= newlines + 1);
+                let _ = (l.status(), l.completion(), l.shape());
+            }
+            Err(e) => assert!(e.line().is_some_and(|n| n >= 1 && n <= newlines + 1), "{e:?}"),
+        }
+    }
+}
