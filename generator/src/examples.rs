@@ -19,7 +19,8 @@ pub struct Example {
     pub value: Value,
     /// `x-docs-verbatim`: the vendor's text exactly as printed.
     pub verbatim: Option<String>,
-    /// `x-jsonl-line-schema`: the component each line of a JSONL example must match.
+    /// The component each line of a JSONL example must match: the media type schema's
+    /// `x-jsonl-line-schema` reference.
     pub jsonl_line_schema: Option<String>,
 }
 
@@ -52,8 +53,8 @@ fn walk(v: &Value, at: &str, out: &mut Vec<Example>) {
                             schema: schema.clone(),
                             value: ex.get("value").cloned().unwrap_or(Value::Null),
                             verbatim: ex.get("x-docs-verbatim").and_then(Value::as_str).map(str::to_owned),
-                            jsonl_line_schema: ex
-                                .get("x-jsonl-line-schema")
+                            jsonl_line_schema: schema
+                                .pointer("/x-jsonl-line-schema/$ref")
                                 .and_then(Value::as_str)
                                 .and_then(|r| r.strip_prefix("#/components/schemas/"))
                                 .map(str::to_owned),

@@ -36,7 +36,9 @@ pub fn oas30_to_json_schema(v: &Value) -> Value {
             if m.remove("nullable") == Some(Value::Bool(true)) {
                 if let Some(t) = m.get("type").cloned() {
                     m.insert("type".into(), json!([t, "null"]));
-                    if let Some(Value::Array(e)) = m.get_mut("enum") {
+                    if let Some(Value::Array(e)) = m.get_mut("enum")
+                        && !e.contains(&Value::Null)
+                    {
                         e.push(Value::Null);
                     }
                 } else {

@@ -1,7 +1,9 @@
 //! The test suite, one binary (it links once):
 //!
+//! - `spec_diff`: `cargo xtask diff` classifications over fixture spec pairs.
 //! - `surface`: the API-surface snapshot (every operation and type).
 //! - `examples`: every spec example decoded through the generated types (snapshot).
+//! - `contract`: the client against Prism serving the spec (request validation, examples, 200+ random responses).
 //! - `audit`: every example checked against its schema, oddities listed (snapshot).
 //! - `freshness`: the checked-in generated code matches the spec.
 //! - `mutation`: spec changes show up in the surface snapshot.
@@ -13,6 +15,7 @@
 //! - `workflow`: upload, create, wait, cancel, download, pagination and JSONL against the fake API.
 
 mod audit;
+mod contract;
 mod e2e;
 mod examples;
 mod faults;
@@ -21,5 +24,6 @@ mod fuzz_replay;
 mod generator_errors;
 mod hostile;
 mod mutation;
+mod spec_diff;
 mod surface;
 mod workflow;

@@ -6,15 +6,29 @@
 //!   code differs from what the spec produces now.
 //! - `cargo xtask fuzz [--seconds N] [TARGET...]`: runs the libFuzzer targets of `tests/fuzz/`
 //!   (needs `cargo install cargo-fuzz`), seeded with every spec example.
+//! - `cargo xtask lint`: Redocly (strict) and Spectral (the project's rules) on the spec.
+//! - `cargo xtask test`: installs the pinned spec tools if needed, lints, then runs every test
+//!   with the Prism contract tests required. This is the README's test command.
+//! - `cargo xtask docs`: a self-contained HTML API reference in `target/api-docs/index.html`.
+//! - `cargo xtask diff [BASE [HEAD]] [--allow-breaking]`: the semantic spec diff (breaking or
+//!   compatible); `--history` checks every commit that changed the spec.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use cerebras_batch_generator as generator;
 
-const USAGE: &str = "usage: cargo xtask <regen|check|fuzz>
-  regen                            write the generated code from spec/openapi.yaml
+const USAGE: &str = "usage: cargo xtask <command>
+  regen                            write the generated code and API.md from spec/openapi.yaml
   check                            fail with a diff when the checked-in generated code is stale
+  lint                             lint the spec with Redocly and Spectral
+  test                             install the spec tools if needed, lint, run every test
+  docs                             build the HTML API reference into target/api-docs/
+  diff [BASE [HEAD]] [--allow-breaking]
+                                   report spec changes, breaking or compatible; BASE defaults to
+                                   origin/main (HEAD~1 without a remote), HEAD to the work tree
+  diff --history                   check every commit that changed the spec: a breaking change
+                                   needs a `Spec-Breaking-Change: <why>` line in its message
   fuzz [--seconds N] [TARGET...]   run the libFuzzer targets (default: all, 30 s each)";
 
 /// The libFuzzer targets of `tests/fuzz/`.
@@ -26,6 +40,10 @@ fn main() -> ExitCode {
         Some("regen") => regen(),
         Some("check") => check(),
         Some("fuzz") => fuzz(&args[1..]),
+        Some("lint") => lint(),
+        Some("test") => test(),
+        Some("docs") => docs(),
+        Some("diff") => diff(&args[1..]),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(())
@@ -59,15 +77,17 @@ fn files(output: &generator::Output) -> Vec<(String, String, Option<String>)> {
     output
         .files
         .iter()
-        .map(|(name, text)| {
-            let rel = format!("{}/{name}", generator::OUTPUT_DIR);
-            let old = std::fs::read_to_string(root().join(&rel)).ok();
-            (rel, text.clone(), old)
+        .map(|(rel, text)| {
+            (
+                rel.clone(),
+                text.clone(),
+                std::fs::read_to_string(root().join(rel)).ok(),
+            )
         })
         .collect()
 }
 
-/// Generated files on disk that the generator no longer writes.
+/// Files in the generated code's folder that the generator no longer writes.
 fn stale_extra_files(output: &generator::Output) -> Vec<String> {
     let dir = root().join(generator::OUTPUT_DIR);
     let mut extra: Vec<String> = std::fs::read_dir(&dir)
@@ -75,8 +95,8 @@ fn stale_extra_files(output: &generator::Output) -> Vec<String> {
         .flatten()
         .flatten()
         .filter_map(|e| e.file_name().into_string().ok())
-        .filter(|name| !output.files.contains_key(name.as_str()))
         .map(|name| format!("{}/{name}", generator::OUTPUT_DIR))
+        .filter(|rel| !output.files.contains_key(rel))
         .collect();
     extra.sort();
     extra
@@ -84,12 +104,14 @@ fn stale_extra_files(output: &generator::Output) -> Vec<String> {
 
 fn regen() -> Result<(), String> {
     let output = generate()?;
-    let dir = root().join(generator::OUTPUT_DIR);
-    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let mut changed = Vec::new();
     for (rel, new, old) in files(&output) {
         if old.as_deref() != Some(new.as_str()) {
-            std::fs::write(root().join(&rel), &new).map_err(|e| format!("cannot write {rel}: {e}"))?;
+            let path = root().join(&rel);
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+            }
+            std::fs::write(&path, &new).map_err(|e| format!("cannot write {rel}: {e}"))?;
             changed.push(rel);
         }
     }
@@ -230,6 +252,165 @@ fn fuzz(args: &[String]) -> Result<(), String> {
         Err(format!(
             "crashes in {}: the inputs are in tests/fuzz/artifacts/<target>/; copy each into tests/fuzz/seeds/<target>/ as a regression seed once fixed",
             failed.join(", ")
+        ))
+    }
+}
+
+const SPEC: &str = "spec/openapi.yaml";
+
+fn run(cmd: &mut std::process::Command) -> Result<(), String> {
+    let shown = format!("{cmd:?}");
+    let status = cmd.status().map_err(|e| format!("cannot run {shown}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("failed ({status}): {shown}"))
+    }
+}
+
+/// Installs the pinned spec tools (`spec/package-lock.json`) unless they are installed already
+/// from the same lockfile.
+fn ensure_spec_tools() -> Result<(), String> {
+    let spec = root().join("spec");
+    let installed = spec.join("node_modules/.package-lock.json");
+    let fresh = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    let up_to_date = match (fresh(&installed), fresh(&spec.join("package-lock.json"))) {
+        (Some(i), Some(l)) => i >= l && spec.join("node_modules/.bin/prism").exists(),
+        _ => false,
+    };
+    if !up_to_date {
+        println!("== installing the pinned spec tools (npm ci)");
+        run(std::process::Command::new("npm").current_dir(&spec).args([
+            "ci",
+            "--ignore-scripts",
+            "--no-audit",
+            "--no-fund",
+        ]))?;
+    }
+    Ok(())
+}
+
+fn spec_tool(name: &str) -> std::process::Command {
+    let mut cmd = std::process::Command::new(root().join("spec/node_modules/.bin").join(name));
+    cmd.current_dir(root().join("spec"))
+        .env("REDOCLY_TELEMETRY", "off")
+        .env("REDOCLY_SUPPRESS_UPDATE_NOTICE", "true");
+    cmd
+}
+
+fn lint() -> Result<(), String> {
+    ensure_spec_tools()?;
+    println!("== redocly lint (strict; allow-list: spec/.redocly.lint-ignore.yaml)");
+    run(spec_tool("redocly").args(["lint", "openapi.yaml", "--format=stylish"]))?;
+    println!("== spectral lint (rules: spec/.spectral.yaml)");
+    run(spec_tool("spectral").args(["lint", "openapi.yaml", "--fail-severity=warn"]))?;
+    Ok(())
+}
+
+fn test() -> Result<(), String> {
+    lint()?;
+    println!("== cargo test (Prism contract tests required)");
+    run(std::process::Command::new("cargo")
+        .current_dir(root())
+        .arg("test")
+        .env("CEREBRAS_BATCH_REQUIRE_PRISM", "1"))
+}
+
+fn docs() -> Result<(), String> {
+    ensure_spec_tools()?;
+    let out = root().join("target/api-docs/index.html");
+    run(spec_tool("redocly")
+        .args(["build-docs", "openapi.yaml", "--inlineBundle", "-o"])
+        .arg(&out))?;
+    println!("wrote {}", out.display());
+    Ok(())
+}
+
+fn git(args: &[&str]) -> Result<String, String> {
+    let out = std::process::Command::new("git")
+        .current_dir(root())
+        .args(args)
+        .output()
+        .map_err(|e| format!("cannot run git: {e}"))?;
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    } else {
+        Err(format!(
+            "git {}: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
+    }
+}
+
+/// The spec at a git ref, parsed.
+fn spec_at(reference: &str) -> Result<serde_json::Value, String> {
+    let text = git(&["show", &format!("{reference}:{SPEC}")])?;
+    generator::parse_spec(&text).map_err(|e| format!("{SPEC} at {reference}: {e}"))
+}
+
+fn diff(args: &[String]) -> Result<(), String> {
+    let allow = args.iter().any(|a| a == "--allow-breaking");
+    if args.iter().any(|a| a == "--history") {
+        return diff_history();
+    }
+    let refs: Vec<&str> = args
+        .iter()
+        .map(String::as_str)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    let base = match refs.first() {
+        Some(r) => (*r).to_owned(),
+        None if git(&["rev-parse", "--verify", "--quiet", "origin/main"]).is_ok() => "origin/main".to_owned(),
+        None => "HEAD~1".to_owned(),
+    };
+    let (head_name, head) = match refs.get(1) {
+        Some(r) => ((*r).to_owned(), spec_at(r)?),
+        None => {
+            let text = std::fs::read_to_string(root().join(SPEC)).map_err(|e| format!("cannot read {SPEC}: {e}"))?;
+            (
+                "the working tree".to_owned(),
+                generator::parse_spec(&text).map_err(|e| e.to_string())?,
+            )
+        }
+    };
+    let changes = generator::diff::diff(&spec_at(&base)?, &head);
+    print!("{}", generator::diff::report(&changes, &base, &head_name));
+    let breaking = changes.iter().filter(|c| c.breaking).count();
+    if breaking > 0 && !allow {
+        return Err(format!(
+            "{breaking} breaking spec change(s): if they are deliberate, pass --allow-breaking (in CI: add a `Spec-Breaking-Change: <why>` line to the commit message)"
+        ));
+    }
+    Ok(())
+}
+
+/// Checks every commit that changed the spec against its parent. A commit with breaking
+/// changes must say so with a `Spec-Breaking-Change: <why>` line in its message.
+fn diff_history() -> Result<(), String> {
+    let commits = git(&["rev-list", "--reverse", "HEAD", "--", SPEC])?;
+    let mut unacknowledged = Vec::new();
+    for commit in commits.lines() {
+        let parent = format!("{commit}~1");
+        let Ok(base) = spec_at(&parent) else { continue }; // the commit that created the spec
+        let changes = generator::diff::diff(&base, &spec_at(commit)?);
+        let subject = git(&["log", "-1", "--format=%h %s", commit])?;
+        let message = git(&["log", "-1", "--format=%B", commit])?;
+        let acknowledged = message.lines().any(|l| l.starts_with("Spec-Breaking-Change:"));
+        let breaking = changes.iter().filter(|c| c.breaking).count();
+        println!("== {}", subject.trim());
+        print!("{}", generator::diff::report(&changes, &parent, commit));
+        if breaking > 0 && !acknowledged {
+            unacknowledged.push(subject.trim().to_owned());
+        }
+    }
+    if unacknowledged.is_empty() {
+        println!("every breaking spec change in the history is acknowledged");
+        Ok(())
+    } else {
+        Err(format!(
+            "breaking spec changes without a `Spec-Breaking-Change: <why>` line in the commit message:\n  {}",
+            unacknowledged.join("\n  ")
         ))
     }
 }

@@ -74,8 +74,8 @@ After a cancellation it holds the requests that completed.
         pub request_counts: ::std::option::Option<BatchRequestCounts>,
         pub status: crate::generated::enums::BatchStatus,
     }
-    /**Errors of a batch job: a message string (as in the vendor's examples) or an object
-(as documented; its shape is undocumented).
+    /**Errors of a batch job: a message string (as in the vendor's examples) or an object (as
+documented; its shape is undocumented).
 */
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(untagged)]
@@ -274,7 +274,7 @@ in the body, which then takes precedence over the HTTP status.
     pub struct UploadFileRequest {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub expires_after: ::std::option::Option<FileExpiresAfter>,
-        ///The file to upload, JSONL, at most 200 MB.
+        ///The file to upload, JSONL, at most 200 MB; each line a `BatchRequestLine`.
         pub file: ::std::string::String,
         pub purpose: crate::generated::enums::FilePurpose,
     }
