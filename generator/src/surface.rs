@@ -52,28 +52,36 @@ pub fn render(normalized: &Normalized, raw: &syn::File, facade: &syn::File) -> S
         }
     }
     out.push_str("\n# Types\n");
-    let mut items: Vec<(String, String)> = Vec::new();
-    for item in types_module(raw).into_iter().flatten() {
-        match item {
-            syn::Item::Struct(s) => items.push((s.ident.to_string(), render_struct(s))),
-            syn::Item::Enum(e) => items.push((e.ident.to_string(), render_enum(e))),
-            _ => {}
-        }
-    }
-    for e in normalized.open_enums.values() {
+    out.push_str(&type_sections(raw, normalized, render_struct, render_enum, |e| {
         let mut s = format!("open enum {}  (spec {})\n", e.name, e.location);
         for (value, variant) in &e.variants {
             let _ = writeln!(s, "    {variant} = {value:?}");
         }
         s.push_str("    Unknown(String)\n");
-        items.push((e.name.clone(), s));
-    }
-    items.sort();
-    for (_, text) in items {
-        out.push('\n');
-        out.push_str(&text);
-    }
+        s
+    }));
     out
+}
+
+/// Every type, rendered by kind, sorted by name, each section preceded by a blank line.
+fn type_sections(
+    raw: &syn::File,
+    normalized: &Normalized,
+    structs: fn(&syn::ItemStruct) -> String,
+    enums: fn(&syn::ItemEnum) -> String,
+    open_enums: impl Fn(&crate::EnumSpec) -> String,
+) -> String {
+    let mut items: Vec<(String, String)> = Vec::new();
+    for item in types_module(raw).into_iter().flatten() {
+        match item {
+            syn::Item::Struct(s) => items.push((s.ident.to_string(), structs(s))),
+            syn::Item::Enum(e) => items.push((e.ident.to_string(), enums(e))),
+            _ => {}
+        }
+    }
+    items.extend(normalized.open_enums.values().map(|e| (e.name.clone(), open_enums(e))));
+    items.sort();
+    items.into_iter().map(|(_, text)| format!("\n{text}")).collect()
 }
 
 fn facade_signatures(facade: &syn::File) -> Vec<(String, String)> {
@@ -231,7 +239,7 @@ fn doc_text(attrs: &[syn::Attribute]) -> String {
             parts.push(s.value());
         }
     }
-    parts.join("\n").split_whitespace().collect::<Vec<_>>().join(" ")
+    one_line(&parts.join("\n"))
 }
 
 /// `API.md`: every method of the client with its route, Rust signature and docs, and every
@@ -267,23 +275,15 @@ pub fn markdown(normalized: &Normalized, raw: &syn::File, facade: &syn::File) ->
             (None, None) => out.push_str("(no method generated)\n\n"),
         }
         if let Some(d) = &op.description {
-            out.push_str(&d.split_whitespace().collect::<Vec<_>>().join(" "));
+            out.push_str(&one_line(d));
             out.push('\n');
         }
     }
     out.push_str("\n## Types\n");
-    let mut items: Vec<(String, String)> = Vec::new();
-    for item in types_module(raw).into_iter().flatten() {
-        match item {
-            syn::Item::Struct(st) => items.push((st.ident.to_string(), struct_markdown(st))),
-            syn::Item::Enum(e) => items.push((e.ident.to_string(), enum_markdown(e))),
-            _ => {}
-        }
-    }
-    for e in normalized.open_enums.values() {
-        let mut s = format!("\n### `{}` (open enum)\n\n", e.name);
+    out.push_str(&type_sections(raw, normalized, struct_markdown, enum_markdown, |e| {
+        let mut s = format!("### `{}` (open enum)\n\n", e.name);
         if let Some(d) = &e.description {
-            s.push_str(&d.split_whitespace().collect::<Vec<_>>().join(" "));
+            s.push_str(&one_line(d));
             s.push_str("\n\n");
         }
         s.push_str("| variant | value |\n|---|---|\n");
@@ -291,13 +291,14 @@ pub fn markdown(normalized: &Normalized, raw: &syn::File, facade: &syn::File) ->
             let _ = writeln!(s, "| `{variant}` | `{value}` |");
         }
         s.push_str("| `Unknown(String)` | any other value, kept as received |\n");
-        items.push((e.name.clone(), s));
-    }
-    items.sort();
-    for (_, text) in items {
-        out.push_str(&text);
-    }
+        s
+    }));
     out
+}
+
+/// Text folded onto one line.
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 fn cell(s: &str) -> String {
@@ -305,7 +306,7 @@ fn cell(s: &str) -> String {
 }
 
 fn struct_markdown(s: &syn::ItemStruct) -> String {
-    let mut out = format!("\n### `{}`\n\n", s.ident);
+    let mut out = format!("### `{}`\n\n", s.ident);
     let doc = doc_text(&s.attrs);
     if !doc.is_empty() {
         out.push_str(&doc);
@@ -338,7 +339,7 @@ fn struct_markdown(s: &syn::ItemStruct) -> String {
 }
 
 fn enum_markdown(e: &syn::ItemEnum) -> String {
-    let mut out = format!("\n### `{}`\n\n", e.ident);
+    let mut out = format!("### `{}`\n\n", e.ident);
     let doc = doc_text(&e.attrs);
     if !doc.is_empty() {
         out.push_str(&doc);

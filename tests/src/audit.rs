@@ -98,12 +98,7 @@ pub fn audit_example(spec: &Value, ex: &Example) -> Vec<String> {
     match ex.schema_name.as_deref() {
         Some("Batch") => findings.extend(batch_findings(spec, &ex.value, "")),
         Some("BatchList") => {
-            let data = ex
-                .value
-                .get("data")
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default();
+            let data = list_items(&ex.value);
             for (i, b) in data.iter().enumerate() {
                 findings.extend(batch_findings(spec, b, &format!("/data/{i}")));
             }
@@ -114,12 +109,7 @@ pub fn audit_example(spec: &Value, ex: &Example) -> Vec<String> {
         }
         Some("File") => findings.extend(file_findings(&ex.value, "")),
         Some("FileList") => {
-            let data = ex
-                .value
-                .get("data")
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default();
+            let data = list_items(&ex.value);
             for (i, f) in data.iter().enumerate() {
                 findings.extend(file_findings(f, &format!("/data/{i}")));
             }
@@ -128,6 +118,11 @@ pub fn audit_example(spec: &Value, ex: &Example) -> Vec<String> {
         _ => {}
     }
     findings
+}
+
+/// The `data` items of a list envelope (none when `data` is missing or null).
+fn list_items(list: &Value) -> Vec<Value> {
+    list.get("data").and_then(Value::as_array).cloned().unwrap_or_default()
 }
 
 fn int(v: &Value, key: &str) -> Option<i64> {
