@@ -13,7 +13,8 @@ use crate::transport::{CALL, CallRecord, Operation, Settings, Transport};
 
 /// The API's base URL. Every path carries `/v1`; this URL does not.
 pub const DEFAULT_BASE_URL: &str = "https://api.cerebras.ai";
-/// Total time allowed for one attempt, as in the vendor's SDKs: 60 s.
+/// The longest wait for the server to send anything (the response, or the next bytes of a
+/// body): 60 s, as the vendor's SDKs (whose httpx timeouts are per read, not per transfer).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 /// Time allowed to connect, as in the vendor's SDKs: 5 s.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -101,7 +102,7 @@ impl Client {
         let record = Arc::new(CallRecord::default());
         match CALL.scope(record.clone(), call).await {
             Ok(value) => Ok(value),
-            Err(e) => Err(convert(op, e, &record).await),
+            Err(e) => Err(convert(op, e, &record).await.redact(&self.raw_transport().0.api_key)),
         }
     }
 }
@@ -115,8 +116,26 @@ async fn convert(op: &'static Operation, e: progenitor_client::Error<()>, record
         P::UnexpectedResponse(response) => {
             let (status, headers) = (response.status(), response.headers().clone());
             let (body, truncated) = crate::transport::read_bounded(response, MAX_ERROR_BODY).await;
+            let location = headers
+                .get(reqwest::header::LOCATION)
+                .and_then(|l| l.to_str().ok())
+                .map(str::to_owned);
             let mut err = Error::from_response(ErrorResponse::new(status, headers, &body, truncated));
-            if status.is_success() {
+            if status.is_redirection() {
+                err = Error::new(
+                    ErrorKind::OtherStatus,
+                    format!(
+                        "the server redirected to {}; redirects are not followed",
+                        location.as_deref().unwrap_or("(no Location)")
+                    ),
+                )
+                .with_response(ErrorResponse::new(
+                    status,
+                    err.headers().cloned().unwrap_or_default(),
+                    &body,
+                    truncated,
+                ));
+            } else if status.is_success() {
                 err =
                     Error::new(ErrorKind::OtherStatus, format!("undocumented success status {status}")).with_response(
                         ErrorResponse::new(status, err.headers().cloned().unwrap_or_default(), &body, truncated),
@@ -154,6 +173,12 @@ async fn convert(op: &'static Operation, e: progenitor_client::Error<()>, record
 
 /// An error for a transport failure with no response.
 pub(crate) fn from_reqwest(source: reqwest::Error) -> Error {
+    // A failure to read a local file that was being uploaded is an I/O error, not a network one.
+    let local = std::iter::successors(Some(&source as &dyn std::error::Error), |e| e.source())
+        .find_map(|e| e.downcast_ref::<crate::upload::LocalReadError>());
+    if let Some(local) = local {
+        return Error::new(ErrorKind::Io, local.to_string()).with_source(source);
+    }
     let kind = if source.is_timeout() {
         ErrorKind::Timeout
     } else {
@@ -182,9 +207,14 @@ pub struct ClientBuilder {
 
 impl std::fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // A base URL may (wrongly) carry credentials: show it only once normalised.
+        let base_url = self
+            .base_url
+            .as_deref()
+            .map(|u| normalize_base_url(u).unwrap_or_else(|_| "[invalid]".into()));
         f.debug_struct("ClientBuilder")
             .field("api_key", &self.api_key.as_ref().map(|_| "[redacted]"))
-            .field("base_url", &self.base_url)
+            .field("base_url", &base_url)
             .field("timeout", &self.timeout)
             .field("connect_timeout", &self.connect_timeout)
             .field("max_retries", &self.max_retries)
@@ -207,7 +237,9 @@ impl ClientBuilder {
         self
     }
 
-    /// The total time allowed for one attempt, default [`DEFAULT_TIMEOUT`]. Ignored with
+    /// The longest wait for the server to send anything, default [`DEFAULT_TIMEOUT`]: for the
+    /// response, then for each next part of a body. A slow but steady transfer (a 200 MB
+    /// download) never times out; a stalled one does. Ignored with
     /// [`http_client`](Self::http_client).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
@@ -239,14 +271,18 @@ impl ClientBuilder {
         self
     }
 
-    /// An extra header for every request (for example `X-Cerebras-3rd-Party-Integration`).
+    /// An extra header for every request (for example `X-Cerebras-3rd-Party-Integration`). It
+    /// replaces a default header of the same name; a name may repeat, and every value is sent.
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::Config`] when the name or value is not a valid header.
+    /// [`ErrorKind::Config`] when the name or value is not a valid header (a value with a line
+    /// break included), or the header frames or routes the request (`Host`, `Content-Length`,
+    /// `Transfer-Encoding`, `Connection`, ...).
     pub fn header(mut self, name: &str, value: &str) -> Result<Self> {
-        let parsed = crate::transport::parse_header_lines(&format!("{name}: {value}"))?;
-        self.headers.extend(parsed);
+        let (name, value) = crate::transport::custom_header(name, value)
+            .map_err(|why| Error::new(ErrorKind::Config, format!("custom header: {why}")))?;
+        self.headers.append(name, value);
         Ok(self)
     }
 
@@ -325,7 +361,10 @@ impl ClientBuilder {
         let http = match self.http_client {
             Some(c) => c,
             None => reqwest::Client::builder()
-                .timeout(self.timeout.unwrap_or(DEFAULT_TIMEOUT))
+                .read_timeout(self.timeout.unwrap_or(DEFAULT_TIMEOUT))
+                // The API never redirects; following one could send a request (a POST, custom
+                // headers) to another server.
+                .redirect(reqwest::redirect::Policy::none())
                 .connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))
                 .build()
                 .map_err(|e| {
@@ -336,6 +375,7 @@ impl ClientBuilder {
             .retry_delays
             .unwrap_or((Duration::from_millis(500), Duration::from_secs(8)));
         let transport = Transport(Arc::new(Settings {
+            api_key: key.trim().into(),
             authorization,
             headers,
             max_retries: self.max_retries.unwrap_or(DEFAULT_MAX_RETRIES),

@@ -60,9 +60,18 @@ impl Download {
     ///
     /// # Errors
     ///
-    /// Each item is [`ErrorKind::Connection`] or [`ErrorKind::Timeout`] when the body broke off.
+    /// Each item is [`ErrorKind::Connection`] or [`ErrorKind::Timeout`] when the body broke off;
+    /// the error keeps the response's status and headers.
     pub fn into_stream(self) -> impl Stream<Item = Result<Bytes>> + Send + Unpin {
-        self.stream.into_inner().map_err(crate::client::from_reqwest)
+        let (status, headers) = (self.status, self.headers);
+        self.stream.into_inner().map_err(move |e| {
+            crate::client::from_reqwest(e).with_response(crate::error::ErrorResponse::new(
+                status,
+                headers.clone(),
+                &[],
+                false,
+            ))
+        })
     }
 
     /// Reads the whole body into memory. Prefer [`write_to`](Self::write_to) for large files.

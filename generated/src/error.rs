@@ -189,6 +189,32 @@ impl Error {
         self
     }
 
+    /// Replaces `secret` (the API key) wherever the server echoed it: message, body and
+    /// header values.
+    pub(crate) fn redact(mut self, secret: &str) -> Self {
+        const MARK: &str = "[redacted]";
+        if secret.is_empty() {
+            return self;
+        }
+        if self.0.message.contains(secret) {
+            self.0.message = self.0.message.replace(secret, MARK);
+        }
+        if let Some(r) = &mut self.0.response {
+            if r.body_text.contains(secret) {
+                r.body_text = r.body_text.replace(secret, MARK);
+                r.body = serde_json::from_str::<ErrorBody>(&r.body_text)
+                    .ok()
+                    .filter(|b| *b != ErrorBody::default());
+            }
+            for value in r.headers.values_mut() {
+                if value.to_str().is_ok_and(|v| v.contains(secret)) {
+                    *value = reqwest::header::HeaderValue::from_static(MARK);
+                }
+            }
+        }
+        self
+    }
+
     pub(crate) fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
         self.0.source = Some(Box::new(source));
         self

@@ -115,6 +115,14 @@ fn invalid(line: usize, message: impl Into<String>) -> Error {
     Error::new(ErrorKind::InvalidInput, message).with_line(line)
 }
 
+/// A line that passed [`LineChecker::check`].
+struct Accepted {
+    custom_id: String,
+    model: String,
+    /// Bytes, LF included.
+    size: u64,
+}
+
 /// The per-line limits, shared by [`RequestWriter`] and [`check_request_file`].
 #[derive(Default)]
 struct LineChecker {
@@ -125,8 +133,9 @@ struct LineChecker {
 }
 
 impl LineChecker {
-    /// Checks one line (without its LF) as line `number`; counts it only when it passes.
-    fn check(&mut self, number: usize, text: &[u8]) -> Result<()> {
+    /// Checks one line (without its LF) as line `number`. Nothing is counted until
+    /// [`commit`](Self::commit).
+    fn check(&self, number: usize, text: &[u8]) -> Result<Accepted> {
         if self.lines >= MAX_REQUESTS {
             return Err(invalid(
                 number,
@@ -174,11 +183,19 @@ impl LineChecker {
         if self.ids.contains(&line.custom_id) {
             return Err(invalid(number, format!("custom_id {:?} is used twice", line.custom_id)));
         }
-        self.model.get_or_insert_with(|| model.to_owned());
+        Ok(Accepted {
+            custom_id: line.custom_id,
+            model: model.to_owned(),
+            size,
+        })
+    }
+
+    /// Counts a line that [`check`](Self::check) accepted (once it is written).
+    fn commit(&mut self, line: Accepted) {
+        self.model.get_or_insert(line.model);
         self.ids.insert(line.custom_id);
         self.lines += 1;
-        self.bytes += size;
-        Ok(())
+        self.bytes += line.size;
     }
 
     fn finish(&self) -> Result<RequestFileSummary> {
@@ -256,9 +273,14 @@ impl<W: Write> RequestWriter<W> {
     /// As [`push`](Self::push).
     pub fn push_line(&mut self, line: &BatchRequestLine) -> Result<()> {
         let mut text = serde_json::to_vec(line).expect("a request line serialises");
-        self.checker.check(self.checker.lines + 1, &text)?;
+        let accepted = self.checker.check(self.checker.lines + 1, &text)?;
         text.push(b'\n');
-        self.out.write_all(&text).map_err(crate::download::io_error)
+        // Counted only once written: a failed write leaves the writer as it was.
+        self.out
+            .write_all(&text)
+            .map_err(|e| crate::download::io_error(e).with_line(self.checker.lines + 1))?;
+        self.checker.commit(accepted);
+        Ok(())
     }
 
     /// The number of lines written so far.
@@ -325,7 +347,7 @@ pub async fn check_request_file(reader: impl AsyncRead + Unpin) -> Result<Reques
             Ok(text) if text.iter().all(u8::is_ascii_whitespace) => Err(invalid(number, "the line is empty")),
             Ok(text) => {
                 total += text.len() as u64 + 1;
-                checker.check(number, text)
+                checker.check(number, text).map(|accepted| checker.commit(accepted))
             }
         };
         if let Err(e) = result
@@ -504,6 +526,9 @@ struct LineDecoder {
     number: usize,
     /// Bytes of an over-long line dropped so far.
     discarding: Option<usize>,
+    /// How much of the buffer is known to hold no LF: each byte is searched once, so a long
+    /// line costs linear time, not quadratic.
+    scanned: usize,
 }
 
 impl LineDecoder {
@@ -512,6 +537,7 @@ impl LineDecoder {
             max,
             number: 0,
             discarding: None,
+            scanned: 0,
         }
     }
 }
@@ -522,29 +548,35 @@ impl Decoder for LineDecoder {
 
     fn decode(&mut self, buf: &mut BytesMut) -> std::io::Result<Option<RawLine>> {
         loop {
-            let newline = buf.iter().position(|b| *b == b'\n');
+            let newline = buf[self.scanned..]
+                .iter()
+                .position(|b| *b == b'\n')
+                .map(|i| i + self.scanned);
             if let Some(dropped) = self.discarding {
-                match newline {
+                self.scanned = 0;
+                return Ok(match newline {
                     Some(i) => {
                         let _ = buf.split_to(i + 1);
                         self.discarding = None;
                         self.number += 1;
-                        return Ok(Some(RawLine {
+                        Some(RawLine {
                             number: self.number,
                             text: Err(dropped + i),
-                        }));
+                        })
                     }
                     None => {
                         self.discarding = Some(dropped + buf.len());
                         buf.clear();
-                        return Ok(None);
+                        None
                     }
-                }
+                });
             }
             match newline {
-                Some(i) if i <= self.max + 1 => {
+                // `i` is the line's length without its LF: at most `max` is accepted.
+                Some(i) if i <= self.max => {
                     let mut line = buf.split_to(i + 1);
                     line.truncate(i);
+                    self.scanned = 0;
                     self.number += 1;
                     return Ok(Some(RawLine {
                         number: self.number,
@@ -552,8 +584,11 @@ impl Decoder for LineDecoder {
                     }));
                 }
                 Some(_) => self.discarding = Some(0),
-                None if buf.len() > self.max + 1 => self.discarding = Some(0),
-                None => return Ok(None),
+                None if buf.len() > self.max => self.discarding = Some(0),
+                None => {
+                    self.scanned = buf.len();
+                    return Ok(None);
+                }
             }
         }
     }
@@ -569,6 +604,7 @@ impl Decoder for LineDecoder {
                 text: Err(dropped),
             }));
         }
+        self.scanned = 0;
         if buf.is_empty() {
             return Ok(None);
         }

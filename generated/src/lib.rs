@@ -43,9 +43,9 @@ pub use client::{
 };
 pub use download::Download;
 pub use error::{Error, ErrorKind, ErrorResponse, MAX_ERROR_BODY, Result};
-pub use transport::{MAX_RETRY_AFTER, Operation, Transport, check_path_segment, retry_after};
+pub use transport::{MAX_PATH_SEGMENT_BYTES, MAX_RETRY_AFTER, Operation, Transport, check_path_segment, retry_after};
 pub use upload::{MAX_EXPIRES_AFTER_SECS, MAX_FILE_BYTES, MIN_EXPIRES_AFTER_SECS, UploadFile, UploadProgress};
-pub use wait::{DEFAULT_CANCEL_DEADLINE, DEFAULT_WAIT_DEADLINE, WaitOptions};
+pub use wait::{DEFAULT_CANCEL_DEADLINE, DEFAULT_WAIT_DEADLINE, MIN_POLL_INTERVAL, WaitOptions};
 
 /// One constant per operation of the spec (generated), and [`OPERATIONS`](operations::OPERATIONS).
 pub mod operations {

@@ -10,7 +10,8 @@
 //! `min(0.5 s × 2ⁿ, 8 s)` scaled by a random 75–100 % (n = retries so far), or after the
 //! server's `retry-after-ms` / `Retry-After` (integer or fractional seconds, or an HTTP date)
 //! when that is more than 0 and at most 60 s. A header `x-should-retry: true` or `false` from the
-//! server overrides the rules below.
+//! server overrides the rules below, except that a success, a redirect or an informational
+//! response is final: it is never repeated.
 //!
 //! - **Idempotent methods** (GET, DELETE, ...) are retried on 408, 409, 429, 5xx, timeouts and
 //!   connection errors.
@@ -47,12 +48,16 @@ pub struct Operation {
     pub generated: bool,
 }
 
+/// The longest path parameter accepted, in bytes (ids are short; a URL has a length limit).
+pub const MAX_PATH_SEGMENT_BYTES: usize = 4096;
+
 /// Refuses a path parameter that would not arrive at the server as exactly one path segment.
 ///
-/// Refused, with an [`ErrorKind::InvalidInput`] error naming the parameter: an empty value,
-/// `.` or `..`, and any value with a backslash or a control character; the same after one round
-/// of percent-decoding (`%2e%2E`, `%5C`, `%00`, ...), in case a server or proxy decodes twice.
-/// Everything else is percent-encoded by the generated code and arrives unchanged.
+/// Refused, with an [`ErrorKind::InvalidInput`] error naming the parameter: an empty value, a
+/// value with a `.` or `..` piece between slashes (`..`, `../x`, `a/./b`), a backslash or a
+/// control character, and a value over [`MAX_PATH_SEGMENT_BYTES`]; the same after one round of
+/// percent-decoding (`%2e%2E`, `..%2F`, `%5C`, `%00`, ...), in case a server or proxy decodes
+/// twice. Everything else is percent-encoded by the generated code and arrives unchanged.
 pub fn check_path_segment(op: &Operation, name: &str, value: &str) -> Result<()> {
     let problem = segment_problem(value).or_else(|| {
         let decoded = percent_decode(value);
@@ -73,8 +78,13 @@ pub fn check_path_segment(op: &Operation, name: &str, value: &str) -> Result<()>
 fn segment_problem(value: &str) -> Option<String> {
     if value.is_empty() {
         Some("is empty".into())
-    } else if value == "." || value == ".." {
-        Some(format!("is the dot segment {value:?}"))
+    } else if value.len() > MAX_PATH_SEGMENT_BYTES {
+        Some(format!(
+            "is {} bytes long; the limit is {MAX_PATH_SEGMENT_BYTES}",
+            value.len()
+        ))
+    } else if let Some(dot) = value.split('/').find(|piece| *piece == "." || *piece == "..") {
+        Some(format!("has the dot segment {dot:?}"))
     } else if value.contains('\\') {
         Some("contains a backslash".into())
     } else {
@@ -107,6 +117,8 @@ fn percent_decode(value: &str) -> String {
 
 /// Settings shared by every request of a client.
 pub(crate) struct Settings {
+    /// The API key, kept only to redact it from errors.
+    pub(crate) api_key: Box<str>,
     /// `Authorization: Bearer …`, marked sensitive.
     pub(crate) authorization: HeaderValue,
     /// User agent and custom headers, added to every request.
@@ -157,8 +169,12 @@ impl Transport {
         let headers = request.headers_mut();
         headers.remove("api-version");
         headers.insert(reqwest::header::AUTHORIZATION, self.0.authorization.clone());
+        // The client's headers replace a request's own of the same name, and keep every value.
+        for name in self.0.headers.keys() {
+            headers.remove(name);
+        }
         for (name, value) in &self.0.headers {
-            headers.insert(name.clone(), value.clone());
+            headers.append(name.clone(), value.clone());
         }
     }
 
@@ -228,8 +244,9 @@ fn should_retry_header(headers: &HeaderMap) -> Option<bool> {
 
 fn retry_after_response(status: StatusCode, headers: &HeaderMap, idempotent: bool) -> Decision {
     let retry = match should_retry_header(headers) {
+        // A success is final: repeating it (a POST above all) could act twice.
+        _ if status.is_success() || status.is_redirection() || status.is_informational() => false,
         Some(explicit) => explicit,
-        None if status.is_success() => false,
         None if idempotent => matches!(status.as_u16(), 408 | 409 | 429) || status.is_server_error(),
         None => status == StatusCode::TOO_MANY_REQUESTS,
     };
@@ -307,8 +324,34 @@ pub(crate) async fn read_bounded(mut response: Response, limit: usize) -> (Vec<u
     (out, false)
 }
 
-/// Parses `Name: value` lines (as in `CEREBRAS_CUSTOM_HEADERS`) into headers. Blank lines are
-/// skipped. Errors name the line number and header name, never the value.
+/// Headers that decide how a request is framed or routed; the client sets them itself.
+const RESERVED_HEADERS: &[&str] = &[
+    "content-length",
+    "transfer-encoding",
+    "host",
+    "connection",
+    "upgrade",
+    "te",
+    "trailer",
+    "keep-alive",
+    "proxy-connection",
+    "expect",
+];
+
+/// Checks one custom header. The value is marked sensitive (it may be a credential).
+pub(crate) fn custom_header(name: &str, value: &str) -> std::result::Result<(HeaderName, HeaderValue), String> {
+    let name = HeaderName::from_bytes(name.trim().as_bytes()).map_err(|_| "invalid header name".to_owned())?;
+    if RESERVED_HEADERS.contains(&name.as_str()) {
+        return Err(format!("`{name}` is set by the client and cannot be overridden"));
+    }
+    let mut value = HeaderValue::from_str(value.trim()).map_err(|_| format!("invalid value for header `{name}`"))?;
+    value.set_sensitive(true);
+    Ok((name, value))
+}
+
+/// Parses `Name: value` lines (as in `CEREBRAS_CUSTOM_HEADERS`) into headers; a name may
+/// repeat. Blank lines are skipped. Errors name the line number and header name, never the
+/// value.
 pub(crate) fn parse_header_lines(text: &str) -> Result<HeaderMap> {
     let mut headers = HeaderMap::new();
     for (i, line) in text.lines().enumerate() {
@@ -318,10 +361,7 @@ pub(crate) fn parse_header_lines(text: &str) -> Result<HeaderMap> {
         }
         let bad = |what: &str| Error::new(ErrorKind::Config, format!("custom header line {}: {what}", i + 1));
         let (name, value) = line.split_once(':').ok_or_else(|| bad("expected `Name: value`"))?;
-        let name = HeaderName::from_bytes(name.trim().as_bytes()).map_err(|_| bad("invalid header name"))?;
-        let mut value =
-            HeaderValue::from_str(value.trim()).map_err(|_| bad(&format!("invalid value for header `{name}`")))?;
-        value.set_sensitive(true);
+        let (name, value) = custom_header(name, value).map_err(|why| bad(&why))?;
         headers.append(name, value);
     }
     Ok(headers)

@@ -35,6 +35,20 @@ pub struct UploadProgress {
 
 type ProgressFn = Arc<dyn Fn(UploadProgress) + Send + Sync>;
 
+/// A failure on the local side of an upload (reading the file, or a length that does not match
+/// the declared one). It travels through the HTTP body as the stream's error; the client
+/// reports it as [`ErrorKind::Io`].
+#[derive(Debug)]
+pub(crate) struct LocalReadError(String);
+
+impl std::fmt::Display for LocalReadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for LocalReadError {}
+
 enum Source {
     Path(PathBuf),
     Reader(Box<dyn AsyncRead + Send + Sync + Unpin>, Option<u64>),
@@ -138,13 +152,21 @@ impl crate::Client {
     /// # Errors
     ///
     /// - [`ErrorKind::InvalidInput`] before any request when the file is over
-    ///   [`MAX_FILE_BYTES`] or `expires_after` is outside 3600..=2592000 s.
-    /// - [`ErrorKind::Io`] when the file cannot be opened or read.
+    ///   [`MAX_FILE_BYTES`], `expires_after` is outside 3600..=2592000 s, or the file name is
+    ///   empty or holds a control character or `"`.
+    /// - [`ErrorKind::Io`] when the file is not a regular file or cannot be read, or a reader
+    ///   gives more or fewer bytes than the length declared for it.
     /// - As the generated methods: the kind of a non-2xx status, with status, headers and raw
     ///   body; [`ErrorKind::Decode`]; [`ErrorKind::Connection`] or [`ErrorKind::Timeout`].
     pub async fn upload_file(&self, upload: UploadFile) -> Result<types::File> {
         let op = &UPLOAD_FILE;
         let refuse = |message: String| Error::new(ErrorKind::InvalidInput, message).with_operation(op.id);
+        if upload.filename.is_empty() || upload.filename.chars().any(|c| c.is_control() || c == '"') {
+            return Err(refuse(format!(
+                "the file name {:?} is empty or holds a control character or `\"`",
+                upload.filename
+            )));
+        }
         if let Some(e) = &upload.expires_after
             && !(MIN_EXPIRES_AFTER_SECS..=MAX_EXPIRES_AFTER_SECS).contains(&e.seconds)
         {
@@ -158,12 +180,17 @@ impl crate::Client {
                 let file = tokio::fs::File::open(&path)
                     .await
                     .map_err(|e| crate::download::io_error(e).with_operation(op.id))?;
-                let length = file
+                let metadata = file
                     .metadata()
                     .await
-                    .map_err(|e| crate::download::io_error(e).with_operation(op.id))?
-                    .len();
-                (Box::new(file), Some(length))
+                    .map_err(|e| crate::download::io_error(e).with_operation(op.id))?;
+                if !metadata.is_file() {
+                    return Err(
+                        Error::new(ErrorKind::Io, format!("{} is not a regular file", path.display()))
+                            .with_operation(op.id),
+                    );
+                }
+                (Box::new(file), Some(metadata.len()))
             }
             Source::Reader(reader, length) => (reader, length),
         };
@@ -177,18 +204,36 @@ impl crate::Client {
 
         let sent = Arc::new(AtomicU64::new(0));
         let progress = upload.progress.clone();
+        let counted = sent.clone();
         let chunks = ReaderStream::with_capacity(reader, 64 * 1024).map(move |chunk| {
-            if let Ok(bytes) = &chunk {
-                let now = sent.fetch_add(bytes.len() as u64, Ordering::Relaxed) + bytes.len() as u64;
-                if let Some(report) = &progress {
-                    report(UploadProgress {
-                        sent: now,
-                        total: length,
-                    });
-                }
+            let bytes = chunk.map_err(|e| LocalReadError(format!("reading the file failed: {e}")))?;
+            let now = counted.fetch_add(bytes.len() as u64, Ordering::Relaxed) + bytes.len() as u64;
+            if let Some(len) = length
+                && now > len
+            {
+                return Err(LocalReadError(format!(
+                    "the reader gave more than the {len} bytes declared"
+                )));
             }
-            chunk
+            if let Some(report) = &progress {
+                report(UploadProgress {
+                    sent: now,
+                    total: length,
+                });
+            }
+            Ok(bytes)
         });
+        // At the end, a reader that gave fewer bytes than declared is an error too.
+        let end = futures::stream::once(async move {
+            let sent = sent.load(Ordering::Relaxed);
+            match length {
+                Some(len) if sent < len => Err(LocalReadError(format!(
+                    "the reader ended after {sent} of the {len} bytes declared"
+                ))),
+                _ => Ok(bytes::Bytes::new()),
+            }
+        });
+        let chunks = chunks.chain(end);
         let body = reqwest::Body::wrap_stream(chunks);
         let part = match length {
             Some(len) => reqwest::multipart::Part::stream_with_length(body, len),

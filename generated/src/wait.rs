@@ -15,12 +15,16 @@ pub const DEFAULT_WAIT_DEADLINE: Duration = Duration::from_secs(25 * 3600);
 /// (<https://inference-docs.cerebras.ai/api-reference/batch/cancel-batch>).
 pub const DEFAULT_CANCEL_DEADLINE: Duration = Duration::from_secs(10 * 60);
 
+/// The shortest delay between polls, whatever [`WaitOptions::intervals`] says: 100 ms.
+pub const MIN_POLL_INTERVAL: Duration = Duration::from_millis(100);
+
 type PollFn = Arc<dyn Fn(&Batch) + Send + Sync>;
 
 /// How to wait for a batch: a deadline, a polling backoff and an optional callback.
 ///
 /// Polls start `first_interval` apart (default 2 s) and grow by half each time up to
-/// `max_interval` (default 60 s).
+/// `max_interval` (default 60 s), never closer than [`MIN_POLL_INTERVAL`]. The deadline bounds
+/// the whole wait, a poll in flight included.
 #[derive(Clone)]
 pub struct WaitOptions {
     deadline: Option<Duration>,
@@ -59,10 +63,11 @@ impl WaitOptions {
         self
     }
 
-    /// The first delay between polls and its cap (defaults 2 s and 60 s).
+    /// The first delay between polls and its cap (defaults 2 s and 60 s; never below
+    /// [`MIN_POLL_INTERVAL`]).
     pub fn intervals(mut self, first: Duration, max: Duration) -> Self {
-        self.first_interval = first;
-        self.max_interval = max.max(first);
+        self.first_interval = first.max(MIN_POLL_INTERVAL);
+        self.max_interval = max.max(self.first_interval);
         self
     }
 
@@ -111,31 +116,52 @@ impl crate::Client {
         deadline: Duration,
         first: Option<Batch>,
     ) -> Result<Batch> {
-        let end = tokio::time::Instant::now() + deadline;
-        let mut interval = options.first_interval;
-        let mut batch = match first {
-            Some(batch) => batch,
-            None => self.retrieve_batch(batch_id).await?,
+        // A deadline too far to represent means no deadline.
+        let end = tokio::time::Instant::now().checked_add(deadline);
+        let expired = |last: Option<Batch>| {
+            let mut e = Error::new(
+                ErrorKind::DeadlineExceeded,
+                match &last {
+                    Some(b) => format!("batch {} is still {} after {deadline:?}", b.id, b.status),
+                    None => format!("batch {batch_id} was not retrieved within {deadline:?}"),
+                },
+            )
+            .with_operation("retrieve_batch");
+            if let Some(b) = last {
+                e = e.with_last_batch(b);
+            }
+            e
         };
+        let mut interval = options.first_interval.max(MIN_POLL_INTERVAL);
+        let mut last = first;
         loop {
-            if let Some(on_poll) = &options.on_poll {
-                on_poll(&batch);
+            if let Some(batch) = &last {
+                if let Some(on_poll) = &options.on_poll {
+                    on_poll(batch);
+                }
+                if batch.status.is_terminal() {
+                    return Ok(last.expect("checked above"));
+                }
+                let remaining = end.map(|end| end.saturating_duration_since(tokio::time::Instant::now()));
+                if remaining.is_some_and(|r| r.is_zero()) {
+                    return Err(expired(last));
+                }
+                tokio::time::sleep(remaining.map_or(interval, |r| interval.min(r))).await;
+                interval = interval
+                    .checked_mul(3)
+                    .map_or(options.max_interval, |d| d / 2)
+                    .min(options.max_interval);
             }
-            if batch.status.is_terminal() {
-                return Ok(batch);
-            }
-            let now = tokio::time::Instant::now();
-            if now >= end {
-                return Err(Error::new(
-                    ErrorKind::DeadlineExceeded,
-                    format!("batch {} is still {} after {:?}", batch.id, batch.status, deadline),
-                )
-                .with_operation("retrieve_batch")
-                .with_last_batch(batch));
-            }
-            tokio::time::sleep(interval.min(end - now)).await;
-            interval = interval.mul_f64(1.5).min(options.max_interval);
-            batch = self.retrieve_batch(batch_id).await?;
+            // The deadline also bounds a poll in flight (a slow server, a long Retry-After).
+            let poll = self.retrieve_batch(batch_id);
+            let batch = match end {
+                Some(end) => match tokio::time::timeout_at(end, poll).await {
+                    Ok(result) => result?,
+                    Err(_) => return Err(expired(last)),
+                },
+                None => poll.await?,
+            };
+            last = Some(batch);
         }
     }
 

@@ -116,9 +116,16 @@ fn bad_keys_and_headers_are_config_errors_without_the_key() {
     assert_eq!(err.message(), "invalid user agent");
 }
 
-/// The same rule as the client's, written independently: does `id` leave its segment?
+/// The same rule as the client's, written independently: could `id` leave its segment, on this
+/// server or on one that decodes twice?
 fn must_refuse(id: &str) -> bool {
-    let bad = |s: &str| s.is_empty() || s == "." || s == ".." || s.contains('\\') || s.chars().any(char::is_control);
+    let bad = |s: &str| {
+        s.is_empty()
+            || s.len() > cerebras_batch::MAX_PATH_SEGMENT_BYTES
+            || s.split('/').any(|piece| piece == "." || piece == "..")
+            || s.contains('\\')
+            || s.chars().any(char::is_control)
+    };
     bad(id) || bad(&percent_decode_str(id).decode_utf8_lossy())
 }
 

@@ -1,5 +1,6 @@
 //! The test suite, one binary (it links once):
 //!
+//! - `regressions`: the problems an adversarial review found, each fixed.
 //! - `spec_diff`: `cargo xtask diff` classifications over fixture spec pairs.
 //! - `surface`: the API-surface snapshot (every operation and type).
 //! - `examples`: every spec example decoded through the generated types (snapshot).
@@ -24,6 +25,7 @@ mod fuzz_replay;
 mod generator_errors;
 mod hostile;
 mod mutation;
+mod regressions;
 mod spec_diff;
 mod surface;
 mod workflow;
