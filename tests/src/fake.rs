@@ -156,6 +156,26 @@ pub async fn mount_workflow(server: &MockServer) {
         .await;
 }
 
+/// A Create batch body for the input file `input_file_id`.
+pub fn create_request(input_file_id: &str) -> cerebras_batch::types::CreateBatchRequest {
+    use cerebras_batch::types::{BatchEndpoint, CompletionWindow, CreateBatchRequest};
+    CreateBatchRequest {
+        input_file_id: input_file_id.to_owned(),
+        endpoint: BatchEndpoint::ChatCompletions,
+        completion_window: CompletionWindow::Hours24,
+        metadata: None,
+    }
+}
+
+/// How many requests `server` has received.
+pub async fn request_count(server: &MockServer) -> usize {
+    server
+        .received_requests()
+        .await
+        .expect("wiremock records requests")
+        .len()
+}
+
 /// Starts a fake API with the workflow mounted, on a free port of 127.0.0.1.
 pub async fn start() -> MockServer {
     let server = MockServer::start().await;

@@ -5,7 +5,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use cerebras_batch::{Client, ErrorKind, MAX_RETRY_AFTER, retry_after, types};
+use cerebras_batch::{Client, ErrorKind, MAX_RETRY_AFTER, retry_after};
 use cerebras_batch_tests::fake;
 use reqwest::header::{HeaderMap, HeaderValue};
 use serde_json::json;
@@ -42,26 +42,13 @@ async fn sequence(server: &MockServer, first: ResponseTemplate, n: u64, then: Re
         .await;
 }
 
-async fn requests(server: &MockServer) -> usize {
-    server.received_requests().await.unwrap().len()
-}
-
-fn create_body() -> types::CreateBatchRequest {
-    types::CreateBatchRequest {
-        input_file_id: "file-1".into(),
-        endpoint: types::BatchEndpoint::ChatCompletions,
-        completion_window: types::CompletionWindow::Hours24,
-        metadata: None,
-    }
-}
-
 #[tokio::test]
 async fn get_recovers_from_503_503_200() {
     let server = MockServer::start().await;
     sequence(&server, ResponseTemplate::new(503), 2, ok_batch()).await;
     let batch = client(&server.uri(), 2).retrieve_batch("b1").await.expect("recovers");
     assert_eq!(batch.id, "b1");
-    assert_eq!(requests(&server).await, 3);
+    assert_eq!(fake::request_count(&server).await, 3);
 }
 
 #[tokio::test]
@@ -83,7 +70,7 @@ async fn the_final_error_counts_its_attempts() {
         err.to_string(),
         "retrieve_batch: server error (HTTP 500): boom (after 3 attempts)"
     );
-    assert_eq!(requests(&server).await, 3);
+    assert_eq!(fake::request_count(&server).await, 3);
 }
 
 #[tokio::test]
@@ -95,7 +82,7 @@ async fn retried_statuses_for_idempotent_calls() {
             .cancel_batch("b1")
             .await
             .unwrap_or_else(|e| panic!("{status}: {e}"));
-        assert_eq!(requests(&server).await, 2, "{status} is retried");
+        assert_eq!(fake::request_count(&server).await, 2, "{status} is retried");
     }
     for status in [400, 401, 403, 404, 422] {
         let server = MockServer::start().await;
@@ -105,7 +92,7 @@ async fn retried_statuses_for_idempotent_calls() {
             .await
             .expect_err("not retried");
         assert_eq!((err.status().map(|s| s.as_u16()), err.attempts()), (Some(status), 1));
-        assert_eq!(requests(&server).await, 1, "{status} is not retried");
+        assert_eq!(fake::request_count(&server).await, 1, "{status} is not retried");
     }
 }
 
@@ -115,12 +102,12 @@ async fn post_is_not_retried_when_the_request_may_have_been_processed() {
         let server = MockServer::start().await;
         sequence(&server, ResponseTemplate::new(status), 1, ok_batch()).await;
         let err = client(&server.uri(), 2)
-            .create_batch(&create_body())
+            .create_batch(&fake::create_request("file-1"))
             .await
             .expect_err("not retried");
         assert_eq!(err.attempts(), 1, "{status}");
         assert_eq!(
-            requests(&server).await,
+            fake::request_count(&server).await,
             1,
             "a POST answered {status} is not repeated: it may have created a batch"
         );
@@ -132,10 +119,10 @@ async fn post_is_retried_on_429_and_when_the_server_says_so() {
     let server = MockServer::start().await;
     sequence(&server, ResponseTemplate::new(429), 1, ok_batch()).await;
     client(&server.uri(), 2)
-        .create_batch(&create_body())
+        .create_batch(&fake::create_request("file-1"))
         .await
         .expect("retried after 429");
-    assert_eq!(requests(&server).await, 2);
+    assert_eq!(fake::request_count(&server).await, 2);
 
     let server = MockServer::start().await;
     sequence(
@@ -146,10 +133,10 @@ async fn post_is_retried_on_429_and_when_the_server_says_so() {
     )
     .await;
     client(&server.uri(), 2)
-        .create_batch(&create_body())
+        .create_batch(&fake::create_request("file-1"))
         .await
         .expect("retried: x-should-retry");
-    assert_eq!(requests(&server).await, 2);
+    assert_eq!(fake::request_count(&server).await, 2);
 }
 
 #[tokio::test]
@@ -167,7 +154,7 @@ async fn x_should_retry_false_stops_a_retry() {
         .await
         .expect_err("not retried");
     assert_eq!(err.kind(), ErrorKind::Server);
-    assert_eq!(requests(&server).await, 1);
+    assert_eq!(fake::request_count(&server).await, 1);
 }
 
 #[tokio::test]
@@ -205,7 +192,7 @@ async fn a_429_with_any_retry_after_form_is_retried_within_bounds() {
             "{name}: {value} waited {:?}",
             started.elapsed()
         );
-        assert_eq!(requests(&server).await, 2, "{name}: {value}");
+        assert_eq!(fake::request_count(&server).await, 2, "{name}: {value}");
     }
 }
 

@@ -31,19 +31,6 @@ fn batch(status: &str) -> ResponseTemplate {
     ResponseTemplate::new(200).set_body_json(fake::batch("b1", status, json!({})))
 }
 
-async fn count(server: &MockServer) -> usize {
-    server.received_requests().await.unwrap().len()
-}
-
-fn create_body() -> types::CreateBatchRequest {
-    types::CreateBatchRequest {
-        input_file_id: "file-1".into(),
-        endpoint: types::BatchEndpoint::ChatCompletions,
-        completion_window: types::CompletionWindow::Hours24,
-        metadata: None,
-    }
-}
-
 #[tokio::test]
 async fn a_successful_post_is_never_repeated_even_if_the_server_asks() {
     let server = MockServer::start().await;
@@ -52,10 +39,10 @@ async fn a_successful_post_is_never_repeated_even_if_the_server_asks() {
         .mount(&server)
         .await;
     client(&server.uri())
-        .create_batch(&create_body())
+        .create_batch(&fake::create_request("file-1"))
         .await
         .expect("created");
-    assert_eq!(count(&server).await, 1);
+    assert_eq!(fake::request_count(&server).await, 1);
 }
 
 #[tokio::test]
@@ -83,13 +70,17 @@ async fn redirects_are_not_followed() {
             format!("the server redirected to {target}; redirects are not followed")
         );
         let err = c
-            .create_batch(&create_body())
+            .create_batch(&fake::create_request("file-1"))
             .await
             .expect_err("a redirect is an error");
         assert_eq!(err.status().map(|s| s.as_u16()), Some(status));
-        assert_eq!(count(&server).await, 2, "{status}: not retried");
+        assert_eq!(fake::request_count(&server).await, 2, "{status}: not retried");
     }
-    assert_eq!(count(&elsewhere).await, 0, "nothing reached the other server");
+    assert_eq!(
+        fake::request_count(&elsewhere).await,
+        0,
+        "nothing reached the other server"
+    );
 }
 
 #[test]
@@ -235,9 +226,9 @@ async fn a_zero_interval_has_a_floor() {
         .expect_err("deadline");
     assert_eq!(err.kind(), ErrorKind::DeadlineExceeded);
     assert!(
-        count(&server).await <= 5,
+        fake::request_count(&server).await <= 5,
         "at most one poll per MIN_POLL_INTERVAL: {}",
-        count(&server).await
+        fake::request_count(&server).await
     );
 }
 
@@ -353,7 +344,7 @@ async fn upload_problems_are_io_or_invalid_input_errors() {
         .expect_err("a directory");
     assert_eq!(err.kind(), ErrorKind::Io);
 
-    let before = count(&server).await;
+    let before = fake::request_count(&server).await;
     for name in [
         "a.jsonl\"\r\nContent-Type: text/evil",
         "line\nbreak.jsonl",
@@ -366,7 +357,7 @@ async fn upload_problems_are_io_or_invalid_input_errors() {
             .expect_err(name);
         assert_eq!(err.kind(), ErrorKind::InvalidInput, "{name:?}");
     }
-    assert_eq!(count(&server).await, before, "refused names send nothing");
+    assert_eq!(fake::request_count(&server).await, before, "refused names send nothing");
 }
 
 #[tokio::test]
@@ -416,7 +407,7 @@ async fn check_path_segment_refuses_double_decoding_escapes_and_huge_ids() {
     c.retrieve_batch(&"x".repeat(cerebras_batch::MAX_PATH_SEGMENT_BYTES))
         .await
         .expect("4096 bytes are fine");
-    assert_eq!(count(&server).await, 1);
+    assert_eq!(fake::request_count(&server).await, 1);
 }
 
 #[tokio::test]

@@ -156,15 +156,7 @@ async fn create_wait_and_download_the_results() {
         ))
         .await
         .expect("upload");
-    let batch = c
-        .create_batch(&types::CreateBatchRequest {
-            input_file_id: file.id,
-            endpoint: types::BatchEndpoint::ChatCompletions,
-            completion_window: types::CompletionWindow::Hours24,
-            metadata: None,
-        })
-        .await
-        .expect("create");
+    let batch = c.create_batch(&fake::create_request(&file.id)).await.expect("create");
     assert_eq!(batch.status, BatchStatus::Validating);
 
     let statuses = Arc::new(Mutex::new(Vec::new()));
