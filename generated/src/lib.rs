@@ -43,7 +43,7 @@ pub use client::{
 };
 pub use download::Download;
 pub use error::{Error, ErrorKind, ErrorResponse, MAX_ERROR_BODY, Result};
-pub use transport::{MAX_PATH_SEGMENT_BYTES, MAX_RETRY_AFTER, Operation, Transport, check_path_segment, retry_after};
+pub use transport::{MAX_PATH_SEGMENT_BYTES, MAX_RETRY_AFTER, Operation, check_path_segment, retry_after};
 pub use upload::{MAX_EXPIRES_AFTER_SECS, MAX_FILE_BYTES, MIN_EXPIRES_AFTER_SECS, UploadFile, UploadProgress};
 pub use wait::{DEFAULT_CANCEL_DEADLINE, DEFAULT_WAIT_DEADLINE, MIN_POLL_INTERVAL, WaitOptions};
 
