@@ -18,6 +18,18 @@ pub fn spec_json() -> Value {
     cerebras_batch_generator::parse_spec(&spec_text()).expect("the spec parses")
 }
 
+/// The spec's example whose JSON pointer ends with `suffix` (e.g. `/cancel_batch_response`).
+///
+/// # Panics
+///
+/// When no example matches: the test names an example the spec does not have.
+pub fn example(suffix: &str) -> Example {
+    examples(&spec_json())
+        .into_iter()
+        .find(|e| e.pointer.ends_with(suffix))
+        .unwrap_or_else(|| panic!("the spec has no example ending in {suffix}"))
+}
+
 /// The workspace root.
 pub fn workspace_root() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR"))

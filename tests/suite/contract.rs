@@ -12,7 +12,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use cerebras_batch::{Client, Error, ErrorKind, UploadFile, types};
-use cerebras_batch_tests::{examples, spec_json, workspace_root};
+use cerebras_batch_tests::{example, workspace_root};
 use futures::StreamExt;
 
 struct Prism {
@@ -80,10 +80,7 @@ fn check<T>(operation: &str, result: Result<T, Error>) -> T {
 }
 
 fn create_request() -> types::CreateBatchRequest {
-    let ex = examples(&spec_json())
-        .into_iter()
-        .find(|e| e.pointer.ends_with("/guide_create_request"))
-        .unwrap();
+    let ex = example("/guide_create_request");
     serde_json::from_value(ex.value).unwrap()
 }
 

@@ -2,18 +2,11 @@
 //! vendor's examples from the spec.
 
 use cerebras_batch::{Client, ErrorKind, types};
-use cerebras_batch_tests::{Example, examples, spec_json};
+use cerebras_batch_tests::{Example, example};
 use wiremock::matchers::{body_json, header, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const KEY: &str = "sk-test-7f3a9c";
-
-fn example(suffix: &str) -> Example {
-    examples(&spec_json())
-        .into_iter()
-        .find(|e| e.pointer.ends_with(suffix))
-        .unwrap_or_else(|| panic!("no example {suffix}"))
-}
 
 /// The example's text as the docs print it (or its value, when no verbatim text exists).
 fn body_of(ex: &Example) -> Vec<u8> {

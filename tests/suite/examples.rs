@@ -2,7 +2,7 @@
 //! user gets from each vendor example; the assertions pin the cases that matter most.
 
 use cerebras_batch::types;
-use cerebras_batch_tests::{examples, spec_json};
+use cerebras_batch_tests::{example, examples, spec_json};
 use serde_json::Value;
 use std::fmt::Write;
 
@@ -75,11 +75,7 @@ fn every_example_decodes() {
 
 #[test]
 fn cancel_example_keeps_calling_as_an_unknown_status() {
-    let spec = spec_json();
-    let ex = examples(&spec)
-        .into_iter()
-        .find(|e| e.pointer.ends_with("/cancel_batch_response"))
-        .expect("cancel example");
+    let ex = example("/cancel_batch_response");
     let batch: types::Batch = serde_json::from_value(ex.value).expect("decodes");
     assert_eq!(batch.status, types::BatchStatus::Unknown("calling".into()));
     assert!(!batch.status.is_terminal());
@@ -92,14 +88,7 @@ fn cancel_example_keeps_calling_as_an_unknown_status() {
 
 #[test]
 fn list_example_keeps_string_errors_and_array_metadata() {
-    let spec = spec_json();
-    let find = |suffix: &str| {
-        examples(&spec)
-            .into_iter()
-            .find(|e| e.pointer.ends_with(suffix))
-            .expect(suffix)
-    };
-    let list: types::BatchList = serde_json::from_value(find("/list_batches_response").value).expect("decodes");
+    let list: types::BatchList = serde_json::from_value(example("/list_batches_response").value).expect("decodes");
     let data = list.data.expect("data");
     assert_eq!(data.len(), 3);
     assert!(
@@ -108,7 +97,7 @@ fn list_example_keeps_string_errors_and_array_metadata() {
     assert_eq!(data[0].status, types::BatchStatus::Failed);
     assert_eq!(data[2].status, types::BatchStatus::Cancelled);
     assert_eq!(list.has_more, None);
-    let retrieved: types::Batch = serde_json::from_value(find("/retrieve_batch_response").value).expect("decodes");
+    let retrieved: types::Batch = serde_json::from_value(example("/retrieve_batch_response").value).expect("decodes");
     assert_eq!(
         retrieved.metadata.expect("metadata")["custom_tags"],
         serde_json::json!(["legal-review", "q3"])
