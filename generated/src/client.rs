@@ -115,33 +115,24 @@ async fn convert(op: &'static Operation, e: progenitor_client::Error<()>, record
     let err = match e {
         P::UnexpectedResponse(response) => {
             let (status, headers) = (response.status(), response.headers().clone());
-            let (body, truncated) = crate::transport::read_bounded(response, MAX_ERROR_BODY).await;
             let location = headers
                 .get(reqwest::header::LOCATION)
                 .and_then(|l| l.to_str().ok())
                 .map(str::to_owned);
-            let mut err = Error::from_response(ErrorResponse::new(status, headers, &body, truncated));
+            let (body, truncated) = crate::transport::read_bounded(response, MAX_ERROR_BODY).await;
+            let parts = ErrorResponse::new(status, headers, &body, truncated);
             if status.is_redirection() {
-                err = Error::new(
+                let to = location.as_deref().unwrap_or("(no Location)");
+                Error::new(
                     ErrorKind::OtherStatus,
-                    format!(
-                        "the server redirected to {}; redirects are not followed",
-                        location.as_deref().unwrap_or("(no Location)")
-                    ),
+                    format!("the server redirected to {to}; redirects are not followed"),
                 )
-                .with_response(ErrorResponse::new(
-                    status,
-                    err.headers().cloned().unwrap_or_default(),
-                    &body,
-                    truncated,
-                ));
+                .with_response(parts)
             } else if status.is_success() {
-                err =
-                    Error::new(ErrorKind::OtherStatus, format!("undocumented success status {status}")).with_response(
-                        ErrorResponse::new(status, err.headers().cloned().unwrap_or_default(), &body, truncated),
-                    );
+                Error::new(ErrorKind::OtherStatus, format!("undocumented success status {status}")).with_response(parts)
+            } else {
+                Error::from_response(parts)
             }
-            err
         }
         P::InvalidResponsePayload(bytes, source) => {
             let mut err = Error::new(
