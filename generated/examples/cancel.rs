@@ -16,11 +16,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let client = Client::from_env()?;
     let options = WaitOptions::default()
         .intervals(Duration::from_millis(200), Duration::from_secs(15))
-        .on_poll(|b| println!("  {} is {}", b.id, b.status));
+        .on_poll(|b| println!("  {} is {}", b.id, b.status_text()));
     let batch = client.cancel_and_wait(&batch_id, options).await?;
     println!(
         "{} ended {} (cancelled at {:?}, Unix seconds)",
-        batch.id, batch.status, batch.cancelled_at
+        batch.id,
+        batch.status_text(),
+        batch.cancelled_at
     );
     match client.download_output(&batch).await? {
         Some(download) => {

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use cerebras_batch::jsonl::{ChatCompletionRequest, ChatMessage, RequestWriter, check_request_file};
-use cerebras_batch::types::{BatchEndpoint, CompletionWindow, CreateBatchRequest};
+use cerebras_batch::types::CreateBatchRequest;
 use cerebras_batch::{Client, UploadFile, WaitOptions};
 use futures::StreamExt;
 
@@ -49,25 +49,24 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         )
         .await?;
     eprintln!();
-    println!("uploaded {} as {}", file.filename, file.id);
+    println!(
+        "uploaded {} as {}",
+        file.filename.as_deref().unwrap_or("(unnamed)"),
+        file.id
+    );
 
     // 3. Create the batch.
     let batch = client
-        .create_batch(&CreateBatchRequest {
-            input_file_id: file.id.clone(),
-            endpoint: BatchEndpoint::ChatCompletions,
-            completion_window: CompletionWindow::Hours24,
-            metadata: None,
-        })
+        .create_batch(CreateBatchRequest::chat_completions(&file.id))
         .await?;
-    println!("created {} ({})", batch.id, batch.status);
+    println!("created {} ({})", batch.id, batch.status_text());
 
     // 4. Wait for a final status.
     let options = WaitOptions::default()
         .intervals(Duration::from_millis(200), Duration::from_secs(30))
-        .on_poll(|b| println!("  {} is {}", b.id, b.status));
+        .on_poll(|b| println!("  {} is {}", b.id, b.status_text()));
     let batch = client.wait_for_batch(&batch.id, options).await?;
-    println!("{} ended {}", batch.id, batch.status);
+    println!("{} ended {}", batch.id, batch.status_text());
 
     // 5. Download the results and summarise them by status.
     let Some(download) = client.download_output(&batch).await? else {

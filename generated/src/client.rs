@@ -24,14 +24,18 @@ pub const DEFAULT_MAX_RETRIES: u32 = 2;
 /// A client of the Cerebras Batch and Files APIs.
 ///
 /// Cheap to clone; clones share connections. The operations are its methods: the generated
-/// ones (`cancel_batch`, `retrieve_batch`, `list_batches`, `create_batch`, ...) and the
-/// hand-written ones (`upload_file`). Its `Debug` output never shows the API key.
+/// ones (`cancel_batch`, `retrieve_batch`, `list_batches`, `create_batch`, ...), each
+/// returning a request builder from [`crate::builder`] that you `.await` (or `.send().await`),
+/// and the hand-written ones (`upload_file`, `wait_for_batch`, `cancel_and_wait`). Its `Debug`
+/// output never shows the API key.
 ///
 /// ```no_run
 /// # async fn run() -> cerebras_batch::Result<()> {
 /// let client = cerebras_batch::Client::from_env()?;
 /// let batch = client.cancel_batch("batch_abc123").await?;
-/// println!("{} is {}", batch.id, batch.status);
+/// println!("{} is {}", batch.id, batch.status_text());
+/// let page = client.list_files().limit(50).await?; // optional parameters are setters
+/// println!("{} files", page.data.map_or(0, |d| d.len()));
 /// # Ok(()) }
 /// ```
 #[derive(Clone)]

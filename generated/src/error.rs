@@ -369,7 +369,7 @@ impl fmt::Debug for Error {
             d.field("line", &line);
         }
         if let Some(b) = &self.0.last_batch {
-            d.field("last_batch", &format_args!("{} ({})", b.id, b.status));
+            d.field("last_batch", &format_args!("{} ({})", b.id, b.status_text()));
         }
         if let Some(s) = &self.0.source {
             d.field("source", &s.to_string());

@@ -258,12 +258,12 @@ impl<W: Write> RequestWriter<W> {
             Ok(Value::Object(map)) => map,
             _ => unreachable!("a struct serialises to an object"),
         };
-        self.push_line(&BatchRequestLine {
-            custom_id: custom_id.into(),
-            method: BatchRequestLineMethod::Post,
-            url: BatchEndpoint::ChatCompletions,
+        self.push_line(&BatchRequestLine::new(
             body,
-        })
+            custom_id,
+            BatchRequestLineMethod::Post,
+            BatchEndpoint::ChatCompletions,
+        ))
     }
 
     /// Appends a line built by hand.

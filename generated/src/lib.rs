@@ -12,7 +12,7 @@
 //!
 //! let client = Client::from_env()?; // CEREBRAS_API_KEY
 //! match client.cancel_batch("batch_abc123").await {
-//!     Ok(batch) => println!("{}: {}", batch.id, batch.status),
+//!     Ok(batch) => println!("{}: {}", batch.id, batch.status_text()),
 //!     Err(e) if e.kind() == ErrorKind::NotFound => println!("no such batch"),
 //!     Err(e) => return Err(e),
 //! }
@@ -27,12 +27,13 @@
 mod generated;
 
 // Hand-written.
+mod batch;
 mod client;
 mod download;
 mod error;
 pub mod jsonl;
 mod pagination;
-mod status;
+mod tolerant;
 mod transport;
 mod upload;
 mod wait;
@@ -52,7 +53,20 @@ pub mod operations {
     pub use crate::generated::operations::*;
 }
 
+/// Request builders (generated): one per generated operation, returned by the [`Client`]
+/// method of the same name. Set optional parameters with their setters, then
+/// `.send().await` (or `.await` the builder directly).
+pub mod builder {
+    pub use crate::generated::builder::*;
+}
+
 /// The types of the spec (generated): request and response bodies, and open enums.
+///
+/// Every type is `#[non_exhaustive]`, so a later version can add fields and variants without
+/// breaking your code: build structs with `new` and the `with_` setters, and give every
+/// `match` a wildcard arm. Types the client reads from responses (such as [`types::Batch`])
+/// require only what identifies them (`id`); every other field is an `Option`, `None` when
+/// the server leaves it out or sends `null`.
 pub mod types {
     pub use crate::generated::enums::*;
     pub use crate::generated::progenitor::types::*;

@@ -1,7 +1,7 @@
-//! Auto-pagination of `list_batches` and `list_files` as streams of items.
+//! Auto-pagination of `list_batches` and `list_files` as streams of items:
+//! `client.list_batches().limit(100).into_stream()`.
 
 use std::collections::HashSet;
-use std::num::NonZeroU64;
 
 use futures::{Stream, StreamExt, TryStreamExt, stream};
 
@@ -62,52 +62,61 @@ where
     .try_flatten()
 }
 
-impl crate::Client {
-    /// Every batch, page after page (`GET /v1/batches` with `after` set to the last id of the
-    /// previous page), as one stream. `page_size` is the `limit` of each request (1 to 100;
-    /// the server's default is 20).
+impl<'a> crate::builder::ListBatches<'a> {
+    /// Every batch, page after page, as one stream: this request is sent with `after` set to
+    /// the last id of the previous page until the server says there is no more. Its `limit`,
+    /// if set, is each page's size (1 to 100; the server's default is 20).
+    ///
+    /// ```no_run
+    /// # async fn run(client: cerebras_batch::Client) -> cerebras_batch::Result<()> {
+    /// use futures::TryStreamExt;
+    /// let batches: Vec<_> = client.list_batches().limit(100).into_stream().try_collect().await?;
+    /// # Ok(()) }
+    /// ```
     ///
     /// # Errors
     ///
-    /// Each item is an error of [`list_batches`](Self::list_batches), or
-    /// [`ErrorKind::Protocol`] when the server repeats a page; the stream ends after an error.
-    pub fn list_batches_stream(
-        &self,
-        page_size: Option<NonZeroU64>,
-    ) -> impl Stream<Item = Result<Batch>> + Send + Unpin + '_ {
+    /// Each item is an error of [`send`](Self::send), or [`ErrorKind::Protocol`] when the server
+    /// repeats a page; the stream ends after an error.
+    pub fn into_stream(self) -> impl Stream<Item = Result<Batch>> + Send + Unpin + 'a {
         paginate(
             "list_batches",
-            move |after| async move {
-                let page = self.list_batches(after.as_deref(), page_size).await?;
-                Ok(Page {
-                    items: page.data.unwrap_or_default(),
-                    has_more: page.has_more,
-                })
+            move |after| {
+                let request = self.clone().set_after(after);
+                async move {
+                    let page = request.send().await?;
+                    Ok(Page {
+                        items: page.data.unwrap_or_default(),
+                        has_more: page.has_more,
+                    })
+                }
             },
             |b: &Batch| b.id.as_str(),
         )
         .boxed()
     }
+}
 
+impl<'a> crate::builder::ListFiles<'a> {
     /// Every file, page after page (`GET /v1/files`), as one stream. See
-    /// [`list_batches_stream`](Self::list_batches_stream).
+    /// [`ListBatches::into_stream`](crate::builder::ListBatches::into_stream).
     ///
     /// # Errors
     ///
-    /// Each item is an error of [`list_files`](Self::list_files), or [`ErrorKind::Protocol`]
-    /// when the server repeats a page; the stream ends after an error.
-    pub fn list_files_stream(
-        &self,
-        page_size: Option<NonZeroU64>,
-    ) -> impl Stream<Item = Result<File>> + Send + Unpin + '_ {
+    /// Each item is an error of [`send`](Self::send), or [`ErrorKind::Protocol`] when the server
+    /// repeats a page; the stream ends after an error.
+    pub fn into_stream(self) -> impl Stream<Item = Result<File>> + Send + Unpin + 'a {
         paginate(
             "list_files",
-            move |after| async move {
-                let page = self.list_files(after.as_deref(), page_size).await?;
-                Ok(Page {
-                    items: page.data,
-                    has_more: Some(page.has_more),
-                })
+            move |after| {
+                let request = self.clone().set_after(after);
+                async move {
+                    let page = request.send().await?;
+                    Ok(Page {
+                        items: page.data.unwrap_or_default(),
+                        has_more: page.has_more,
+                    })
+                }
             },
             |f: &File| f.id.as_str(),
         )

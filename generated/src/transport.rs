@@ -35,6 +35,7 @@ use crate::generated::progenitor::Client as RawClient;
 
 /// One operation of the spec: what the generated constants in [`crate::operations`] describe.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Operation {
     /// The `operationId`, e.g. `cancel_batch`.
     pub id: &'static str,

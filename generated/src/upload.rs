@@ -117,10 +117,7 @@ impl UploadFile {
     /// the default 7 days. Sent as the form fields `expires_after[anchor]=created_at` and
     /// `expires_after[seconds]`, as OpenAI's SDK does; Cerebras does not document the encoding.
     pub fn expires_after(mut self, seconds: i64) -> Self {
-        self.expires_after = Some(FileExpiresAfter {
-            anchor: FileExpiresAfterAnchor::CreatedAt,
-            seconds,
-        });
+        self.expires_after = Some(FileExpiresAfter::new(FileExpiresAfterAnchor::CreatedAt, seconds));
         self
     }
 

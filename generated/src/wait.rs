@@ -122,7 +122,7 @@ impl crate::Client {
             let mut e = Error::new(
                 ErrorKind::DeadlineExceeded,
                 match &last {
-                    Some(b) => format!("batch {} is still {} after {deadline:?}", b.id, b.status),
+                    Some(b) => format!("batch {} is still {} after {deadline:?}", b.id, b.status_text()),
                     None => format!("batch {batch_id} was not retrieved within {deadline:?}"),
                 },
             )
@@ -139,7 +139,7 @@ impl crate::Client {
                 if let Some(on_poll) = &options.on_poll {
                     on_poll(batch);
                 }
-                if batch.status.is_terminal() {
+                if batch.is_terminal() {
                     return Ok(last.expect("checked above"));
                 }
                 let remaining = end.map(|end| end.saturating_duration_since(tokio::time::Instant::now()));

@@ -1,49 +1,46 @@
-//! The facade: the public methods of `cerebras_batch::Client`.
+//! The facade: the public methods of `cerebras_batch::Client` and their request builders.
 //!
 //! Progenitor's positional methods return `progenitor_client::Error`, which loses the status of
-//! an undecodable body, and they cannot refuse an id that would leave its path segment. For
-//! each operation progenitor generated, this emits a method of the same name and arguments on
-//! the hand-written `crate::Client` that
-//! 1. checks every path parameter with `crate::transport::check_path_segment` before any I/O,
-//! 2. runs progenitor's method through `crate::Client::execute`, which maps every failure to
-//!    `crate::Error` with status, headers and raw body kept,
-//! 3. carries docs built from the spec: summary, description, route, arguments, the vendor doc
-//!    page and the errors it returns.
+//! an undecodable body; they cannot refuse an id that would leave its path segment; and their
+//! argument lists change shape when the spec gains an optional parameter. For each operation
+//! progenitor generated, this emits (see [`crate::model`] for the call shape):
 //!
-//! It also emits one `crate::Operation` constant per operation of the spec, generated or not,
-//! and `OPERATIONS`, the list of them.
+//! - `Client::<operationId>(<required arguments>)`, returning a request builder;
+//! - `builder::<OperationId>`, with a setter per optional parameter, `send()` and `IntoFuture`.
+//!   `send()` checks every path parameter with `crate::transport::check_path_segment` before any
+//!   I/O, then runs progenitor's method through `crate::Client::execute`, which maps every
+//!   failure to `crate::Error` with status, headers and raw body kept.
+//!
+//! The docs come from the spec: summary, description, route, parameters, the vendor doc page
+//! and the errors. It also emits one `crate::Operation` constant per operation of the spec,
+//! generated or not, and `OPERATIONS`, the list of them.
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
-use crate::{GenerateError, Normalized, OperationSpec};
+use crate::OperationSpec;
+use crate::model::{Api, Call, Param, Pass, Returns};
 
-/// Emits `operations.rs`.
-pub fn generate(normalized: &Normalized, raw: &syn::File) -> Result<TokenStream, GenerateError> {
-    let methods = raw_methods(raw);
+/// Emits `operations.rs`: the operation constants and the `Client` methods.
+pub fn operations(api: &Api) -> TokenStream {
+    let open_enums = api.open_enum_names();
     let mut consts = Vec::new();
     let mut const_names = Vec::new();
-    let mut facade = Vec::new();
-    for op in &normalized.operations {
-        let const_name = format_ident!("{}", op.id.to_uppercase());
-        consts.push(operation_const(op, &const_name));
-        const_names.push(const_name.clone());
-        if op.left_out.is_some() {
-            continue;
+    let mut methods = Vec::new();
+    for op in &api.operations {
+        let const_name = const_ident(&op.spec);
+        consts.push(operation_const(&op.spec, &const_name));
+        const_names.push(const_name);
+        if let Some(call) = &op.call {
+            methods.push(client_method(&op.spec, call, &open_enums));
         }
-        let method = methods.get(op.id.as_str()).ok_or_else(|| {
-            GenerateError::Progenitor(format!("progenitor generated no method for operation `{}`", op.id))
-        })?;
-        facade.push(facade_method(op, &const_name, method)?);
     }
-    Ok(quote! {
+    quote! {
         //! The public methods of [`crate::Client`] and one [`crate::Operation`] per operation of
         //! the spec.
-        use super::progenitor::types;
         #[allow(unused_imports)]
-        use super::progenitor::ByteStream;
-        use super::progenitor::ResponseValue;
+        use super::progenitor::types;
 
         #( #consts )*
 
@@ -51,13 +48,37 @@ pub fn generate(normalized: &Normalized, raw: &syn::File) -> Result<TokenStream,
         pub const OPERATIONS: &[&crate::Operation] = &[ #( &#const_names ),* ];
 
         impl crate::Client {
-            #( #facade )*
+            #( #methods )*
         }
-    })
+    }
+}
+
+/// Emits `builder.rs`: one request builder per generated operation.
+pub fn builders(api: &Api) -> TokenStream {
+    let open_enums = api.open_enum_names();
+    let items = api
+        .operations
+        .iter()
+        .filter_map(|op| op.call.as_ref().map(|call| builder(&op.spec, call, &open_enums)));
+    quote! {
+        //! Request builders: one per generated operation. Each is created by the [`crate::Client`]
+        //! method of the same name, takes the optional parameters through its setters, and is
+        //! sent with `send().await` or by awaiting it directly.
+        #[allow(unused_imports)]
+        use super::progenitor::types;
+        #[allow(unused_imports)]
+        use super::progenitor::ResponseValue;
+
+        #( #items )*
+    }
+}
+
+fn const_ident(op: &OperationSpec) -> syn::Ident {
+    format_ident!("{}", op.id.to_uppercase())
 }
 
 /// Progenitor's positional methods on `Client`, by name.
-fn raw_methods(raw: &syn::File) -> BTreeMap<String, &syn::ImplItemFn> {
+pub(crate) fn raw_methods(raw: &syn::File) -> BTreeMap<String, &syn::ImplItemFn> {
     let mut out = BTreeMap::new();
     for item in &raw.items {
         let syn::Item::Impl(imp) = item else { continue };
@@ -79,31 +100,8 @@ fn raw_methods(raw: &syn::File) -> BTreeMap<String, &syn::ImplItemFn> {
     out
 }
 
-fn operation_const(op: &OperationSpec, name: &syn::Ident) -> TokenStream {
-    let (id, method, path) = (&op.id, &op.method, &op.path);
-    let docs_url = match &op.docs_url {
-        Some(u) => quote!(Some(#u)),
-        None => quote!(None),
-    };
-    let generated = op.left_out.is_none();
-    let doc = match &op.left_out {
-        None => format!("`{method} {path}`: generated as [`crate::Client::{id}`]."),
-        Some(why) => format!("`{method} {path}`: implemented by hand, because the {why}."),
-    };
-    quote! {
-        #[doc = #doc]
-        pub const #name: crate::Operation = crate::Operation {
-            id: #id,
-            method: #method,
-            path: #path,
-            docs_url: #docs_url,
-            generated: #generated,
-        };
-    }
-}
-
 /// The `T` of progenitor's `Result<ResponseValue<T>, Error<E>>`.
-fn success_type(sig: &syn::Signature) -> Option<syn::Type> {
+pub(crate) fn success_type(sig: &syn::Signature) -> Option<syn::Type> {
     let syn::ReturnType::Type(_, ty) = &sig.output else {
         return None;
     };
@@ -130,78 +128,208 @@ fn last_segment_args<'a>(ty: &'a syn::Type, name: &str) -> Option<Vec<&'a syn::G
     }
 }
 
-fn is_byte_stream(ty: &syn::Type) -> bool {
-    matches!(ty, syn::Type::Path(tp) if tp.path.is_ident("ByteStream"))
-}
-
-fn facade_method(
-    op: &OperationSpec,
-    const_name: &syn::Ident,
-    raw: &syn::ImplItemFn,
-) -> Result<TokenStream, GenerateError> {
-    let sig = &raw.sig;
-    let name = &sig.ident;
-    let generics = &sig.generics;
-    let inputs: Vec<&syn::PatType> = sig
-        .inputs
-        .iter()
-        .filter_map(|a| match a {
-            syn::FnArg::Typed(t) => Some(t),
-            syn::FnArg::Receiver(_) => None,
-        })
-        .collect();
-    let arg_names: Vec<syn::Ident> = inputs
-        .iter()
-        .map(|t| match &*t.pat {
-            syn::Pat::Ident(p) => Ok(p.ident.clone()),
-            _ => Err(GenerateError::Progenitor(format!(
-                "unexpected argument pattern in `{}`",
-                op.id
-            ))),
-        })
-        .collect::<Result<_, _>>()?;
-    let self_lifetime = match sig.inputs.first() {
-        Some(syn::FnArg::Receiver(r)) => match &r.kind {
-            syn::ReceiverKind::Reference(_, lifetime, _) => lifetime.clone(),
-            _ => None,
-        },
-        _ => None,
+fn operation_const(op: &OperationSpec, name: &syn::Ident) -> TokenStream {
+    let (id, method, path) = (&op.id, &op.method, &op.path);
+    let docs_url = match &op.docs_url {
+        Some(u) => quote!(Some(#u)),
+        None => quote!(None),
     };
-    let receiver = match &self_lifetime {
-        Some(l) => quote!(&#l self),
-        None => quote!(&self),
+    let generated = op.left_out.is_none();
+    let doc = match &op.left_out {
+        None => format!("`{method} {path}`: generated as [`crate::Client::{id}`]."),
+        Some(why) => format!("`{method} {path}`: implemented by hand, because the {why}."),
     };
-
-    let mut checks = Vec::new();
-    for p in &op.path_params {
-        let ident = arg_names.iter().find(|a| *a == p).ok_or_else(|| {
-            GenerateError::Progenitor(format!("`{}` has no argument for path parameter `{p}`", op.id))
-        })?;
-        checks.push(quote! { crate::transport::check_path_segment(&#const_name, #p, #ident)?; });
+    quote! {
+        #[doc = #doc]
+        pub const #name: crate::Operation = crate::Operation {
+            id: #id,
+            method: #method,
+            path: #path,
+            docs_url: #docs_url,
+            generated: #generated,
+        };
     }
-
-    let ty =
-        success_type(sig).ok_or_else(|| GenerateError::Progenitor(format!("unexpected return type of `{}`", op.id)))?;
-    let (ret, finish) = if is_byte_stream(&ty) {
-        (quote!(crate::Download), quote!(.map(crate::Download::new)))
-    } else {
-        (quote!(#ty), quote!(.map(ResponseValue::into_inner)))
-    };
-    let doc = method_doc(op, is_byte_stream(&ty), &quote!(#ty).to_string());
-    let doc_lines = doc.lines().map(|l| {
-        let l = format!(" {l}");
-        quote!(#[doc = #l])
-    });
-    Ok(quote! {
-        #( #doc_lines )*
-        pub async fn #name #generics (#receiver, #( #inputs ),*) -> crate::Result<#ret> {
-            #( #checks )*
-            self.execute(&#const_name, self.raw().#name( #( #arg_names ),* )).await #finish
-        }
-    })
 }
 
-fn method_doc(op: &OperationSpec, stream: bool, ty: &str) -> String {
+/// How a parameter is taken by a method or setter (see [`crate::shape::param_type`]).
+fn param_type(p: &Param, open_enums: &BTreeSet<String>) -> (TokenStream, bool) {
+    if p.ty == syn::parse_quote!(::reqwest::Body) {
+        return (quote!(impl ::std::convert::Into<::reqwest::Body>), true);
+    }
+    crate::shape::param_type(&p.ty, open_enums)
+}
+
+fn client_method(op: &OperationSpec, call: &Call, open_enums: &BTreeSet<String>) -> TokenStream {
+    let name = format_ident!("{}", op.id);
+    let builder = format_ident!("{}", call.builder);
+    let (params, args): (Vec<TokenStream>, Vec<TokenStream>) = call
+        .args
+        .iter()
+        .map(|p| {
+            let n = &p.name;
+            let (ty, convert) = param_type(p, open_enums);
+            (quote!(#n: #ty), if convert { quote!(#n.into()) } else { quote!(#n) })
+        })
+        .unzip();
+    let doc = doc_attrs(&method_doc(op, call));
+    quote! {
+        #( #doc )*
+        pub fn #name(&self, #( #params ),*) -> crate::builder::#builder<'_> {
+            crate::builder::#builder::new(self, #( #args ),*)
+        }
+    }
+}
+
+fn builder(op: &OperationSpec, call: &Call, open_enums: &BTreeSet<String>) -> TokenStream {
+    let name = format_ident!("{}", call.builder);
+    let method = format_ident!("{}", op.id);
+    let const_name = const_ident(op);
+    let all: Vec<&Param> = call.args.iter().chain(call.options.iter()).collect();
+    let fields = all.iter().map(|p| {
+        let (n, ty) = (&p.name, &p.ty);
+        if call.args.iter().any(|a| a.name == p.name) {
+            quote!(#n: #ty)
+        } else {
+            quote!(#n: ::std::option::Option<#ty>)
+        }
+    });
+    let ctor_params = call.args.iter().map(|p| {
+        let (n, ty) = (&p.name, &p.ty);
+        quote!(#n: #ty)
+    });
+    let ctor_inits = all.iter().map(|p| {
+        let n = &p.name;
+        if call.args.iter().any(|a| a.name == p.name) {
+            quote!(#n)
+        } else {
+            quote!(#n: ::std::option::Option::None)
+        }
+    });
+    let setters = call.options.iter().map(|p| {
+        let n = &p.name;
+        let ty = &p.ty;
+        let set = format_ident!("set_{}", crate::shape::setter_suffix(n));
+        let (param_ty, convert) = param_type(p, open_enums);
+        let value = if convert { quote!(value.into()) } else { quote!(value) };
+        let doc = doc_attrs(&format!(
+            "Sets `{}` ({} parameter): {}",
+            p.spec_name,
+            p.location,
+            sentence(&p.description)
+        ));
+        let set_doc = format!(" Sets or clears `{}`; see [`{n}`](Self::{n}).", p.spec_name);
+        quote! {
+            #( #doc )*
+            pub fn #n(mut self, value: #param_ty) -> Self {
+                self.#n = ::std::option::Option::Some(#value);
+                self
+            }
+            #[doc = #set_doc]
+            pub fn #set(mut self, value: ::std::option::Option<#ty>) -> Self {
+                self.#n = value;
+                self
+            }
+        }
+    });
+    let names: Vec<&syn::Ident> = all.iter().map(|p| &p.name).collect();
+    let checks = call.args.iter().filter(|p| p.location == "path").map(|p| {
+        let (n, spec_name) = (&p.name, &p.spec_name);
+        quote! { crate::transport::check_path_segment(&crate::operations::#const_name, #spec_name, &#n)?; }
+    });
+    // Progenitor's argument order, whatever it is.
+    let raw_args = raw_order(call).into_iter().map(|p| {
+        let n = &p.name;
+        match p.pass {
+            Pass::Ref => quote!(&#n),
+            Pass::OptionDeref => quote!(#n.as_deref()),
+            Pass::OptionRef => quote!(#n.as_ref()),
+            Pass::Value => quote!(#n),
+        }
+    });
+    let (ret, finish) = match &call.returns {
+        Returns::Download => (quote!(crate::Download), quote!(.map(crate::Download::new))),
+        Returns::Json(ty) => (quote!(#ty), quote!(.map(ResponseValue::into_inner))),
+    };
+    let has_stream = all.iter().any(|p| p.ty == syn::parse_quote!(::reqwest::Body));
+    let derive = if has_stream {
+        quote!(#[derive(Debug)])
+    } else {
+        quote!(#[derive(Clone, Debug)])
+    };
+    let struct_doc = doc_attrs(&format!(
+        "A request to `{} {}`, made by [`Client::{}`](crate::Client::{}): set optional parameters, then \
+         `.send().await` it (or `.await` it directly).",
+        op.method, op.path, op.id, op.id
+    ));
+    let send_doc = doc_attrs(&send_doc(op, call));
+    let must_use = "a request does nothing until it is sent: call `.send().await` or `.await` it";
+    quote! {
+        #( #struct_doc )*
+        #derive
+        #[must_use = #must_use]
+        pub struct #name<'a> {
+            client: &'a crate::Client,
+            #( #fields, )*
+        }
+
+        impl<'a> #name<'a> {
+            pub(crate) fn new(client: &'a crate::Client, #( #ctor_params ),*) -> Self {
+                Self { client, #( #ctor_inits, )* }
+            }
+
+            #( #setters )*
+
+            #( #send_doc )*
+            pub async fn send(self) -> crate::Result<#ret> {
+                let Self { client, #( #names, )* } = self;
+                #( #checks )*
+                client
+                    .execute(&crate::operations::#const_name, client.raw().#method( #( #raw_args ),* ))
+                    .await
+                    #finish
+            }
+        }
+
+        impl<'a> ::std::future::IntoFuture for #name<'a> {
+            type Output = crate::Result<#ret>;
+            type IntoFuture = ::futures::future::BoxFuture<'a, Self::Output>;
+            fn into_future(self) -> Self::IntoFuture {
+                ::std::boxed::Box::pin(self.send())
+            }
+        }
+    }
+}
+
+/// The parameters in progenitor's argument order (the order of its signature).
+fn raw_order(call: &Call) -> Vec<&Param> {
+    let mut all: Vec<&Param> = call.args.iter().chain(call.options.iter()).collect();
+    all.sort_by_key(|p| p.raw_index);
+    all
+}
+
+fn doc_attrs(doc: &str) -> Vec<TokenStream> {
+    doc.lines()
+        .map(|l| {
+            let l = if l.is_empty() { String::new() } else { format!(" {l}") };
+            quote!(#[doc = #l])
+        })
+        .collect()
+}
+
+/// The first sentence of a description, with its final period.
+fn sentence(text: &str) -> String {
+    let text = text.trim();
+    if text.is_empty() {
+        return "see the spec.".into();
+    }
+    if text.ends_with('.') {
+        text.to_owned()
+    } else {
+        format!("{text}.")
+    }
+}
+
+fn method_doc(op: &OperationSpec, call: &Call) -> String {
     let mut d = String::new();
     d.push_str(op.summary.as_deref().unwrap_or(&op.id));
     d.push_str(".\n\n");
@@ -214,25 +342,57 @@ fn method_doc(op: &OperationSpec, stream: bool, ty: &str) -> String {
         d.push_str(&format!(" Vendor docs: <{url}>."));
     }
     d.push('\n');
-    if !op.params.is_empty() {
+    if !call.args.is_empty() {
         d.push_str("\n# Arguments\n\n");
-        for (name, location, description) in &op.params {
-            let description = description.split_whitespace().collect::<Vec<_>>().join(" ");
-            d.push_str(&format!("- `{name}` ({location}): {description}\n"));
+        for p in &call.args {
+            d.push_str(&format!(
+                "- `{}` ({}): {}\n",
+                p.name,
+                p.location,
+                sentence(&p.description)
+            ));
         }
     }
-    d.push_str("\n# Returns\n\n");
-    if stream {
-        d.push_str("The response body as a [`crate::Download`], streamed: nothing is buffered until you read it.\n");
-    } else {
-        let ty = ty.replace(' ', "");
-        d.push_str(&format!("The decoded `{ty}`.\n"));
+    if !call.options.is_empty() {
+        d.push_str("\n# Optional parameters\n\nSet on the returned builder:\n\n");
+        for p in &call.options {
+            d.push_str(&format!(
+                "- [`{n}`](crate::builder::{b}::{n}) ({}): {}\n",
+                p.location,
+                sentence(&p.description),
+                n = p.name,
+                b = call.builder
+            ));
+        }
+    }
+    d.push_str(&format!(
+        "\n# Returns\n\nA [`{b}`](crate::builder::{b}) request: `.send().await` or `.await` it. \
+         Its [`send`](crate::builder::{b}::send) documents the result and the errors.\n",
+        b = call.builder
+    ));
+    d
+}
+
+fn send_doc(op: &OperationSpec, call: &Call) -> String {
+    let mut d = format!(
+        "Sends `{} {}` and waits for the response.\n\n# Returns\n\n",
+        op.method, op.path
+    );
+    match &call.returns {
+        Returns::Download => {
+            d.push_str("The response body as a [`crate::Download`], streamed: nothing is buffered until you read it.\n")
+        }
+        Returns::Json(ty) => {
+            let ty = quote!(#ty).to_string().replace(' ', "");
+            d.push_str(&format!("The decoded `{ty}`.\n"));
+        }
     }
     d.push_str("\n# Errors\n\nA [`crate::Error`]; match on its [`kind`](crate::Error::kind):\n\n");
-    for p in &op.path_params {
+    for p in call.args.iter().filter(|p| p.location == "path") {
         d.push_str(&format!(
-            "- [`InvalidInput`](crate::ErrorKind::InvalidInput), before any request, when `{p}` is empty, is `.` or `..`, \
-             or holds a backslash or control character (also percent-encoded).\n"
+            "- [`InvalidInput`](crate::ErrorKind::InvalidInput), before any request, when `{}` is empty, is `.` or `..`, \
+             or holds a backslash or control character (also percent-encoded).\n",
+            p.spec_name
         ));
     }
     let declared: Vec<String> = op
@@ -249,7 +409,7 @@ fn method_doc(op: &OperationSpec, stream: bool, ty: &str) -> String {
             declared.join(", ")
         }
     ));
-    if !stream {
+    if matches!(call.returns, Returns::Json(_)) {
         d.push_str("- [`Decode`](crate::ErrorKind::Decode) when a 2xx body does not decode; status, headers and body are kept.\n");
     }
     d.push_str("- [`Connection`](crate::ErrorKind::Connection) or [`Timeout`](crate::ErrorKind::Timeout) when no response arrived.\n");

@@ -37,6 +37,11 @@
 //! 9. **Success responses must agree.** Progenitor panics when an operation's 2xx responses
 //!    have different bodies (media types or schemas); this pass reports that as an error naming
 //!    the operation.
+//! 10. **Validation keywords never reach progenitor** (`minimum`, `pattern`, `default`, string
+//!     `format`s but `binary`, `additionalProperties: false`, ...): they would change public
+//!     types. See `VALIDATION_KEYWORDS`.
+//! 11. **Read types are relaxed** by the tolerance rule ([`crate::tolerance`]): only identity
+//!     properties stay required, every other property may be absent or null.
 
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -66,6 +71,9 @@ pub struct Normalized {
     pub open_enums: BTreeMap<String, EnumSpec>,
     /// Every operation of the spec, in path order then method order.
     pub operations: Vec<OperationSpec>,
+    /// Rust names of the component schemas the tolerance rule calls read
+    /// ([`crate::tolerance`]).
+    pub read_components: std::collections::BTreeSet<String>,
 }
 
 /// A string enum of the spec.
@@ -98,12 +106,25 @@ pub struct OperationSpec {
     pub docs_url: Option<String>,
     /// Path parameter names, in template order.
     pub path_params: Vec<String>,
-    /// Every parameter (path-level first): `(name, location, description)`.
-    pub params: Vec<(String, String, String)>,
+    /// Every parameter (path-level first).
+    pub params: Vec<ParamSpec>,
     /// Declared error responses: `(status or range, description)`.
     pub error_responses: Vec<(String, String)>,
     /// `None` when progenitor generates the operation; otherwise why it was left out.
     pub left_out: Option<String>,
+}
+
+/// One parameter of an operation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParamSpec {
+    /// The name in the spec.
+    pub name: String,
+    /// `path`, `query`, `header` or `cookie`.
+    pub location: String,
+    /// Whether the spec marks it required (path parameters always are).
+    pub required: bool,
+    /// The description, without trailing whitespace.
+    pub description: String,
 }
 
 /// Runs the pass over a parsed spec.
@@ -112,22 +133,76 @@ pub fn normalize(original: Value) -> Result<Normalized, GenerateError> {
     check_refs_have_no_siblings(&original, "")?;
 
     check_components_not_nullable(&original)?;
+    let usage = crate::usage::usages(&original);
     let mut spec = original.clone();
     rewrite_nullable_refs(&mut spec);
+    strip_validation(&mut spec);
+    crate::tolerance::relax_read_schemas(&mut spec, &usage);
     hoist_inline_enums(&mut spec)?;
     let open_enums = collect_enums(&spec)?;
     let operations = rewrite_operations(&mut spec)?;
 
+    let read_components: std::collections::BTreeSet<String> = spec
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .map(|(name, _)| name)
+        .filter(|name| crate::tolerance::is_read(usage.get(*name)))
+        .map(|name| crate::naming::type_name(name))
+        .collect();
     let for_progenitor: openapiv3::OpenAPI = serde_json::from_value(spec).map_err(|e| GenerateError::Invalid {
         location: "(whole document)".into(),
         message: format!("not an OpenAPI 3.0 document: {e}"),
     })?;
+
     Ok(Normalized {
         original,
         for_progenitor,
         open_enums,
         operations,
+        read_components,
     })
+}
+
+/// Validation keywords that progenitor turns into other Rust types (`minimum: 1` into
+/// `NonZeroU64`, `minimum: 0` into `u64`, `pattern` into a newtype, `uniqueItems` into a set,
+/// `default` into a non-`Option` field), and that therefore must not reach it: a validation
+/// keyword must never change a public type. The spec keeps them, for the docs and the linters.
+const VALIDATION_KEYWORDS: &[&str] = &[
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "multipleOf",
+    "minLength",
+    "maxLength",
+    "pattern",
+    "minItems",
+    "maxItems",
+    "uniqueItems",
+    "minProperties",
+    "maxProperties",
+    "default",
+];
+
+/// Removes [`VALIDATION_KEYWORDS`], every string `format` but `binary` (progenitor maps
+/// `date-time`, `uuid`, `ip`... to types from other crates; here every string is a `String`),
+/// and `additionalProperties: false` (a new field from the server must never fail decoding).
+fn strip_validation(spec: &mut Value) {
+    crate::schema_walk::for_each_schema_mut(spec, &mut |schema, _| {
+        for key in VALIDATION_KEYWORDS {
+            schema.remove(*key);
+        }
+        if schema.get("type").and_then(Value::as_str) == Some("string")
+            && schema.get("format").and_then(Value::as_str) != Some("binary")
+        {
+            schema.remove("format");
+        }
+        if schema.get("additionalProperties") == Some(&Value::Bool(false)) {
+            schema.remove("additionalProperties");
+        }
+    });
 }
 
 fn unsupported(location: impl Into<String>, construct: impl Into<String>, hint: impl Into<String>) -> GenerateError {
@@ -633,7 +708,7 @@ fn collect_params(
     op_level: Option<&Value>,
     components: &Value,
     at: &str,
-) -> Result<Vec<(String, String, String)>, GenerateError> {
+) -> Result<Vec<ParamSpec>, GenerateError> {
     let mut out = Vec::new();
     for list in [path_level.as_ref(), op_level].into_iter().flatten() {
         for p in list.as_array().into_iter().flatten() {
@@ -645,7 +720,12 @@ fn collect_params(
                     .trim_end()
                     .to_owned()
             };
-            out.push((field("name"), field("in"), field("description")));
+            out.push(ParamSpec {
+                name: field("name"),
+                location: field("in"),
+                required: p.get("required") == Some(&Value::Bool(true)) || field("in") == "path",
+                description: field("description"),
+            });
         }
     }
     Ok(out)

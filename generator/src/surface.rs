@@ -1,286 +1,214 @@
-//! The client's API surface as plain text: every operation (route, Rust signature) and every
-//! type (fields or variants with their Rust types). A spec change that reaches users shows up
-//! as a readable diff of this text, in the snapshot tests and in review.
+//! The generated API rendered for people, from [`crate::model::Api`]: a compact plain-text
+//! surface (for snapshots: a spec change that reaches users shows up as a readable diff) and
+//! `API.md` (the same facts with the spec's descriptions, for review).
 
 use quote::ToTokens;
+use std::collections::BTreeSet;
 use std::fmt::Write;
 
-use crate::Normalized;
+use crate::model::{Api, Call, Param, Returns, Struct, Union, one_line};
+use crate::shape::param_type;
 
-/// Names of the generated types (structs and enums of progenitor's `types` module, plus the
-/// open enums), sorted.
-pub fn type_names(raw: &syn::File, normalized: &Normalized) -> Vec<String> {
-    let mut names: Vec<String> = types_module(raw)
-        .map(|items| {
-            items
-                .iter()
-                .filter_map(|i| match i {
-                    syn::Item::Struct(s) => Some(s.ident.to_string()),
-                    syn::Item::Enum(e) => Some(e.ident.to_string()),
-                    _ => None,
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    names.extend(normalized.open_enums.keys().cloned());
-    names.sort();
-    names
-}
-
-fn types_module(raw: &syn::File) -> Option<&Vec<syn::Item>> {
-    raw.items.iter().find_map(|i| match i {
-        syn::Item::Mod(m) if m.ident == "types" => m.content.as_ref().map(|(_, items)| items),
-        _ => None,
-    })
-}
-
-/// Renders the surface from the normalised spec, progenitor's file and the facade file.
-pub fn render(normalized: &Normalized, raw: &syn::File, facade: &syn::File) -> String {
+/// The compact surface: every operation (route, call shape) and every type (fields or
+/// variants with their Rust types).
+pub fn render(api: &Api) -> String {
+    let open_enums = api.open_enum_names();
     let mut out = String::new();
     out.push_str("# Operations\n\n");
-    let sigs = facade_signatures(facade);
-    for op in &normalized.operations {
-        let _ = writeln!(out, "{} {}  ({})", op.method, op.path, op.id);
-        match (&op.left_out, sigs.iter().find(|(n, _)| *n == op.id)) {
-            (None, Some((_, sig))) => {
-                let _ = writeln!(out, "    {sig}");
-            }
-            (None, None) => out.push_str("    (no facade method generated)\n"),
-            (Some(why), _) => {
+    for op in &api.operations {
+        let s = &op.spec;
+        let _ = writeln!(out, "{} {}  ({})", s.method, s.path, s.id);
+        match (&op.call, &s.left_out) {
+            (Some(call), _) => out.push_str(&call_text(&s.id, call, &open_enums, "    ")),
+            (None, Some(why)) => {
                 let _ = writeln!(out, "    hand-written: {why}");
             }
+            (None, None) => out.push_str("    (no method generated)\n"),
         }
     }
     out.push_str("\n# Types\n");
-    out.push_str(&type_sections(raw, normalized, render_struct, render_enum, |e| {
-        let mut s = format!("open enum {}  (spec {})\n", e.name, e.location);
+    for (_, text) in sections(api, struct_text, union_text, |e| {
+        let mut s = format!("open enum {}  (spec {}; #[non_exhaustive])\n", e.name, e.location);
         for (value, variant) in &e.variants {
             let _ = writeln!(s, "    {variant} = {value:?}");
         }
-        s.push_str("    Unknown(String)\n");
+        s.push_str("    Unknown(UnknownValue)\n");
         s
-    }));
-    out
-}
-
-/// Every type, rendered by kind, sorted by name, each section preceded by a blank line.
-fn type_sections(
-    raw: &syn::File,
-    normalized: &Normalized,
-    structs: fn(&syn::ItemStruct) -> String,
-    enums: fn(&syn::ItemEnum) -> String,
-    open_enums: impl Fn(&crate::EnumSpec) -> String,
-) -> String {
-    let mut items: Vec<(String, String)> = Vec::new();
-    for item in types_module(raw).into_iter().flatten() {
-        match item {
-            syn::Item::Struct(s) => items.push((s.ident.to_string(), structs(s))),
-            syn::Item::Enum(e) => items.push((e.ident.to_string(), enums(e))),
-            _ => {}
-        }
-    }
-    items.extend(normalized.open_enums.values().map(|e| (e.name.clone(), open_enums(e))));
-    items.sort();
-    items.into_iter().map(|(_, text)| format!("\n{text}")).collect()
-}
-
-fn facade_signatures(facade: &syn::File) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    for item in &facade.items {
-        let syn::Item::Impl(imp) = item else { continue };
-        for it in &imp.items {
-            let syn::ImplItem::Fn(f) = it else { continue };
-            let (vis, sig) = (&f.vis, &f.sig);
-            let file: syn::File = syn::parse_quote!(#vis #sig {});
-            let text = prettyplease::unparse(&file);
-            let one_line = text.split_whitespace().collect::<Vec<_>>().join(" ");
-            let one_line = one_line
-                .trim_end_matches("{}")
-                .trim_end()
-                .replace("( ", "(")
-                .replace(", )", ")");
-            out.push((f.sig.ident.to_string(), tidy(&one_line)));
-        }
+    }) {
+        out.push('\n');
+        out.push_str(&text);
     }
     out
 }
 
-/// Shortens fully qualified paths so that the surface reads like user code.
-fn tidy(s: &str) -> String {
-    let mut s = s
-        .replace(' ', "")
-        .replace(",", ", ")
-        .replace("->", " -> ")
-        .replace("pubasyncfn", "pub async fn ");
-    for (from, to) in [
-        ("::std::option::", ""),
-        ("::std::string::", ""),
-        ("::std::vec::", ""),
-        ("::std::num::", ""),
-        ("::std::collections::", ""),
-        ("::serde_json::", "serde_json::"),
-        ("crate::generated::enums::", ""),
-        ("&'aself", "&'a self"),
-        ("&self", "&self"),
-        ("&'a", "&'a "),
-    ] {
-        s = s.replace(from, to);
-    }
-    space_after_single_colons(&s.replace("&'a  ", "&'a "))
-}
-
-/// `a:B` → `a: B`, leaving `::` alone.
-fn space_after_single_colons(s: &str) -> String {
-    let chars: Vec<char> = s.chars().collect();
-    let mut out = String::with_capacity(s.len() + 8);
-    for (i, c) in chars.iter().enumerate() {
-        out.push(*c);
-        let prev_colon = i > 0 && chars[i - 1] == ':';
-        let next = chars.get(i + 1).copied();
-        if *c == ':' && !prev_colon && next != Some(':') && next != Some(' ') {
-            out.push(' ');
-        }
-    }
-    out
-}
-
-fn ty(t: &syn::Type) -> String {
-    tidy(&t.to_token_stream().to_string())
-}
-
-fn serde_rename(attrs: &[syn::Attribute]) -> Option<String> {
-    attrs.iter().filter(|a| a.path().is_ident("serde")).find_map(|a| {
-        let text = a.to_token_stream().to_string();
-        let start = text.find("rename = \"")? + "rename = \"".len();
-        let end = text[start..].find('"')? + start;
-        Some(text[start..end].to_owned())
-    })
-}
-
-fn has_serde_word(attrs: &[syn::Attribute], word: &str) -> bool {
-    attrs
+/// The call shape of one operation: the client method, each setter, `send()`.
+fn call_text(id: &str, call: &Call, open_enums: &BTreeSet<String>, indent: &str) -> String {
+    let mut out = String::new();
+    let args: Vec<String> = call
+        .args
         .iter()
-        .filter(|a| a.path().is_ident("serde"))
-        .any(|a| a.to_token_stream().to_string().contains(word))
+        .map(|p| format!("{}: {}", p.name, param_text(p, open_enums)))
+        .collect();
+    let _ = writeln!(
+        out,
+        "{indent}client.{id}({}) -> builder::{}",
+        args.join(", "),
+        call.builder
+    );
+    for p in &call.options {
+        let _ = writeln!(
+            out,
+            "{indent}    .{}({})  {}, optional",
+            p.name,
+            param_text(p, open_enums),
+            p.location
+        );
+    }
+    let _ = writeln!(out, "{indent}    .send() -> Result<{}>", returns_text(&call.returns));
+    out
 }
 
-fn render_struct(s: &syn::ItemStruct) -> String {
+fn param_text(p: &Param, open_enums: &BTreeSet<String>) -> String {
+    if p.ty == syn::parse_quote!(::reqwest::Body) {
+        return "impl Into<reqwest::Body>".into();
+    }
+    tidy(&param_type(&p.ty, open_enums).0.to_string())
+}
+
+fn returns_text(r: &Returns) -> String {
+    match r {
+        Returns::Json(t) => ty(t),
+        Returns::Download => "Download".into(),
+    }
+}
+
+/// Every type section by name: structs, unions and open enums, each rendered by its function.
+fn sections(
+    api: &Api,
+    structs: fn(&Struct) -> String,
+    unions: fn(&Union) -> String,
+    open_enums: impl Fn(&crate::EnumSpec) -> String,
+) -> Vec<(String, String)> {
+    let mut items: Vec<(String, String)> = Vec::new();
+    items.extend(api.structs.iter().map(|s| (s.name.clone(), structs(s))));
+    items.extend(api.unions.iter().map(|u| (u.name.clone(), unions(u))));
+    items.extend(api.open_enums.iter().map(|e| (e.name.clone(), open_enums(e))));
+    items.sort();
+    items
+}
+
+fn struct_text(s: &Struct) -> String {
     let mut out = String::new();
-    match &s.fields {
-        syn::Fields::Named(named) => {
-            let _ = writeln!(out, "struct {}", s.ident);
-            for f in &named.named {
-                let name = f.ident.as_ref().map(ToString::to_string).unwrap_or_default();
-                let rename = serde_rename(&f.attrs)
-                    .map(|r| format!("  (json {r:?})"))
-                    .unwrap_or_default();
-                let default = if has_serde_word(&f.attrs, "default") {
-                    "  (default when absent)"
-                } else {
-                    ""
-                };
-                let _ = writeln!(out, "    {name}: {}{rename}{default}", ty(&f.ty));
-            }
-        }
-        syn::Fields::Unnamed(unnamed) => {
-            let inner: Vec<String> = unnamed.unnamed.iter().map(|f| ty(&f.ty)).collect();
-            let _ = writeln!(out, "struct {}({})", s.ident, inner.join(", "));
-        }
-        syn::Fields::Unit => {
-            let _ = writeln!(out, "struct {}", s.ident);
-        }
+    if let Some(inner) = &s.newtype {
+        let _ = writeln!(out, "struct {}({})", s.name, ty(inner));
+        return out;
+    }
+    let ctor: Vec<String> = s
+        .fields
+        .iter()
+        .filter(|f| f.in_constructor)
+        .map(|f| f.name.to_string())
+        .collect();
+    let _ = writeln!(
+        out,
+        "struct {}  ({}; #[non_exhaustive], new({}))",
+        s.name,
+        if s.read { "read" } else { "sent" },
+        ctor.join(", ")
+    );
+    for f in &s.fields {
+        let json = if f.name != f.wire {
+            format!("  (json {:?})", f.wire)
+        } else {
+            String::new()
+        };
+        let _ = writeln!(out, "    {}: {}{json}", f.name, ty(&f.ty));
     }
     out
 }
 
-fn render_enum(e: &syn::ItemEnum) -> String {
+fn union_text(u: &Union) -> String {
     let mut out = String::new();
-    let tag = if has_serde_word(&e.attrs, "untagged") {
-        "  (untagged: the first variant that decodes wins)"
+    let tag = if u.untagged {
+        "untagged: the first variant that decodes wins; "
     } else {
         ""
     };
-    let _ = writeln!(out, "enum {}{tag}", e.ident);
-    for v in &e.variants {
-        let fields = match &v.fields {
-            syn::Fields::Unnamed(u) => format!(
-                "({})",
-                u.unnamed.iter().map(|f| ty(&f.ty)).collect::<Vec<_>>().join(", ")
-            ),
-            syn::Fields::Named(n) => format!(
-                " {{ {} }}",
-                n.named
-                    .iter()
-                    .map(|f| format!(
-                        "{}: {}",
-                        f.ident.as_ref().map(ToString::to_string).unwrap_or_default(),
-                        ty(&f.ty)
-                    ))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-            syn::Fields::Unit => String::new(),
+    let _ = writeln!(out, "enum {}  ({tag}#[non_exhaustive])", u.name);
+    for (name, tys, rename) in &u.variants {
+        let holds = if tys.is_empty() {
+            String::new()
+        } else {
+            format!("({})", tys.iter().map(ty).collect::<Vec<_>>().join(", "))
         };
-        let rename = serde_rename(&v.attrs).map(|r| format!(" = {r:?}")).unwrap_or_default();
-        let _ = writeln!(out, "    {}{fields}{rename}", v.ident);
+        let rename = rename.as_ref().map(|r| format!(" = {r:?}")).unwrap_or_default();
+        let _ = writeln!(out, "    {name}{holds}{rename}");
     }
     out
 }
 
-/// The doc text of an item's `#[doc]` attributes, as one paragraph.
-fn doc_text(attrs: &[syn::Attribute]) -> String {
-    let mut parts = Vec::new();
-    for a in attrs.iter().filter(|a| a.path().is_ident("doc")) {
-        if let syn::Meta::NameValue(nv) = &a.meta
-            && let syn::Expr::Lit(syn::ExprLit {
-                lit: syn::Lit::Str(s), ..
-            }) = &nv.value
-        {
-            parts.push(s.value());
-        }
-    }
-    one_line(&parts.join("\n"))
-}
-
-/// `API.md`: every method of the client with its route, Rust signature and docs, and every
-/// type with its fields, for reviewers to read in a pull request.
-pub fn markdown(normalized: &Normalized, raw: &syn::File, facade: &syn::File) -> String {
+/// `API.md`: every method of the client with its route, call shape and docs, and every type
+/// with its fields, for reviewers to read in a pull request.
+pub fn markdown(api: &Api) -> String {
+    let open_enums = api.open_enum_names();
     let mut out = String::new();
     out.push_str("<!-- @generated by `cargo xtask regen` from spec/openapi.yaml. Do not edit. -->\n");
     out.push_str("# The `cerebras-batch` API\n\n");
-    out.push_str("Every method of `cerebras_batch::Client` that maps an operation of `spec/openapi.yaml`, and every type of `cerebras_batch::types`. ");
-    out.push_str("Timestamps are Unix seconds; sizes are bytes. The hand-written helpers (waiting, pagination, JSONL) are documented in the crate docs.\n\n");
+    out.push_str(
+        "Every method of `cerebras_batch::Client` that maps an operation of `spec/openapi.yaml`, and every type of \
+         `cerebras_batch::types`. Each method takes what cannot be left out and returns a request builder \
+         (`cerebras_batch::builder`); optional parameters are its setters, and it is sent with `.send().await` or \
+         by awaiting it. Types are `#[non_exhaustive]`: build them with `new` and the `with_` setters. \
+         Timestamps are Unix seconds; sizes are bytes. The hand-written helpers (waiting, pagination, JSONL) are \
+         documented in the crate docs.\n\n",
+    );
     out.push_str("## Methods\n");
-    let sigs = facade_signatures(facade);
-    for op in &normalized.operations {
+    for op in &api.operations {
+        let s = &op.spec;
         let _ = write!(
             out,
             "\n### `{}`: {}\n\n`{} {}`",
-            op.id,
-            op.summary.as_deref().unwrap_or(&op.id),
-            op.method,
-            op.path
+            s.id,
+            s.summary.as_deref().unwrap_or(&s.id),
+            s.method,
+            s.path
         );
-        if let Some(url) = &op.docs_url {
+        if let Some(url) = &s.docs_url {
             let _ = write!(out, " · [vendor docs]({url})");
         }
         out.push_str("\n\n");
-        match (&op.left_out, sigs.iter().find(|(n, _)| *n == op.id)) {
-            (None, Some((_, sig))) => {
-                let _ = writeln!(out, "```rust\n{sig}\n```\n");
+        match (&op.call, &s.left_out) {
+            (Some(call), _) => {
+                let _ = writeln!(out, "```text\n{}```\n", call_text(&s.id, call, &open_enums, ""));
+                let params: Vec<&Param> = call.args.iter().chain(call.options.iter()).collect();
+                if !params.is_empty() {
+                    out.push_str("| parameter | in | required | description |\n|---|---|---|---|\n");
+                    for p in params {
+                        let required = call.args.iter().any(|a| a.name == p.name);
+                        let _ = writeln!(
+                            out,
+                            "| `{}` | {} | {} | {} |",
+                            p.spec_name,
+                            p.location,
+                            if required { "yes" } else { "no" },
+                            cell(&p.description)
+                        );
+                    }
+                    out.push('\n');
+                }
             }
-            (Some(why), _) => {
+            (None, Some(why)) => {
                 let _ = writeln!(out, "Hand-written in the client crate: the {why}.\n");
             }
             (None, None) => out.push_str("(no method generated)\n\n"),
         }
-        if let Some(d) = &op.description {
+        if let Some(d) = &s.description {
             out.push_str(&one_line(d));
             out.push('\n');
         }
     }
     out.push_str("\n## Types\n");
-    out.push_str(&type_sections(raw, normalized, struct_markdown, enum_markdown, |e| {
+    for (_, text) in sections(api, struct_markdown, union_markdown, |e| {
         let mut s = format!("### `{}` (open enum)\n\n", e.name);
         if let Some(d) = &e.description {
             s.push_str(&one_line(d));
@@ -290,76 +218,108 @@ pub fn markdown(normalized: &Normalized, raw: &syn::File, facade: &syn::File) ->
         for (value, variant) in &e.variants {
             let _ = writeln!(s, "| `{variant}` | `{value}` |");
         }
-        s.push_str("| `Unknown(String)` | any other value, kept as received |\n");
+        s.push_str("| `Unknown(UnknownValue)` | any other value, kept as received (read it with `as_str()`) |\n");
         s
-    }));
+    }) {
+        out.push('\n');
+        out.push_str(&text);
+    }
     out
-}
-
-/// Text folded onto one line.
-fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 fn cell(s: &str) -> String {
     s.replace('|', "\\|")
 }
 
-fn struct_markdown(s: &syn::ItemStruct) -> String {
-    let mut out = format!("### `{}`\n\n", s.ident);
-    let doc = doc_text(&s.attrs);
-    if !doc.is_empty() {
-        out.push_str(&doc);
+fn struct_markdown(s: &Struct) -> String {
+    let mut out = format!("### `{}`\n\n", s.name);
+    if !s.doc.is_empty() {
+        out.push_str(&s.doc);
         out.push_str("\n\n");
     }
-    match &s.fields {
-        syn::Fields::Named(named) => {
-            out.push_str("| field | type | description |\n|---|---|---|\n");
-            for f in &named.named {
-                let name = f.ident.as_ref().map(ToString::to_string).unwrap_or_default();
-                let name = match serde_rename(&f.attrs) {
-                    Some(json) => format!("`{name}` (JSON `{json}`)"),
-                    None => format!("`{name}`"),
-                };
-                let _ = writeln!(
-                    out,
-                    "| {name} | `{}` | {} |",
-                    cell(&ty(&f.ty)),
-                    cell(&doc_text(&f.attrs))
-                );
-            }
+    if let Some(inner) = &s.newtype {
+        let _ = writeln!(out, "A wrapper around `{}`.", ty(inner));
+        return out;
+    }
+    let ctor: Vec<String> = s
+        .fields
+        .iter()
+        .filter(|f| f.in_constructor)
+        .map(|f| format!("`{}`", f.name))
+        .collect();
+    let _ = writeln!(
+        out,
+        "{} Built with `{}::new({})`{}.\n",
+        if s.read {
+            "Read from responses: only what identifies it is required, every other field may be absent or null."
+        } else {
+            "Sent in requests."
+        },
+        s.name,
+        ctor.iter().map(|c| c.trim_matches('`')).collect::<Vec<_>>().join(", "),
+        if s.fields.iter().any(|f| !f.in_constructor) {
+            " and the `with_` setters"
+        } else {
+            ""
         }
-        syn::Fields::Unnamed(u) => {
-            let inner: Vec<String> = u.unnamed.iter().map(|f| ty(&f.ty)).collect();
-            let _ = writeln!(out, "A wrapper around `{}`.", inner.join(", "));
-        }
-        syn::Fields::Unit => {}
+    );
+    out.push_str("| field | type | description |\n|---|---|---|\n");
+    for f in &s.fields {
+        let name = if f.name != f.wire {
+            format!("`{}` (JSON `{}`)", f.name, f.wire)
+        } else {
+            format!("`{}`", f.name)
+        };
+        let _ = writeln!(out, "| {name} | `{}` | {} |", cell(&ty(&f.ty)), cell(&f.doc));
     }
     out
 }
 
-fn enum_markdown(e: &syn::ItemEnum) -> String {
-    let mut out = format!("### `{}`\n\n", e.ident);
-    let doc = doc_text(&e.attrs);
-    if !doc.is_empty() {
-        out.push_str(&doc);
+fn union_markdown(u: &Union) -> String {
+    let mut out = format!("### `{}`\n\n", u.name);
+    if !u.doc.is_empty() {
+        out.push_str(&u.doc);
         out.push_str("\n\n");
     }
-    if has_serde_word(&e.attrs, "untagged") {
+    if u.untagged {
         out.push_str("Untagged: the first variant that decodes wins.\n\n");
     }
     out.push_str("| variant | holds |\n|---|---|\n");
-    for v in &e.variants {
-        let holds = match &v.fields {
-            syn::Fields::Unnamed(u) => u
-                .unnamed
-                .iter()
-                .map(|f| format!("`{}`", cell(&ty(&f.ty))))
-                .collect::<Vec<_>>()
-                .join(", "),
-            _ => String::new(),
-        };
-        let _ = writeln!(out, "| `{}` | {holds} |", v.ident);
+    for (name, tys, _) in &u.variants {
+        let holds = tys
+            .iter()
+            .map(|t| format!("`{}`", cell(&ty(t))))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let _ = writeln!(out, "| `{name}` | {holds} |");
     }
     out
+}
+
+/// A type as users write it.
+pub(crate) fn ty(t: &syn::Type) -> String {
+    tidy(&t.to_token_stream().to_string())
+}
+
+/// Shortens fully qualified paths so that the surface reads like user code.
+fn tidy(s: &str) -> String {
+    let mut s = s
+        .replace(' ', "")
+        .replace(",", ", ")
+        .replace("->", " -> ")
+        .replace("impl", "impl ");
+    for (from, to) in [
+        ("::std::option::", ""),
+        ("::std::string::", ""),
+        ("::std::vec::", ""),
+        ("::std::num::", ""),
+        ("::std::collections::", ""),
+        ("::std::convert::", ""),
+        ("::serde_json::", "serde_json::"),
+        ("::reqwest::", "reqwest::"),
+        ("crate::generated::enums::", ""),
+    ] {
+        s = s.replace(from, to);
+    }
+    s
 }

@@ -158,13 +158,7 @@ pub async fn mount_workflow(server: &MockServer) {
 
 /// A Create batch body for the input file `input_file_id`.
 pub fn create_request(input_file_id: &str) -> cerebras_batch::types::CreateBatchRequest {
-    use cerebras_batch::types::{BatchEndpoint, CompletionWindow, CreateBatchRequest};
-    CreateBatchRequest {
-        input_file_id: input_file_id.to_owned(),
-        endpoint: BatchEndpoint::ChatCompletions,
-        completion_window: CompletionWindow::Hours24,
-        metadata: None,
-    }
+    cerebras_batch::types::CreateBatchRequest::chat_completions(input_file_id)
 }
 
 /// How many requests `server` has received.

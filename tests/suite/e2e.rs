@@ -53,10 +53,10 @@ async fn cancel_batch_sends_delete_and_decodes_the_docs_example_byte_for_byte() 
         .await
         .expect("cancel succeeds");
     assert_eq!(batch.id, "batch_abc123");
-    assert_eq!(batch.status, types::BatchStatus::Unknown("calling".into()));
+    assert_eq!(batch.status, Some(types::BatchStatus::from("calling")));
     assert_eq!(batch.cancelling_at, Some(1765492797));
     assert_eq!(batch.request_counts, None);
-    assert_eq!(batch.input_file_id, "file-abc123");
+    assert_eq!(batch.input_file_id.as_deref(), Some("file-abc123"));
 
     let request = only_request(&server).await;
     assert_eq!(request.method.as_str(), "DELETE");
@@ -93,10 +93,13 @@ async fn retrieve_batch_round_trip() {
         .retrieve_batch("batch_abc123")
         .await
         .expect("retrieve succeeds");
-    assert_eq!(batch.status, types::BatchStatus::InProgress);
+    assert_eq!(batch.status, Some(types::BatchStatus::InProgress));
     assert_eq!(batch.expires_at, Some(1766089677));
     let counts = batch.request_counts.expect("request_counts");
-    assert_eq!((counts.total, counts.completed, counts.failed), (100, 75, 2));
+    assert_eq!(
+        (counts.total, counts.completed, counts.failed),
+        (Some(100), Some(75), Some(2))
+    );
     assert_eq!(
         only_request(&server).await.headers.get("authorization").unwrap(),
         format!("Bearer {KEY}").as_str()
@@ -117,15 +120,17 @@ async fn list_batches_sends_limit_and_after() {
         .mount(&server)
         .await;
     let list = client(&server)
-        .list_batches(Some("batch_prev"), std::num::NonZeroU64::new(3))
+        .list_batches()
+        .after("batch_prev")
+        .limit(3)
         .await
         .expect("list succeeds");
     let data = list.data.expect("data");
     assert_eq!(
-        data.iter().map(|b| b.status.as_str()).collect::<Vec<_>>(),
+        data.iter().map(|b| b.status_text()).collect::<Vec<_>>(),
         ["failed", "completed", "cancelled"]
     );
-    assert_eq!(data[1].request_counts.as_ref().map(|c| c.total), Some(656));
+    assert_eq!(data[1].request_counts.as_ref().and_then(|c| c.total), Some(656));
     let request = only_request(&server).await;
     assert_eq!(request.url.query(), Some("after=batch_prev&limit=3"));
 }
@@ -141,7 +146,7 @@ async fn list_batches_without_arguments_sends_no_query() {
         )
         .mount(&server)
         .await;
-    let list = client(&server).list_batches(None, None).await.expect("list succeeds");
+    let list = client(&server).list_batches().await.expect("list succeeds");
     assert_eq!((list.data, list.has_more), (None, None));
     assert_eq!(only_request(&server).await.url.query(), None);
 }
@@ -163,9 +168,9 @@ async fn create_batch_posts_the_guide_request_body() {
     let body: types::CreateBatchRequest = serde_json::from_value(request_example.value.clone()).expect("decodes");
     assert_eq!(body.endpoint, types::BatchEndpoint::ChatCompletions);
     assert_eq!(body.completion_window, types::CompletionWindow::Hours24);
-    let batch = client(&server).create_batch(&body).await.expect("create succeeds");
-    assert_eq!(batch.status, types::BatchStatus::Validating);
-    assert_eq!(batch.request_counts.map(|c| c.total), Some(0));
+    let batch = client(&server).create_batch(body).await.expect("create succeeds");
+    assert_eq!(batch.status, Some(types::BatchStatus::Validating));
+    assert_eq!(batch.request_counts.and_then(|c| c.total), Some(0));
     assert_eq!(batch.metadata, None);
 }
 
@@ -201,19 +206,19 @@ async fn file_operations_round_trip() {
         .await;
 
     let c = client(&server);
-    let list = c.list_files(None, None).await.expect("list");
+    let list = c.list_files().await.expect("list");
     assert_eq!(
-        list.data.iter().map(|f| f.bytes).collect::<Vec<_>>(),
-        [1048576, 2097152]
+        list.data.expect("data").iter().map(|f| f.bytes).collect::<Vec<_>>(),
+        [Some(1048576), Some(2097152)]
     );
-    assert!(!list.has_more);
+    assert_eq!(list.has_more, Some(false));
     let file = c.retrieve_file("file_123").await.expect("retrieve");
     assert_eq!(
-        (file.filename.as_str(), file.purpose.clone()),
-        ("batch-requests.jsonl", types::FilePurpose::Batch)
+        (file.filename.as_deref(), file.purpose.clone()),
+        (Some("batch-requests.jsonl"), Some(types::FilePurpose::Batch))
     );
     let deleted = c.delete_file("file_123").await.expect("delete");
-    assert!(deleted.deleted);
+    assert_eq!(deleted.deleted, Some(true));
     let download = c.retrieve_file_content("file_123").await.expect("content");
     assert_eq!(download.headers()["content-type"], "application/x-ndjson");
     assert_eq!(download.bytes().await.expect("body"), jsonl);

@@ -102,7 +102,7 @@ async fn post_is_not_retried_when_the_request_may_have_been_processed() {
         let server = MockServer::start().await;
         sequence(&server, ResponseTemplate::new(status), 1, ok_batch()).await;
         let err = client(&server.uri(), 2)
-            .create_batch(&fake::create_request("file-1"))
+            .create_batch(fake::create_request("file-1"))
             .await
             .expect_err("not retried");
         assert_eq!(err.attempts(), 1, "{status}");
@@ -119,7 +119,7 @@ async fn post_is_retried_on_429_and_when_the_server_says_so() {
     let server = MockServer::start().await;
     sequence(&server, ResponseTemplate::new(429), 1, ok_batch()).await;
     client(&server.uri(), 2)
-        .create_batch(&fake::create_request("file-1"))
+        .create_batch(fake::create_request("file-1"))
         .await
         .expect("retried after 429");
     assert_eq!(fake::request_count(&server).await, 2);
@@ -133,7 +133,7 @@ async fn post_is_retried_on_429_and_when_the_server_says_so() {
     )
     .await;
     client(&server.uri(), 2)
-        .create_batch(&fake::create_request("file-1"))
+        .create_batch(fake::create_request("file-1"))
         .await
         .expect("retried: x-should-retry");
     assert_eq!(fake::request_count(&server).await, 2);

@@ -35,6 +35,7 @@ fn every_generated_file_carries_the_do_not_edit_header() {
         output.files.keys().map(String::as_str).collect::<Vec<_>>(),
         [
             "generated/API.md",
+            "generated/src/generated/builder.rs",
             "generated/src/generated/enums.rs",
             "generated/src/generated/mod.rs",
             "generated/src/generated/operations.rs",

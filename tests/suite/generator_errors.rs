@@ -82,18 +82,18 @@ fn mixed_success_bodies_are_refused_before_progenitor_panics() {
 
 #[test]
 fn a_progenitor_panic_becomes_an_error() {
-    // An untyped schema with `exclusiveMinimum` but no `minimum` makes progenitor 0.15.1 panic
-    // (`todo!` in its to_schema.rs).
+    // A request body with two media types makes progenitor 0.15.1 panic (`todo!` in its
+    // method.rs).
     let spec = spec_text().replacen(
-        "        total:\n          type: integer\n          format: int64\n",
-        "        total:\n          exclusiveMinimum: true\n",
+        "          application/json:\n            schema:\n              $ref: '#/components/schemas/CreateBatchRequest'\n",
+        "          application/json:\n            schema:\n              $ref: '#/components/schemas/CreateBatchRequest'\n          text/plain:\n            schema:\n              type: string\n",
         1,
     );
     match generate(&spec) {
         Err(GenerateError::Progenitor(msg)) => {
             assert_eq!(
                 msg,
-                "progenitor panicked: not yet implemented: exclusive_minimum set without minimum"
+                "progenitor panicked: not yet implemented: more media types than expected for create_batch: 2"
             )
         }
         Err(other) => panic!("expected a caught panic, got {other}"),

@@ -48,8 +48,8 @@ fn renamed_enum_value_and_changed_field_type_change_the_surface() {
         [
             "-    Queued = \"queued\"",
             "+    Waiting = \"waiting\"",
-            "-    bytes: i64",
-            "+    bytes: String",
+            "-    bytes: Option<i64>",
+            "+    bytes: Option<String>",
         ],
         "{diff:#?}"
     );
@@ -71,7 +71,8 @@ fn removed_operation_leaves_the_surface() {
         diff,
         [
             "-DELETE /v1/files/{file_id}  (delete_file)",
-            "-    pub async fn delete_file<'a>(&'a self, file_id: &'a str) -> crate::Result<types::FileDeleted>",
+            "-    client.delete_file(file_id: impl Into<String>) -> builder::DeleteFile",
+            "-        .send() -> Result<types::FileDeleted>",
         ]
     );
 }

@@ -39,7 +39,7 @@ async fn a_successful_post_is_never_repeated_even_if_the_server_asks() {
         .mount(&server)
         .await;
     client(&server.uri())
-        .create_batch(&fake::create_request("file-1"))
+        .create_batch(fake::create_request("file-1"))
         .await
         .expect("created");
     assert_eq!(fake::request_count(&server).await, 1);
@@ -70,7 +70,7 @@ async fn redirects_are_not_followed() {
             format!("the server redirected to {target}; redirects are not followed")
         );
         let err = c
-            .create_batch(&fake::create_request("file-1"))
+            .create_batch(fake::create_request("file-1"))
             .await
             .expect_err("a redirect is an error");
         assert_eq!(err.status().map(|s| s.as_u16()), Some(status));
@@ -161,7 +161,7 @@ async fn waits_with_huge_durations_do_not_panic() {
                 .intervals(Duration::ZERO, Duration::ZERO),
         )
         .await;
-    assert_eq!(done.expect("completes").status, types::BatchStatus::Completed);
+    assert_eq!(done.expect("completes").status, Some(types::BatchStatus::Completed));
 
     let server = MockServer::start().await;
     Mock::given(method("GET"))
@@ -404,7 +404,7 @@ async fn check_path_segment_refuses_double_decoding_escapes_and_huge_ids() {
         let err = c.retrieve_batch(id).await.expect_err(id);
         assert_eq!(err.kind(), ErrorKind::InvalidInput, "{id}");
     }
-    c.retrieve_batch(&"x".repeat(cerebras_batch::MAX_PATH_SEGMENT_BYTES))
+    c.retrieve_batch("x".repeat(cerebras_batch::MAX_PATH_SEGMENT_BYTES))
         .await
         .expect("4096 bytes are fine");
     assert_eq!(fake::request_count(&server).await, 1);

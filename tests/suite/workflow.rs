@@ -1,7 +1,6 @@
 //! The whole batch workflow against the fake API on 127.0.0.1: upload, create, wait, cancel and
 //! wait, downloads, pagination and JSONL.
 
-use std::num::NonZeroU64;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -86,7 +85,7 @@ async fn upload_streams_a_12_line_file_as_multipart() {
         .await
         .expect("upload succeeds");
     assert_eq!(file.id, fake::INPUT_FILE_ID);
-    assert_eq!(file.purpose, types::FilePurpose::Batch);
+    assert_eq!(file.purpose, Some(types::FilePurpose::Batch));
 
     let requests = server.received_requests().await.unwrap();
     assert_eq!(requests.len(), 1);
@@ -156,8 +155,8 @@ async fn create_wait_and_download_the_results() {
         ))
         .await
         .expect("upload");
-    let batch = c.create_batch(&fake::create_request(&file.id)).await.expect("create");
-    assert_eq!(batch.status, BatchStatus::Validating);
+    let batch = c.create_batch(fake::create_request(&file.id)).await.expect("create");
+    assert_eq!(batch.status, Some(BatchStatus::Validating));
 
     let statuses = Arc::new(Mutex::new(Vec::new()));
     let seen = statuses.clone();
@@ -170,7 +169,7 @@ async fn create_wait_and_download_the_results() {
         .expect("completes");
     assert_eq!(
         *statuses.lock().unwrap(),
-        [BatchStatus::InProgress, BatchStatus::Finalizing, BatchStatus::Completed]
+        [BatchStatus::InProgress, BatchStatus::Finalizing, BatchStatus::Completed].map(Some)
     );
     assert_eq!(done.output_file_id.as_deref(), Some(fake::OUTPUT_FILE_ID));
 
@@ -222,10 +221,10 @@ async fn cancel_and_wait_reaches_cancelled_with_partial_results() {
         )
         .await
         .expect("cancelled");
-    assert_eq!(batch.status, BatchStatus::Cancelled);
+    assert_eq!(batch.status, Some(BatchStatus::Cancelled));
     assert_eq!(
         *statuses.lock().unwrap(),
-        [BatchStatus::Cancelling, BatchStatus::Cancelling, BatchStatus::Cancelled]
+        [BatchStatus::Cancelling, BatchStatus::Cancelling, BatchStatus::Cancelled].map(Some)
     );
     let partial: Vec<_> = c
         .download_output(&batch)
@@ -265,7 +264,7 @@ async fn waiting_goes_on_through_unknown_statuses() {
         .mount(&server)
         .await;
     let batch = client(&server).wait_for_batch("b1", fast()).await.expect("ends");
-    assert_eq!(batch.status, BatchStatus::Expired);
+    assert_eq!(batch.status, Some(BatchStatus::Expired));
     assert_eq!(server.received_requests().await.unwrap().len(), 3);
 }
 
@@ -282,7 +281,10 @@ async fn waiting_past_the_deadline_returns_the_last_batch() {
         .expect_err("deadline");
     assert_eq!(err.kind(), ErrorKind::DeadlineExceeded);
     let last = err.last_batch().expect("the last batch seen");
-    assert_eq!((last.id.as_str(), last.status.clone()), ("b1", BatchStatus::InProgress));
+    assert_eq!(
+        (last.id.as_str(), last.status.clone()),
+        ("b1", Some(BatchStatus::InProgress))
+    );
 }
 
 fn page(ids: &[&str], has_more: serde_json::Value) -> ResponseTemplate {
@@ -315,7 +317,9 @@ async fn list_batches_stream_walks_three_pages() {
         .await;
     let c = client(&server);
     let ids: Vec<String> = c
-        .list_batches_stream(NonZeroU64::new(2))
+        .list_batches()
+        .limit(2)
+        .into_stream()
         .map(|b| b.expect("ok").id)
         .collect()
         .await;
@@ -337,8 +341,8 @@ async fn list_stream_stops_on_null_has_more_and_empty_data() {
         .mount(&server)
         .await;
     let c = client(&server);
-    assert_eq!(c.list_batches_stream(None).collect::<Vec<_>>().await.len(), 1);
-    assert_eq!(c.list_files_stream(None).collect::<Vec<_>>().await.len(), 0);
+    assert_eq!(c.list_batches().into_stream().collect::<Vec<_>>().await.len(), 1);
+    assert_eq!(c.list_files().into_stream().collect::<Vec<_>>().await.len(), 0);
     assert_eq!(server.received_requests().await.unwrap().len(), 2);
 }
 
@@ -350,7 +354,7 @@ async fn a_server_that_repeats_a_page_is_caught() {
         .respond_with(page(&["b1", "b2"], json!(true)))
         .mount(&server)
         .await;
-    let items: Vec<_> = client(&server).list_batches_stream(None).collect().await;
+    let items: Vec<_> = client(&server).list_batches().into_stream().collect().await;
     assert_eq!(
         items.len(),
         3,
@@ -396,10 +400,7 @@ async fn result_reader_takes_both_shapes_and_survives_a_bad_line() {
     assert_eq!(missing.line(), Some(5));
     assert!(missing.message().contains("custom_id"), "{}", missing.message());
     let c = lines[4].as_ref().unwrap();
-    assert_eq!(
-        (c.line_number(), c.status()),
-        (6, BatchResultStatus::Unknown("paused".into()))
-    );
+    assert_eq!((c.line_number(), c.status()), (6, BatchResultStatus::from("paused")));
 }
 
 fn body(model: &str) -> ChatCompletionRequest {

@@ -3,10 +3,8 @@
 
 //! The public methods of [`crate::Client`] and one [`crate::Operation`] per operation of
 //! the spec.
-use super::progenitor::types;
 #[allow(unused_imports)]
-use super::progenitor::ByteStream;
-use super::progenitor::ResponseValue;
+use super::progenitor::types;
 ///`GET /v1/batches`: generated as [`crate::Client::list_batches`].
 pub const LIST_BATCHES: crate::Operation = crate::Operation {
     id: "list_batches",
@@ -122,30 +120,18 @@ impl crate::Client {
     ///
     /// Sends `GET /v1/batches` (operationId `list_batches`). Vendor docs: <https://inference-docs.cerebras.ai/api-reference/batch/list-batch>.
     ///
-    /// # Arguments
+    /// # Optional parameters
     ///
-    /// - `limit` (query): The maximum number of items to return, from 1 to 100. The server's default is 20.
-    /// - `after` (query): A cursor for pagination: a batch ID. The response holds the batches created after that batch.
+    /// Set on the returned builder:
+    ///
+    /// - [`after`](crate::builder::ListBatches::after) (query): A cursor for pagination: a batch ID. The response holds the batches created after that batch.
+    /// - [`limit`](crate::builder::ListBatches::limit) (query): The maximum number of items to return, from 1 to 100. The server's default is 20.
     ///
     /// # Returns
     ///
-    /// The decoded `types::BatchList`.
-    ///
-    /// # Errors
-    ///
-    /// A [`crate::Error`]; match on its [`kind`](crate::Error::kind):
-    ///
-    /// - The kind of the HTTP status for a non-2xx response (the spec declares `4XX` (A client error), `5XX` (A server error)). The error keeps the status, headers, raw body text and decoded [`ErrorBody`](crate::types::ErrorBody).
-    /// - [`Decode`](crate::ErrorKind::Decode) when a 2xx body does not decode; status, headers and body are kept.
-    /// - [`Connection`](crate::ErrorKind::Connection) or [`Timeout`](crate::ErrorKind::Timeout) when no response arrived.
-    pub async fn list_batches<'a>(
-        &'a self,
-        after: Option<&'a str>,
-        limit: Option<::std::num::NonZeroU64>,
-    ) -> crate::Result<types::BatchList> {
-        self.execute(&LIST_BATCHES, self.raw().list_batches(after, limit))
-            .await
-            .map(ResponseValue::into_inner)
+    /// A [`ListBatches`](crate::builder::ListBatches) request: `.send().await` or `.await` it. Its [`send`](crate::builder::ListBatches::send) documents the result and the errors.
+    pub fn list_batches(&self) -> crate::builder::ListBatches<'_> {
+        crate::builder::ListBatches::new(self)
     }
     /// Create batch.
     ///
@@ -155,24 +141,18 @@ impl crate::Client {
     ///
     /// Sends `POST /v1/batches` (operationId `create_batch`). Vendor docs: <https://inference-docs.cerebras.ai/api-reference/batch/create-batch>.
     ///
+    /// # Arguments
+    ///
+    /// - `body` (body): The request body.
+    ///
     /// # Returns
     ///
-    /// The decoded `types::Batch`.
-    ///
-    /// # Errors
-    ///
-    /// A [`crate::Error`]; match on its [`kind`](crate::Error::kind):
-    ///
-    /// - The kind of the HTTP status for a non-2xx response (the spec declares `4XX` (A client error), `5XX` (A server error)). The error keeps the status, headers, raw body text and decoded [`ErrorBody`](crate::types::ErrorBody).
-    /// - [`Decode`](crate::ErrorKind::Decode) when a 2xx body does not decode; status, headers and body are kept.
-    /// - [`Connection`](crate::ErrorKind::Connection) or [`Timeout`](crate::ErrorKind::Timeout) when no response arrived.
-    pub async fn create_batch<'a>(
-        &'a self,
-        body: &'a types::CreateBatchRequest,
-    ) -> crate::Result<types::Batch> {
-        self.execute(&CREATE_BATCH, self.raw().create_batch(body))
-            .await
-            .map(ResponseValue::into_inner)
+    /// A [`CreateBatch`](crate::builder::CreateBatch) request: `.send().await` or `.await` it. Its [`send`](crate::builder::CreateBatch::send) documents the result and the errors.
+    pub fn create_batch(
+        &self,
+        body: types::CreateBatchRequest,
+    ) -> crate::builder::CreateBatch<'_> {
+        crate::builder::CreateBatch::new(self, body)
     }
     /// Retrieve batch.
     ///
@@ -187,24 +167,12 @@ impl crate::Client {
     ///
     /// # Returns
     ///
-    /// The decoded `types::Batch`.
-    ///
-    /// # Errors
-    ///
-    /// A [`crate::Error`]; match on its [`kind`](crate::Error::kind):
-    ///
-    /// - [`InvalidInput`](crate::ErrorKind::InvalidInput), before any request, when `batch_id` is empty, is `.` or `..`, or holds a backslash or control character (also percent-encoded).
-    /// - The kind of the HTTP status for a non-2xx response (the spec declares `4XX` (A client error), `5XX` (A server error)). The error keeps the status, headers, raw body text and decoded [`ErrorBody`](crate::types::ErrorBody).
-    /// - [`Decode`](crate::ErrorKind::Decode) when a 2xx body does not decode; status, headers and body are kept.
-    /// - [`Connection`](crate::ErrorKind::Connection) or [`Timeout`](crate::ErrorKind::Timeout) when no response arrived.
-    pub async fn retrieve_batch<'a>(
-        &'a self,
-        batch_id: &'a str,
-    ) -> crate::Result<types::Batch> {
-        crate::transport::check_path_segment(&RETRIEVE_BATCH, "batch_id", batch_id)?;
-        self.execute(&RETRIEVE_BATCH, self.raw().retrieve_batch(batch_id))
-            .await
-            .map(ResponseValue::into_inner)
+    /// A [`RetrieveBatch`](crate::builder::RetrieveBatch) request: `.send().await` or `.await` it. Its [`send`](crate::builder::RetrieveBatch::send) documents the result and the errors.
+    pub fn retrieve_batch(
+        &self,
+        batch_id: impl ::std::convert::Into<::std::string::String>,
+    ) -> crate::builder::RetrieveBatch<'_> {
+        crate::builder::RetrieveBatch::new(self, batch_id.into())
     }
     /// Cancel batch.
     ///
@@ -222,24 +190,12 @@ impl crate::Client {
     ///
     /// # Returns
     ///
-    /// The decoded `types::Batch`.
-    ///
-    /// # Errors
-    ///
-    /// A [`crate::Error`]; match on its [`kind`](crate::Error::kind):
-    ///
-    /// - [`InvalidInput`](crate::ErrorKind::InvalidInput), before any request, when `batch_id` is empty, is `.` or `..`, or holds a backslash or control character (also percent-encoded).
-    /// - The kind of the HTTP status for a non-2xx response (the spec declares `4XX` (A client error), `5XX` (A server error)). The error keeps the status, headers, raw body text and decoded [`ErrorBody`](crate::types::ErrorBody).
-    /// - [`Decode`](crate::ErrorKind::Decode) when a 2xx body does not decode; status, headers and body are kept.
-    /// - [`Connection`](crate::ErrorKind::Connection) or [`Timeout`](crate::ErrorKind::Timeout) when no response arrived.
-    pub async fn cancel_batch<'a>(
-        &'a self,
-        batch_id: &'a str,
-    ) -> crate::Result<types::Batch> {
-        crate::transport::check_path_segment(&CANCEL_BATCH, "batch_id", batch_id)?;
-        self.execute(&CANCEL_BATCH, self.raw().cancel_batch(batch_id))
-            .await
-            .map(ResponseValue::into_inner)
+    /// A [`CancelBatch`](crate::builder::CancelBatch) request: `.send().await` or `.await` it. Its [`send`](crate::builder::CancelBatch::send) documents the result and the errors.
+    pub fn cancel_batch(
+        &self,
+        batch_id: impl ::std::convert::Into<::std::string::String>,
+    ) -> crate::builder::CancelBatch<'_> {
+        crate::builder::CancelBatch::new(self, batch_id.into())
     }
     /// Retrieve batch results.
     ///
@@ -257,30 +213,12 @@ impl crate::Client {
     ///
     /// # Returns
     ///
-    /// The response body as a [`crate::Download`], streamed: nothing is buffered until you read it.
-    ///
-    /// # Errors
-    ///
-    /// A [`crate::Error`]; match on its [`kind`](crate::Error::kind):
-    ///
-    /// - [`InvalidInput`](crate::ErrorKind::InvalidInput), before any request, when `batch_id` is empty, is `.` or `..`, or holds a backslash or control character (also percent-encoded).
-    /// - The kind of the HTTP status for a non-2xx response (the spec declares `4XX` (A client error), `5XX` (A server error)). The error keeps the status, headers, raw body text and decoded [`ErrorBody`](crate::types::ErrorBody).
-    /// - [`Connection`](crate::ErrorKind::Connection) or [`Timeout`](crate::ErrorKind::Timeout) when no response arrived.
-    pub async fn retrieve_batch_results<'a>(
-        &'a self,
-        batch_id: &'a str,
-    ) -> crate::Result<crate::Download> {
-        crate::transport::check_path_segment(
-            &RETRIEVE_BATCH_RESULTS,
-            "batch_id",
-            batch_id,
-        )?;
-        self.execute(
-                &RETRIEVE_BATCH_RESULTS,
-                self.raw().retrieve_batch_results(batch_id),
-            )
-            .await
-            .map(crate::Download::new)
+    /// A [`RetrieveBatchResults`](crate::builder::RetrieveBatchResults) request: `.send().await` or `.await` it. Its [`send`](crate::builder::RetrieveBatchResults::send) documents the result and the errors.
+    pub fn retrieve_batch_results(
+        &self,
+        batch_id: impl ::std::convert::Into<::std::string::String>,
+    ) -> crate::builder::RetrieveBatchResults<'_> {
+        crate::builder::RetrieveBatchResults::new(self, batch_id.into())
     }
     /// List files.
     ///
@@ -289,30 +227,18 @@ impl crate::Client {
     ///
     /// Sends `GET /v1/files` (operationId `list_files`). Vendor docs: <https://inference-docs.cerebras.ai/api-reference/file/list-files>.
     ///
-    /// # Arguments
+    /// # Optional parameters
     ///
-    /// - `limit` (query): The maximum number of items to return, from 1 to 100. The server's default is 20.
-    /// - `after` (query): A cursor for pagination: a file ID. The response holds the files created after that file. (An older revision of the docs described this as an ISO 8601 date.)
+    /// Set on the returned builder:
+    ///
+    /// - [`after`](crate::builder::ListFiles::after) (query): A cursor for pagination: a file ID. The response holds the files created after that file. (An older revision of the docs described this as an ISO 8601 date.).
+    /// - [`limit`](crate::builder::ListFiles::limit) (query): The maximum number of items to return, from 1 to 100. The server's default is 20.
     ///
     /// # Returns
     ///
-    /// The decoded `types::FileList`.
-    ///
-    /// # Errors
-    ///
-    /// A [`crate::Error`]; match on its [`kind`](crate::Error::kind):
-    ///
-    /// - The kind of the HTTP status for a non-2xx response (the spec declares `4XX` (A client error), `5XX` (A server error)). The error keeps the status, headers, raw body text and decoded [`ErrorBody`](crate::types::ErrorBody).
-    /// - [`Decode`](crate::ErrorKind::Decode) when a 2xx body does not decode; status, headers and body are kept.
-    /// - [`Connection`](crate::ErrorKind::Connection) or [`Timeout`](crate::ErrorKind::Timeout) when no response arrived.
-    pub async fn list_files<'a>(
-        &'a self,
-        after: Option<&'a str>,
-        limit: Option<::std::num::NonZeroU64>,
-    ) -> crate::Result<types::FileList> {
-        self.execute(&LIST_FILES, self.raw().list_files(after, limit))
-            .await
-            .map(ResponseValue::into_inner)
+    /// A [`ListFiles`](crate::builder::ListFiles) request: `.send().await` or `.await` it. Its [`send`](crate::builder::ListFiles::send) documents the result and the errors.
+    pub fn list_files(&self) -> crate::builder::ListFiles<'_> {
+        crate::builder::ListFiles::new(self)
     }
     /// Retrieve file.
     ///
@@ -326,24 +252,12 @@ impl crate::Client {
     ///
     /// # Returns
     ///
-    /// The decoded `types::File`.
-    ///
-    /// # Errors
-    ///
-    /// A [`crate::Error`]; match on its [`kind`](crate::Error::kind):
-    ///
-    /// - [`InvalidInput`](crate::ErrorKind::InvalidInput), before any request, when `file_id` is empty, is `.` or `..`, or holds a backslash or control character (also percent-encoded).
-    /// - The kind of the HTTP status for a non-2xx response (the spec declares `4XX` (A client error), `5XX` (A server error)). The error keeps the status, headers, raw body text and decoded [`ErrorBody`](crate::types::ErrorBody).
-    /// - [`Decode`](crate::ErrorKind::Decode) when a 2xx body does not decode; status, headers and body are kept.
-    /// - [`Connection`](crate::ErrorKind::Connection) or [`Timeout`](crate::ErrorKind::Timeout) when no response arrived.
-    pub async fn retrieve_file<'a>(
-        &'a self,
-        file_id: &'a str,
-    ) -> crate::Result<types::File> {
-        crate::transport::check_path_segment(&RETRIEVE_FILE, "file_id", file_id)?;
-        self.execute(&RETRIEVE_FILE, self.raw().retrieve_file(file_id))
-            .await
-            .map(ResponseValue::into_inner)
+    /// A [`RetrieveFile`](crate::builder::RetrieveFile) request: `.send().await` or `.await` it. Its [`send`](crate::builder::RetrieveFile::send) documents the result and the errors.
+    pub fn retrieve_file(
+        &self,
+        file_id: impl ::std::convert::Into<::std::string::String>,
+    ) -> crate::builder::RetrieveFile<'_> {
+        crate::builder::RetrieveFile::new(self, file_id.into())
     }
     /// Delete file.
     ///
@@ -359,24 +273,12 @@ impl crate::Client {
     ///
     /// # Returns
     ///
-    /// The decoded `types::FileDeleted`.
-    ///
-    /// # Errors
-    ///
-    /// A [`crate::Error`]; match on its [`kind`](crate::Error::kind):
-    ///
-    /// - [`InvalidInput`](crate::ErrorKind::InvalidInput), before any request, when `file_id` is empty, is `.` or `..`, or holds a backslash or control character (also percent-encoded).
-    /// - The kind of the HTTP status for a non-2xx response (the spec declares `4XX` (A client error), `5XX` (A server error)). The error keeps the status, headers, raw body text and decoded [`ErrorBody`](crate::types::ErrorBody).
-    /// - [`Decode`](crate::ErrorKind::Decode) when a 2xx body does not decode; status, headers and body are kept.
-    /// - [`Connection`](crate::ErrorKind::Connection) or [`Timeout`](crate::ErrorKind::Timeout) when no response arrived.
-    pub async fn delete_file<'a>(
-        &'a self,
-        file_id: &'a str,
-    ) -> crate::Result<types::FileDeleted> {
-        crate::transport::check_path_segment(&DELETE_FILE, "file_id", file_id)?;
-        self.execute(&DELETE_FILE, self.raw().delete_file(file_id))
-            .await
-            .map(ResponseValue::into_inner)
+    /// A [`DeleteFile`](crate::builder::DeleteFile) request: `.send().await` or `.await` it. Its [`send`](crate::builder::DeleteFile::send) documents the result and the errors.
+    pub fn delete_file(
+        &self,
+        file_id: impl ::std::convert::Into<::std::string::String>,
+    ) -> crate::builder::DeleteFile<'_> {
+        crate::builder::DeleteFile::new(self, file_id.into())
     }
     /// Retrieve file content.
     ///
@@ -391,26 +293,11 @@ impl crate::Client {
     ///
     /// # Returns
     ///
-    /// The response body as a [`crate::Download`], streamed: nothing is buffered until you read it.
-    ///
-    /// # Errors
-    ///
-    /// A [`crate::Error`]; match on its [`kind`](crate::Error::kind):
-    ///
-    /// - [`InvalidInput`](crate::ErrorKind::InvalidInput), before any request, when `file_id` is empty, is `.` or `..`, or holds a backslash or control character (also percent-encoded).
-    /// - The kind of the HTTP status for a non-2xx response (the spec declares `4XX` (A client error), `5XX` (A server error)). The error keeps the status, headers, raw body text and decoded [`ErrorBody`](crate::types::ErrorBody).
-    /// - [`Connection`](crate::ErrorKind::Connection) or [`Timeout`](crate::ErrorKind::Timeout) when no response arrived.
-    pub async fn retrieve_file_content<'a>(
-        &'a self,
-        file_id: &'a str,
-    ) -> crate::Result<crate::Download> {
-        crate::transport::check_path_segment(
-            &RETRIEVE_FILE_CONTENT,
-            "file_id",
-            file_id,
-        )?;
-        self.execute(&RETRIEVE_FILE_CONTENT, self.raw().retrieve_file_content(file_id))
-            .await
-            .map(crate::Download::new)
+    /// A [`RetrieveFileContent`](crate::builder::RetrieveFileContent) request: `.send().await` or `.await` it. Its [`send`](crate::builder::RetrieveFileContent::send) documents the result and the errors.
+    pub fn retrieve_file_content(
+        &self,
+        file_id: impl ::std::convert::Into<::std::string::String>,
+    ) -> crate::builder::RetrieveFileContent<'_> {
+        crate::builder::RetrieveFileContent::new(self, file_id.into())
     }
 }

@@ -13,22 +13,33 @@ a 24-hour window. Every key is present in the vendor's examples, with explicit n
 the nullable ones may also be absent.
 */
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct Batch {
         ///When the batch job was cancelled, in Unix seconds.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "crate::tolerant::option_integer")]
         pub cancelled_at: ::std::option::Option<i64>,
         ///When the batch job started cancelling, in Unix seconds.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "crate::tolerant::option_integer")]
         pub cancelling_at: ::std::option::Option<i64>,
         ///When the batch job completed, in Unix seconds.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "crate::tolerant::option_integer")]
         pub completed_at: ::std::option::Option<i64>,
-        pub completion_window: crate::generated::enums::CompletionWindow,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub completion_window: ::std::option::Option<
+            crate::generated::enums::CompletionWindow,
+        >,
         ///When the batch job was created, in Unix seconds.
-        pub created_at: i64,
-        pub endpoint: crate::generated::enums::BatchEndpoint,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "crate::tolerant::option_integer")]
+        pub created_at: ::std::option::Option<i64>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub endpoint: ::std::option::Option<crate::generated::enums::BatchEndpoint>,
         ///The ID of the file containing errors (if any errors occurred).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "crate::tolerant::option_string")]
         pub error_file_id: ::std::option::Option<::std::string::String>,
         /**Information about any errors that occurred during batch processing. Documented as
 an object, but the vendor's own examples return a plain message string.
@@ -37,25 +48,33 @@ an object, but the vendor's own examples return a plain message string.
         pub errors: ::std::option::Option<BatchErrors>,
         ///When the batch job expired, in Unix seconds.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "crate::tolerant::option_integer")]
         pub expired_at: ::std::option::Option<i64>,
         /**When the batch job will expire, in Unix seconds. Null at creation; in the examples it
 is `created_at` + 86400 once the batch runs.
 */
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "crate::tolerant::option_integer")]
         pub expires_at: ::std::option::Option<i64>,
         ///When the batch job failed, in Unix seconds.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "crate::tolerant::option_integer")]
         pub failed_at: ::std::option::Option<i64>,
         ///When the batch job started finalizing, in Unix seconds.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "crate::tolerant::option_integer")]
         pub finalizing_at: ::std::option::Option<i64>,
         ///A unique identifier for the batch job, e.g. `batch_abc123`.
+        #[serde(deserialize_with = "crate::tolerant::string")]
         pub id: ::std::string::String,
         ///When the batch job started processing, in Unix seconds.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "crate::tolerant::option_integer")]
         pub in_progress_at: ::std::option::Option<i64>,
         ///The ID of the input file containing batch requests.
-        pub input_file_id: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "crate::tolerant::option_string")]
+        pub input_file_id: ::std::option::Option<::std::string::String>,
         /**Custom key-value pairs attached to the batch job. Values need not be strings: the
 docs' own example stores an array.
 */
@@ -63,22 +82,27 @@ docs' own example stores an array.
         pub metadata: ::std::option::Option<
             ::serde_json::Map<::std::string::String, ::serde_json::Value>,
         >,
-        pub object: crate::generated::enums::BatchObject,
+        ///The object type, which is always `batch`.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub object: ::std::option::Option<crate::generated::enums::BatchObject>,
         /**The ID of the file containing batch results, available once processing is complete.
 After a cancellation it holds the requests that completed.
 */
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "crate::tolerant::option_string")]
         pub output_file_id: ::std::option::Option<::std::string::String>,
         ///Statistics about the requests in the batch (if available); null right after a cancel.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub request_counts: ::std::option::Option<BatchRequestCounts>,
-        pub status: crate::generated::enums::BatchStatus,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status: ::std::option::Option<crate::generated::enums::BatchStatus>,
     }
     /**Errors of a batch job: a message string (as in the vendor's examples) or an object (as
 documented; its shape is undocumented).
 */
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(untagged)]
+    #[non_exhaustive]
     pub enum BatchErrors {
         String(::std::string::String),
         Object(::serde_json::Map<::std::string::String, ::serde_json::Value>),
@@ -93,7 +117,8 @@ documented; its shape is undocumented).
         }
     }
     ///One page of batch jobs. `data` and `has_more` may be null.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct BatchList {
         ///The batch jobs on this page.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -101,23 +126,33 @@ documented; its shape is undocumented).
         ///Whether more batch jobs exist after this page.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub has_more: ::std::option::Option<bool>,
-        pub object: crate::generated::enums::BatchListObject,
+        ///The object type, which is always `list`.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub object: ::std::option::Option<crate::generated::enums::BatchListObject>,
     }
     ///Statistics about the requests in a batch.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct BatchRequestCounts {
         ///The number of requests that completed.
-        pub completed: i64,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "crate::tolerant::option_integer")]
+        pub completed: ::std::option::Option<i64>,
         ///The number of requests that failed.
-        pub failed: i64,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "crate::tolerant::option_integer")]
+        pub failed: ::std::option::Option<i64>,
         ///The number of requests in the batch (0 right after creation).
-        pub total: i64,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "crate::tolerant::option_integer")]
+        pub total: ::std::option::Option<i64>,
     }
     /**One line of a batch input JSONL file. A file holds 10 to 50,000 lines, each at most
 1 MB, UTF-8 with LF line endings; `custom_id`s are unique and every body uses the same
 model.
 */
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct BatchRequestLine {
         /**A chat-completions request body: the same parameters as a regular chat completion
 (`model`, `messages`, `max_completion_tokens`, ...).
@@ -130,12 +165,15 @@ model.
     }
     ///Why one request of a batch did not succeed.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct BatchResultError {
         ///A machine-readable code, e.g. `invalid_request` or `timeout`.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "crate::tolerant::option_string")]
         pub code: ::std::option::Option<::std::string::String>,
         ///A human-readable message.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "crate::tolerant::option_string")]
         pub message: ::std::option::Option<::std::string::String>,
     }
     /**One line of a batch's results. The documented Cerebras shape has `status` and an
@@ -144,14 +182,18 @@ unwrapped `response`; the OpenAI shape has `id` and a `response` of
 decode.
 */
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct BatchResultLine {
         ///The `custom_id` of the request this line answers.
+        #[serde(deserialize_with = "crate::tolerant::string")]
         pub custom_id: ::std::string::String,
         ///Error information, for failed or expired requests.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "crate::tolerant::option_message_object")]
         pub error: ::std::option::Option<BatchResultError>,
         ///The line's own ID (OpenAI shape only).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "crate::tolerant::option_string")]
         pub id: ::std::option::Option<::std::string::String>,
         /**Cerebras shape: the chat.completion object of a successful request. OpenAI shape:
 `{status_code, request_id, body}`.
@@ -165,6 +207,7 @@ decode.
     }
     ///The body of Create batch.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct CreateBatchRequest {
         pub completion_window: crate::generated::enums::CompletionWindow,
         pub endpoint: crate::generated::enums::BatchEndpoint,
@@ -186,91 +229,128 @@ wrapped `{"error": {...}}` shape decode; Cerebras may also put an integer `statu
 in the body, which then takes precedence over the HTTP status.
 */
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct ErrorBody {
         ///A machine-readable code, e.g. `request_quota_exceeded`.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "crate::tolerant::option_string")]
         pub code: ::std::option::Option<::std::string::String>,
         ///The same fields, wrapped (OpenAI style).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "crate::tolerant::option_message_object")]
         pub error: ::std::option::Option<ErrorDetail>,
         ///A human-readable message.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "crate::tolerant::option_string")]
         pub message: ::std::option::Option<::std::string::String>,
         ///The parameter the error concerns, if any.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "crate::tolerant::option_string")]
         pub param: ::std::option::Option<::std::string::String>,
         ///An HTTP status carried in the body.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "crate::tolerant::option_integer")]
         pub status_code: ::std::option::Option<i32>,
         ///The error class, e.g. `invalid_request_error`.
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "crate::tolerant::option_string")]
         pub type_: ::std::option::Option<::std::string::String>,
     }
     ///The wrapped form of an error body.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct ErrorDetail {
         ///A machine-readable code.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "crate::tolerant::option_string")]
         pub code: ::std::option::Option<::std::string::String>,
         ///A human-readable message.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "crate::tolerant::option_string")]
         pub message: ::std::option::Option<::std::string::String>,
         ///The parameter the error concerns, if any.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "crate::tolerant::option_string")]
         pub param: ::std::option::Option<::std::string::String>,
         ///An HTTP status carried in the body.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "crate::tolerant::option_integer")]
         pub status_code: ::std::option::Option<i32>,
         ///The error class.
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "crate::tolerant::option_string")]
         pub type_: ::std::option::Option<::std::string::String>,
     }
     ///Metadata of an uploaded file, or of a file a batch job wrote.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct File {
         ///The size of the file in bytes.
-        pub bytes: i64,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "crate::tolerant::option_integer")]
+        pub bytes: ::std::option::Option<i64>,
         ///When the file was created, in Unix seconds.
-        pub created_at: i64,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "crate::tolerant::option_integer")]
+        pub created_at: ::std::option::Option<i64>,
         ///When the file will be automatically deleted, in Unix seconds.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "crate::tolerant::option_integer")]
         pub expires_at: ::std::option::Option<i64>,
         ///The name of the uploaded file.
-        pub filename: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "crate::tolerant::option_string")]
+        pub filename: ::std::option::Option<::std::string::String>,
         ///A unique identifier for the file, e.g. `file-abc123` (no stable prefix).
+        #[serde(deserialize_with = "crate::tolerant::string")]
         pub id: ::std::string::String,
-        pub object: crate::generated::enums::FileObject,
-        pub purpose: crate::generated::enums::FilePurpose,
+        ///The object type, which is always `file`.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub object: ::std::option::Option<crate::generated::enums::FileObject>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub purpose: ::std::option::Option<crate::generated::enums::FilePurpose>,
     }
     ///Confirmation of a file deletion.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct FileDeleted {
         ///Whether the file was deleted.
-        pub deleted: bool,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub deleted: ::std::option::Option<bool>,
         ///The ID of the deleted file.
+        #[serde(deserialize_with = "crate::tolerant::string")]
         pub id: ::std::string::String,
-        pub object: crate::generated::enums::FileDeletedObject,
+        ///The object type, which is always `file`.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub object: ::std::option::Option<crate::generated::enums::FileDeletedObject>,
     }
     /**The expiration policy for an uploaded file. Files with purpose `batch` expire after
 7 days by default. Its multipart encoding is undocumented.
 */
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct FileExpiresAfter {
         pub anchor: crate::generated::enums::FileExpiresAfterAnchor,
         ///Seconds after the anchor when the file expires, from 3600 (1 hour) to 2592000 (30 days).
         pub seconds: i64,
     }
     ///One page of files.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct FileList {
         ///The files on this page.
-        pub data: ::std::vec::Vec<File>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub data: ::std::option::Option<::std::vec::Vec<File>>,
         ///Whether more files exist after this page.
-        pub has_more: bool,
-        pub object: crate::generated::enums::FileListObject,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub has_more: ::std::option::Option<bool>,
+        ///The object type, which is always `list`.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub object: ::std::option::Option<crate::generated::enums::FileListObject>,
     }
     ///The multipart/form-data body of Upload file.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct UploadFileRequest {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub expires_after: ::std::option::Option<FileExpiresAfter>,
@@ -308,6 +388,623 @@ in the body, which then takes precedence over the HTTP status.
             fn from(value: String) -> Self {
                 Self(value.into())
             }
+        }
+    }
+    impl Batch {
+        /// A `Batch` with `id` set and every other field empty; set those with the `with_` methods.
+        #[allow(clippy::new_without_default, clippy::too_many_arguments)]
+        pub fn new(id: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self {
+                cancelled_at: ::std::default::Default::default(),
+                cancelling_at: ::std::default::Default::default(),
+                completed_at: ::std::default::Default::default(),
+                completion_window: ::std::default::Default::default(),
+                created_at: ::std::default::Default::default(),
+                endpoint: ::std::default::Default::default(),
+                error_file_id: ::std::default::Default::default(),
+                errors: ::std::default::Default::default(),
+                expired_at: ::std::default::Default::default(),
+                expires_at: ::std::default::Default::default(),
+                failed_at: ::std::default::Default::default(),
+                finalizing_at: ::std::default::Default::default(),
+                id: id.into(),
+                in_progress_at: ::std::default::Default::default(),
+                input_file_id: ::std::default::Default::default(),
+                metadata: ::std::default::Default::default(),
+                object: ::std::default::Default::default(),
+                output_file_id: ::std::default::Default::default(),
+                request_counts: ::std::default::Default::default(),
+                status: ::std::default::Default::default(),
+            }
+        }
+        /// Sets [`cancelled_at`](Self::cancelled_at).
+        #[must_use]
+        pub fn with_cancelled_at(mut self, value: i64) -> Self {
+            self.cancelled_at = ::std::option::Option::Some(value);
+            self
+        }
+        /// Sets [`cancelling_at`](Self::cancelling_at).
+        #[must_use]
+        pub fn with_cancelling_at(mut self, value: i64) -> Self {
+            self.cancelling_at = ::std::option::Option::Some(value);
+            self
+        }
+        /// Sets [`completed_at`](Self::completed_at).
+        #[must_use]
+        pub fn with_completed_at(mut self, value: i64) -> Self {
+            self.completed_at = ::std::option::Option::Some(value);
+            self
+        }
+        /// Sets [`completion_window`](Self::completion_window).
+        #[must_use]
+        pub fn with_completion_window(
+            mut self,
+            value: impl ::std::convert::Into<crate::generated::enums::CompletionWindow>,
+        ) -> Self {
+            self.completion_window = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets [`created_at`](Self::created_at).
+        #[must_use]
+        pub fn with_created_at(mut self, value: i64) -> Self {
+            self.created_at = ::std::option::Option::Some(value);
+            self
+        }
+        /// Sets [`endpoint`](Self::endpoint).
+        #[must_use]
+        pub fn with_endpoint(
+            mut self,
+            value: impl ::std::convert::Into<crate::generated::enums::BatchEndpoint>,
+        ) -> Self {
+            self.endpoint = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets [`error_file_id`](Self::error_file_id).
+        #[must_use]
+        pub fn with_error_file_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.error_file_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets [`errors`](Self::errors).
+        #[must_use]
+        pub fn with_errors(mut self, value: BatchErrors) -> Self {
+            self.errors = ::std::option::Option::Some(value);
+            self
+        }
+        /// Sets [`expired_at`](Self::expired_at).
+        #[must_use]
+        pub fn with_expired_at(mut self, value: i64) -> Self {
+            self.expired_at = ::std::option::Option::Some(value);
+            self
+        }
+        /// Sets [`expires_at`](Self::expires_at).
+        #[must_use]
+        pub fn with_expires_at(mut self, value: i64) -> Self {
+            self.expires_at = ::std::option::Option::Some(value);
+            self
+        }
+        /// Sets [`failed_at`](Self::failed_at).
+        #[must_use]
+        pub fn with_failed_at(mut self, value: i64) -> Self {
+            self.failed_at = ::std::option::Option::Some(value);
+            self
+        }
+        /// Sets [`finalizing_at`](Self::finalizing_at).
+        #[must_use]
+        pub fn with_finalizing_at(mut self, value: i64) -> Self {
+            self.finalizing_at = ::std::option::Option::Some(value);
+            self
+        }
+        /// Sets [`in_progress_at`](Self::in_progress_at).
+        #[must_use]
+        pub fn with_in_progress_at(mut self, value: i64) -> Self {
+            self.in_progress_at = ::std::option::Option::Some(value);
+            self
+        }
+        /// Sets [`input_file_id`](Self::input_file_id).
+        #[must_use]
+        pub fn with_input_file_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.input_file_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets [`metadata`](Self::metadata).
+        #[must_use]
+        pub fn with_metadata(
+            mut self,
+            value: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        ) -> Self {
+            self.metadata = ::std::option::Option::Some(value);
+            self
+        }
+        /// Sets [`object`](Self::object).
+        #[must_use]
+        pub fn with_object(
+            mut self,
+            value: impl ::std::convert::Into<crate::generated::enums::BatchObject>,
+        ) -> Self {
+            self.object = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets [`output_file_id`](Self::output_file_id).
+        #[must_use]
+        pub fn with_output_file_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.output_file_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets [`request_counts`](Self::request_counts).
+        #[must_use]
+        pub fn with_request_counts(mut self, value: BatchRequestCounts) -> Self {
+            self.request_counts = ::std::option::Option::Some(value);
+            self
+        }
+        /// Sets [`status`](Self::status).
+        #[must_use]
+        pub fn with_status(
+            mut self,
+            value: impl ::std::convert::Into<crate::generated::enums::BatchStatus>,
+        ) -> Self {
+            self.status = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    impl BatchList {
+        /// A `BatchList` with every field empty (`None`); set fields with the `with_` methods.
+        #[allow(clippy::new_without_default, clippy::too_many_arguments)]
+        pub fn new() -> Self {
+            Self {
+                data: ::std::default::Default::default(),
+                has_more: ::std::default::Default::default(),
+                object: ::std::default::Default::default(),
+            }
+        }
+        /// Sets [`data`](Self::data).
+        #[must_use]
+        pub fn with_data(mut self, value: ::std::vec::Vec<Batch>) -> Self {
+            self.data = ::std::option::Option::Some(value);
+            self
+        }
+        /// Sets [`has_more`](Self::has_more).
+        #[must_use]
+        pub fn with_has_more(mut self, value: bool) -> Self {
+            self.has_more = ::std::option::Option::Some(value);
+            self
+        }
+        /// Sets [`object`](Self::object).
+        #[must_use]
+        pub fn with_object(
+            mut self,
+            value: impl ::std::convert::Into<crate::generated::enums::BatchListObject>,
+        ) -> Self {
+            self.object = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    impl BatchRequestCounts {
+        /// A `BatchRequestCounts` with every field empty (`None`); set fields with the `with_` methods.
+        #[allow(clippy::new_without_default, clippy::too_many_arguments)]
+        pub fn new() -> Self {
+            Self {
+                completed: ::std::default::Default::default(),
+                failed: ::std::default::Default::default(),
+                total: ::std::default::Default::default(),
+            }
+        }
+        /// Sets [`completed`](Self::completed).
+        #[must_use]
+        pub fn with_completed(mut self, value: i64) -> Self {
+            self.completed = ::std::option::Option::Some(value);
+            self
+        }
+        /// Sets [`failed`](Self::failed).
+        #[must_use]
+        pub fn with_failed(mut self, value: i64) -> Self {
+            self.failed = ::std::option::Option::Some(value);
+            self
+        }
+        /// Sets [`total`](Self::total).
+        #[must_use]
+        pub fn with_total(mut self, value: i64) -> Self {
+            self.total = ::std::option::Option::Some(value);
+            self
+        }
+    }
+    impl BatchRequestLine {
+        /// A `BatchRequestLine` with `body`, `custom_id`, `method`, `url` set and every other field empty; set those with the `with_` methods.
+        #[allow(clippy::new_without_default, clippy::too_many_arguments)]
+        pub fn new(
+            body: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            custom_id: impl ::std::convert::Into<::std::string::String>,
+            method: impl ::std::convert::Into<
+                crate::generated::enums::BatchRequestLineMethod,
+            >,
+            url: impl ::std::convert::Into<crate::generated::enums::BatchEndpoint>,
+        ) -> Self {
+            Self {
+                body,
+                custom_id: custom_id.into(),
+                method: method.into(),
+                url: url.into(),
+            }
+        }
+    }
+    impl BatchResultError {
+        /// A `BatchResultError` with every field empty (`None`); set fields with the `with_` methods.
+        #[allow(clippy::new_without_default, clippy::too_many_arguments)]
+        pub fn new() -> Self {
+            Self {
+                code: ::std::default::Default::default(),
+                message: ::std::default::Default::default(),
+            }
+        }
+        /// Sets [`code`](Self::code).
+        #[must_use]
+        pub fn with_code(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.code = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets [`message`](Self::message).
+        #[must_use]
+        pub fn with_message(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    impl BatchResultLine {
+        /// A `BatchResultLine` with `custom_id` set and every other field empty; set those with the `with_` methods.
+        #[allow(clippy::new_without_default, clippy::too_many_arguments)]
+        pub fn new(custom_id: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self {
+                custom_id: custom_id.into(),
+                error: ::std::default::Default::default(),
+                id: ::std::default::Default::default(),
+                response: ::std::default::Default::default(),
+                status: ::std::default::Default::default(),
+            }
+        }
+        /// Sets [`error`](Self::error).
+        #[must_use]
+        pub fn with_error(mut self, value: BatchResultError) -> Self {
+            self.error = ::std::option::Option::Some(value);
+            self
+        }
+        /// Sets [`id`](Self::id).
+        #[must_use]
+        pub fn with_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets [`response`](Self::response).
+        #[must_use]
+        pub fn with_response(
+            mut self,
+            value: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        ) -> Self {
+            self.response = ::std::option::Option::Some(value);
+            self
+        }
+        /// Sets [`status`](Self::status).
+        #[must_use]
+        pub fn with_status(
+            mut self,
+            value: impl ::std::convert::Into<crate::generated::enums::BatchResultStatus>,
+        ) -> Self {
+            self.status = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    impl CreateBatchRequest {
+        /// A `CreateBatchRequest` with `completion_window`, `endpoint`, `input_file_id` set and every other field empty; set those with the `with_` methods.
+        #[allow(clippy::new_without_default, clippy::too_many_arguments)]
+        pub fn new(
+            completion_window: impl ::std::convert::Into<
+                crate::generated::enums::CompletionWindow,
+            >,
+            endpoint: impl ::std::convert::Into<crate::generated::enums::BatchEndpoint>,
+            input_file_id: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                completion_window: completion_window.into(),
+                endpoint: endpoint.into(),
+                input_file_id: input_file_id.into(),
+                metadata: ::std::default::Default::default(),
+            }
+        }
+        /// Sets [`metadata`](Self::metadata).
+        #[must_use]
+        pub fn with_metadata(
+            mut self,
+            value: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        ) -> Self {
+            self.metadata = ::std::option::Option::Some(value);
+            self
+        }
+    }
+    impl ErrorBody {
+        /// A `ErrorBody` with every field empty (`None`); set fields with the `with_` methods.
+        #[allow(clippy::new_without_default, clippy::too_many_arguments)]
+        pub fn new() -> Self {
+            Self {
+                code: ::std::default::Default::default(),
+                error: ::std::default::Default::default(),
+                message: ::std::default::Default::default(),
+                param: ::std::default::Default::default(),
+                status_code: ::std::default::Default::default(),
+                type_: ::std::default::Default::default(),
+            }
+        }
+        /// Sets [`code`](Self::code).
+        #[must_use]
+        pub fn with_code(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.code = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets [`error`](Self::error).
+        #[must_use]
+        pub fn with_error(mut self, value: ErrorDetail) -> Self {
+            self.error = ::std::option::Option::Some(value);
+            self
+        }
+        /// Sets [`message`](Self::message).
+        #[must_use]
+        pub fn with_message(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets [`param`](Self::param).
+        #[must_use]
+        pub fn with_param(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.param = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets [`status_code`](Self::status_code).
+        #[must_use]
+        pub fn with_status_code(mut self, value: i32) -> Self {
+            self.status_code = ::std::option::Option::Some(value);
+            self
+        }
+        /// Sets [`type_`](Self::type_).
+        #[must_use]
+        pub fn with_type(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    impl ErrorDetail {
+        /// A `ErrorDetail` with every field empty (`None`); set fields with the `with_` methods.
+        #[allow(clippy::new_without_default, clippy::too_many_arguments)]
+        pub fn new() -> Self {
+            Self {
+                code: ::std::default::Default::default(),
+                message: ::std::default::Default::default(),
+                param: ::std::default::Default::default(),
+                status_code: ::std::default::Default::default(),
+                type_: ::std::default::Default::default(),
+            }
+        }
+        /// Sets [`code`](Self::code).
+        #[must_use]
+        pub fn with_code(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.code = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets [`message`](Self::message).
+        #[must_use]
+        pub fn with_message(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets [`param`](Self::param).
+        #[must_use]
+        pub fn with_param(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.param = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets [`status_code`](Self::status_code).
+        #[must_use]
+        pub fn with_status_code(mut self, value: i32) -> Self {
+            self.status_code = ::std::option::Option::Some(value);
+            self
+        }
+        /// Sets [`type_`](Self::type_).
+        #[must_use]
+        pub fn with_type(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.type_ = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    impl File {
+        /// A `File` with `id` set and every other field empty; set those with the `with_` methods.
+        #[allow(clippy::new_without_default, clippy::too_many_arguments)]
+        pub fn new(id: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self {
+                bytes: ::std::default::Default::default(),
+                created_at: ::std::default::Default::default(),
+                expires_at: ::std::default::Default::default(),
+                filename: ::std::default::Default::default(),
+                id: id.into(),
+                object: ::std::default::Default::default(),
+                purpose: ::std::default::Default::default(),
+            }
+        }
+        /// Sets [`bytes`](Self::bytes).
+        #[must_use]
+        pub fn with_bytes(mut self, value: i64) -> Self {
+            self.bytes = ::std::option::Option::Some(value);
+            self
+        }
+        /// Sets [`created_at`](Self::created_at).
+        #[must_use]
+        pub fn with_created_at(mut self, value: i64) -> Self {
+            self.created_at = ::std::option::Option::Some(value);
+            self
+        }
+        /// Sets [`expires_at`](Self::expires_at).
+        #[must_use]
+        pub fn with_expires_at(mut self, value: i64) -> Self {
+            self.expires_at = ::std::option::Option::Some(value);
+            self
+        }
+        /// Sets [`filename`](Self::filename).
+        #[must_use]
+        pub fn with_filename(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.filename = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets [`object`](Self::object).
+        #[must_use]
+        pub fn with_object(
+            mut self,
+            value: impl ::std::convert::Into<crate::generated::enums::FileObject>,
+        ) -> Self {
+            self.object = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets [`purpose`](Self::purpose).
+        #[must_use]
+        pub fn with_purpose(
+            mut self,
+            value: impl ::std::convert::Into<crate::generated::enums::FilePurpose>,
+        ) -> Self {
+            self.purpose = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    impl FileDeleted {
+        /// A `FileDeleted` with `id` set and every other field empty; set those with the `with_` methods.
+        #[allow(clippy::new_without_default, clippy::too_many_arguments)]
+        pub fn new(id: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self {
+                deleted: ::std::default::Default::default(),
+                id: id.into(),
+                object: ::std::default::Default::default(),
+            }
+        }
+        /// Sets [`deleted`](Self::deleted).
+        #[must_use]
+        pub fn with_deleted(mut self, value: bool) -> Self {
+            self.deleted = ::std::option::Option::Some(value);
+            self
+        }
+        /// Sets [`object`](Self::object).
+        #[must_use]
+        pub fn with_object(
+            mut self,
+            value: impl ::std::convert::Into<crate::generated::enums::FileDeletedObject>,
+        ) -> Self {
+            self.object = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    impl FileExpiresAfter {
+        /// A `FileExpiresAfter` with `anchor`, `seconds` set and every other field empty; set those with the `with_` methods.
+        #[allow(clippy::new_without_default, clippy::too_many_arguments)]
+        pub fn new(
+            anchor: impl ::std::convert::Into<
+                crate::generated::enums::FileExpiresAfterAnchor,
+            >,
+            seconds: i64,
+        ) -> Self {
+            Self {
+                anchor: anchor.into(),
+                seconds,
+            }
+        }
+    }
+    impl FileList {
+        /// A `FileList` with every field empty (`None`); set fields with the `with_` methods.
+        #[allow(clippy::new_without_default, clippy::too_many_arguments)]
+        pub fn new() -> Self {
+            Self {
+                data: ::std::default::Default::default(),
+                has_more: ::std::default::Default::default(),
+                object: ::std::default::Default::default(),
+            }
+        }
+        /// Sets [`data`](Self::data).
+        #[must_use]
+        pub fn with_data(mut self, value: ::std::vec::Vec<File>) -> Self {
+            self.data = ::std::option::Option::Some(value);
+            self
+        }
+        /// Sets [`has_more`](Self::has_more).
+        #[must_use]
+        pub fn with_has_more(mut self, value: bool) -> Self {
+            self.has_more = ::std::option::Option::Some(value);
+            self
+        }
+        /// Sets [`object`](Self::object).
+        #[must_use]
+        pub fn with_object(
+            mut self,
+            value: impl ::std::convert::Into<crate::generated::enums::FileListObject>,
+        ) -> Self {
+            self.object = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    impl UploadFileRequest {
+        /// A `UploadFileRequest` with `file`, `purpose` set and every other field empty; set those with the `with_` methods.
+        #[allow(clippy::new_without_default, clippy::too_many_arguments)]
+        pub fn new(
+            file: impl ::std::convert::Into<::std::string::String>,
+            purpose: impl ::std::convert::Into<crate::generated::enums::FilePurpose>,
+        ) -> Self {
+            Self {
+                expires_after: ::std::default::Default::default(),
+                file: file.into(),
+                purpose: purpose.into(),
+            }
+        }
+        /// Sets [`expires_after`](Self::expires_after).
+        #[must_use]
+        pub fn with_expires_after(mut self, value: FileExpiresAfter) -> Self {
+            self.expires_after = ::std::option::Option::Some(value);
+            self
         }
     }
 }
@@ -401,7 +1098,7 @@ that batch.
     pub async fn list_batches<'a>(
         &'a self,
         after: Option<&'a str>,
-        limit: Option<::std::num::NonZeroU64>,
+        limit: Option<i64>,
     ) -> Result<ResponseValue<types::BatchList>, Error<()>> {
         let url = format!("{}/v1/batches", self.baseurl,);
         let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
@@ -632,7 +1329,7 @@ file. (An older revision of the docs described this as an ISO 8601 date.)
     pub async fn list_files<'a>(
         &'a self,
         after: Option<&'a str>,
-        limit: Option<::std::num::NonZeroU64>,
+        limit: Option<i64>,
     ) -> Result<ResponseValue<types::FileList>, Error<()>> {
         let url = format!("{}/v1/files", self.baseurl,);
         let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);

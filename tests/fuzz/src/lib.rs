@@ -15,7 +15,7 @@ pub fn batch(data: &[u8]) {
         let again: types::Batch =
             serde_json::from_slice(&serde_json::to_vec(&batch).expect("encodes")).expect("round-trips");
         assert_eq!(again, batch);
-        let _ = batch.status.is_terminal();
+        let _ = batch.is_terminal();
     }
 }
 
