@@ -23,6 +23,7 @@
 //! Constructs the generator cannot handle give a [`GenerateError`] that names them; a panic
 //! inside progenitor is caught and reported the same way.
 
+pub mod consumer;
 pub mod diff;
 pub mod examples;
 pub mod facade;

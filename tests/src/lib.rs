@@ -7,6 +7,7 @@ pub use cerebras_batch_generator::examples::{Example, examples};
 
 pub mod audit;
 pub mod fake;
+pub mod variants;
 
 /// The spec's YAML text, as checked in.
 pub fn spec_text() -> String {

@@ -1,7 +1,9 @@
 //! The test suite, one binary (it links once):
 //!
 //! - `regressions`: the problems an adversarial review found, each fixed.
-//! - `spec_diff`: `cargo xtask diff` classifications over fixture spec pairs.
+//! - `semver`: `cargo xtask diff`'s verdict on each fixture edit of the spec, proven by
+//!   compiling code written against today's client against each edited one.
+//! - `tolerance`: the tolerance rule, for every type the client reads.
 //! - `surface`: the API-surface snapshot (every operation and type).
 //! - `examples`: every spec example decoded through the generated types (snapshot).
 //! - `contract`: the client against Prism serving the spec (request validation, examples, 200+ random responses).
@@ -26,6 +28,7 @@ mod generator_errors;
 mod hostile;
 mod mutation;
 mod regressions;
-mod spec_diff;
+mod semver;
 mod surface;
+mod tolerance;
 mod workflow;

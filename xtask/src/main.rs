@@ -1,54 +1,108 @@
-//! `cargo xtask`: the project's own commands.
+//! `cargo xtask`: the project's own commands. Run `cargo xtask --help` for the list; every
+//! command has `--help`, and unknown commands and flags are errors.
 //!
-//! - `cargo xtask regen`: reads `spec/openapi.yaml`, writes the generated code into
-//!   `generated/src/generated/` and prints what it generated and which files changed.
-//! - `cargo xtask check`: exits non-zero, with a unified diff, when the checked-in generated
-//!   code differs from what the spec produces now.
-//! - `cargo xtask fuzz [--seconds N] [TARGET...]`: runs the libFuzzer targets of `tests/fuzz/`
-//!   (needs `cargo install cargo-fuzz`), seeded with every spec example.
-//! - `cargo xtask lint`: Redocly (strict) and Spectral (the project's rules) on the spec.
-//! - `cargo xtask test`: installs the pinned spec tools if needed, lints, then runs every test
-//!   with the Prism contract tests required. This is the README's test command.
-//! - `cargo xtask docs`: a self-contained HTML API reference in `target/api-docs/index.html`.
-//! - `cargo xtask diff [BASE [HEAD]] [--allow-breaking]`: the semantic spec diff (breaking or
-//!   compatible); `--history` checks every commit that changed the spec.
+//! - `regen [--check]`: reads `spec/openapi.yaml`, writes the generated code into
+//!   `generated/src/generated/` and `generated/API.md`, and prints what it generated and which
+//!   files changed. With `--check` (or as `check`) it writes nothing and exits non-zero, with a
+//!   unified diff, when the checked-in code is stale.
+//! - `lint`, `test`, `docs`: the spec linters; lint then every test (the README's test
+//!   command); a self-contained HTML reference.
+//! - `diff [BASE [HEAD]] [--format text|markdown|json] [--allow-breaking] [--history]`: the
+//!   semantic spec diff (breaking or compatible).
+//! - `semver [--baseline-rev REV]`: cargo-semver-checks against a base revision.
+//! - `fuzz [--seconds N] [TARGET...]`: the libFuzzer targets of `tests/fuzz/`.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use cerebras_batch_generator as generator;
+use clap::{Parser, Subcommand};
+use generator::diff::Format;
 
-const USAGE: &str = "usage: cargo xtask <command>
-  regen                            write the generated code and API.md from spec/openapi.yaml
-  check                            fail with a diff when the checked-in generated code is stale
-  lint                             lint the spec with Redocly and Spectral
-  test                             install the spec tools if needed, lint, run every test
-  docs                             build the HTML API reference into target/api-docs/
-  diff [BASE [HEAD]] [--allow-breaking]
-                                   report spec changes, breaking or compatible; BASE defaults to
-                                   origin/main (HEAD~1 without a remote), HEAD to the work tree
-  diff --history                   check every commit that changed the spec: a breaking change
-                                   needs a `Spec-Breaking-Change: <why>` line in its message
-  fuzz [--seconds N] [TARGET...]   run the libFuzzer targets (default: all, 30 s each)";
+#[derive(Parser)]
+#[command(
+    name = "cargo xtask",
+    bin_name = "cargo xtask",
+    about = "The cerebras-batch project's own commands",
+    version
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Write the generated code and generated/API.md from spec/openapi.yaml.
+    Regen {
+        /// Write nothing; fail with a diff when the checked-in generated code is stale.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Fail with a diff when the checked-in generated code is stale (same as `regen --check`).
+    Check,
+    /// Lint the spec with Redocly (strict) and Spectral (the project's rules).
+    Lint,
+    /// Install the pinned spec tools if needed, lint the spec, run every test.
+    Test,
+    /// Build the HTML API reference into target/api-docs/.
+    Docs,
+    /// Report spec changes, each BREAKING or compatible, with the Rust items they change.
+    Diff {
+        /// The older spec: a git ref (default origin/main, or HEAD~1 without a remote).
+        base: Option<String>,
+        /// The newer spec: a git ref (default: the working tree).
+        head: Option<String>,
+        /// How to write the report.
+        #[arg(long, default_value = "text", value_parser = ["text", "markdown", "json"])]
+        format: String,
+        /// Exit 0 even when a change is breaking.
+        #[arg(long)]
+        allow_breaking: bool,
+        /// Check every commit that changed the spec: a breaking change needs a
+        /// `Spec-Breaking-Change: <why>` line in its commit message.
+        #[arg(long, conflicts_with_all = ["base", "head"])]
+        history: bool,
+    },
+    /// Run cargo-semver-checks on the client crate against a base revision (needs
+    /// `cargo install cargo-semver-checks --locked`).
+    Semver {
+        /// The git revision to compare with.
+        #[arg(long, default_value = "origin/main")]
+        baseline_rev: String,
+    },
+    /// Run the libFuzzer targets (needs `cargo install cargo-fuzz`).
+    Fuzz {
+        /// Seconds per target.
+        #[arg(long, default_value_t = 30)]
+        seconds: u64,
+        /// Targets to run (default: all).
+        #[arg(value_parser = FUZZ_TARGETS.to_vec())]
+        targets: Vec<String>,
+    },
+}
 
 /// The libFuzzer targets of `tests/fuzz/`.
 const FUZZ_TARGETS: &[&str] = &["batch", "list", "error_body", "retry_after", "result_lines"];
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let result = match args.first().map(String::as_str) {
-        Some("regen") => regen(),
-        Some("check") => check(),
-        Some("fuzz") => fuzz(&args[1..]),
-        Some("lint") => lint(),
-        Some("test") => test(),
-        Some("docs") => docs(),
-        Some("diff") => diff(&args[1..]),
-        Some("-h" | "--help" | "help") => {
-            println!("{USAGE}");
-            Ok(())
-        }
-        _ => Err(USAGE.to_owned()),
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Regen { check: false } => regen(),
+        Command::Regen { check: true } | Command::Check => check(),
+        Command::Lint => lint(),
+        Command::Test => test(),
+        Command::Docs => docs(),
+        Command::Diff { history: true, .. } => diff_history(),
+        Command::Diff {
+            base,
+            head,
+            format,
+            allow_breaking,
+            history: false,
+        } => diff(base, head, format.parse().expect("checked by clap"), allow_breaking),
+        Command::Semver { baseline_rev } => semver(&baseline_rev),
+        Command::Fuzz { seconds, targets } => fuzz(seconds, targets),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -59,11 +113,13 @@ fn main() -> ExitCode {
     }
 }
 
+/// The workspace root, read at run time (cargo sets `CARGO_MANIFEST_DIR` for `cargo run`), so
+/// that a target directory shared by two checkouts never makes one act on the other.
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("xtask lives in the workspace")
-        .to_path_buf()
+    let manifest = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    manifest.parent().expect("xtask lives in the workspace").to_path_buf()
 }
 
 fn generate() -> Result<generator::Output, String> {
@@ -172,30 +228,12 @@ fn check() -> Result<(), String> {
     }
 }
 
-fn fuzz(args: &[String]) -> Result<(), String> {
-    let mut seconds = 30u64;
-    let mut targets: Vec<&str> = Vec::new();
-    let mut rest = args.iter();
-    while let Some(arg) = rest.next() {
-        match arg.as_str() {
-            "--seconds" => {
-                seconds = rest
-                    .next()
-                    .and_then(|n| n.parse().ok())
-                    .ok_or("--seconds takes a whole number")?;
-            }
-            t if FUZZ_TARGETS.contains(&t) => targets.push(FUZZ_TARGETS.iter().find(|x| **x == t).expect("listed")),
-            other => {
-                return Err(format!(
-                    "unknown fuzz target {other:?}; the targets are {}",
-                    FUZZ_TARGETS.join(", ")
-                ));
-            }
-        }
-    }
-    if targets.is_empty() {
-        targets = FUZZ_TARGETS.to_vec();
-    }
+fn fuzz(seconds: u64, targets: Vec<String>) -> Result<(), String> {
+    let targets: Vec<String> = if targets.is_empty() {
+        FUZZ_TARGETS.iter().map(|t| (*t).to_owned()).collect()
+    } else {
+        targets
+    };
     let installed = std::process::Command::new("cargo")
         .args(["fuzz", "--version"])
         .output()
@@ -220,7 +258,7 @@ fn fuzz(args: &[String]) -> Result<(), String> {
         .output()
         .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("nightly"));
     let mut failed = Vec::new();
-    for target in targets {
+    for target in &targets {
         let corpus = root().join("target/fuzz-corpus").join(target);
         std::fs::create_dir_all(&corpus).map_err(|e| e.to_string())?;
         for (i, seed) in seeds.iter().enumerate() {
@@ -232,7 +270,7 @@ fn fuzz(args: &[String]) -> Result<(), String> {
         let mut cmd = std::process::Command::new("cargo");
         cmd.current_dir(root())
             .env("CARGO_TARGET_DIR", root().join("target/fuzz"))
-            .args(["fuzz", "run", "--fuzz-dir", "tests/fuzz", target])
+            .args(["fuzz", "run", "--fuzz-dir", "tests/fuzz", target.as_str()])
             .arg(&corpus)
             .arg(&committed)
             .arg("--")
@@ -242,7 +280,7 @@ fn fuzz(args: &[String]) -> Result<(), String> {
         }
         let status = cmd.status().map_err(|e| format!("cannot run cargo fuzz: {e}"))?;
         if !status.success() {
-            failed.push(target);
+            failed.push(target.as_str());
         }
     }
     if failed.is_empty() {
@@ -349,23 +387,17 @@ fn spec_at(reference: &str) -> Result<serde_json::Value, String> {
     generator::parse_spec(&text).map_err(|e| format!("{SPEC} at {reference}: {e}"))
 }
 
-fn diff(args: &[String]) -> Result<(), String> {
-    let allow = args.iter().any(|a| a == "--allow-breaking");
-    if args.iter().any(|a| a == "--history") {
-        return diff_history();
-    }
-    let refs: Vec<&str> = args
-        .iter()
-        .map(String::as_str)
-        .filter(|a| !a.starts_with("--"))
-        .collect();
-    let base = match refs.first() {
-        Some(r) => (*r).to_owned(),
+fn diff(base: Option<String>, head: Option<String>, format: Format, allow_breaking: bool) -> Result<(), String> {
+    let base = match base {
+        Some(r) => r,
         None if git(&["rev-parse", "--verify", "--quiet", "origin/main"]).is_ok() => "origin/main".to_owned(),
         None => "HEAD~1".to_owned(),
     };
-    let (head_name, head) = match refs.get(1) {
-        Some(r) => ((*r).to_owned(), spec_at(r)?),
+    let (head_name, head) = match head {
+        Some(r) => {
+            let spec = spec_at(&r)?;
+            (r, spec)
+        }
         None => {
             let text = std::fs::read_to_string(root().join(SPEC)).map_err(|e| format!("cannot read {SPEC}: {e}"))?;
             (
@@ -375,14 +407,35 @@ fn diff(args: &[String]) -> Result<(), String> {
         }
     };
     let changes = generator::diff::diff(&spec_at(&base)?, &head);
-    print!("{}", generator::diff::report(&changes, &base, &head_name));
+    print!("{}", generator::diff::report(&changes, &base, &head_name, format));
     let breaking = changes.iter().filter(|c| c.breaking).count();
-    if breaking > 0 && !allow {
+    if breaking > 0 && !allow_breaking {
         return Err(format!(
             "{breaking} breaking spec change(s): if they are deliberate, pass --allow-breaking (in CI: add a `Spec-Breaking-Change: <why>` line to the commit message)"
         ));
     }
     Ok(())
+}
+
+/// Runs cargo-semver-checks on the client crate against `rev`.
+fn semver(rev: &str) -> Result<(), String> {
+    let installed = std::process::Command::new("cargo")
+        .args(["semver-checks", "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !installed {
+        return Err(
+            "cargo-semver-checks is not installed: run `cargo install cargo-semver-checks --locked` (about 8 minutes on 2 cores)"
+                .into(),
+        );
+    }
+    run(std::process::Command::new("cargo").current_dir(root()).args([
+        "semver-checks",
+        "--package",
+        "cerebras-batch",
+        "--baseline-rev",
+        rev,
+    ]))
 }
 
 /// Checks every commit that changed the spec against its parent. A commit with breaking
@@ -399,7 +452,7 @@ fn diff_history() -> Result<(), String> {
         let acknowledged = message.lines().any(|l| l.starts_with("Spec-Breaking-Change:"));
         let breaking = changes.iter().filter(|c| c.breaking).count();
         println!("== {}", subject.trim());
-        print!("{}", generator::diff::report(&changes, &parent, commit));
+        print!("{}", generator::diff::report(&changes, &parent, commit, Format::Text));
         if breaking > 0 && !acknowledged {
             unacknowledged.push(subject.trim().to_owned());
         }

@@ -1,0 +1,191 @@
+//! The tolerance rule (`generator/src/tolerance.rs`), checked for every read type of the API:
+//! only identity fields are required; every other field may be absent or `null` (and is then
+//! `None`, never a made-up value); strings accept numbers and booleans, integers accept numeric
+//! strings, objects with a `message` accept a bare string; unknown fields are ignored.
+//!
+//! The list of types below must equal the generator's list of read types, so a new read type
+//! cannot escape the test.
+
+use cerebras_batch::types;
+use cerebras_batch_tests::spec_text;
+use serde_json::{Value, json};
+
+/// Decodes `v` as the read type `name` and encodes it back.
+fn round_trip(name: &str, v: Value) -> Result<Value, String> {
+    macro_rules! types {
+        ($($t:ident),* $(,)?) => {
+            match name {
+                $(stringify!($t) => serde_json::from_value::<types::$t>(v)
+                    .map_err(|e| e.to_string())
+                    .map(|d| serde_json::to_value(d).expect("encodes")),)*
+                other => panic!("no round trip for {other}: add it to the list in tests/suite/tolerance.rs"),
+            }
+        };
+    }
+    types!(
+        Batch,
+        BatchList,
+        BatchRequestCounts,
+        BatchResultError,
+        BatchResultLine,
+        ErrorBody,
+        ErrorDetail,
+        File,
+        FileDeleted,
+        FileList,
+    )
+}
+
+const LISTED: &[&str] = &[
+    "Batch",
+    "BatchList",
+    "BatchRequestCounts",
+    "BatchResultError",
+    "BatchResultLine",
+    "ErrorBody",
+    "ErrorDetail",
+    "File",
+    "FileDeleted",
+    "FileList",
+];
+
+fn read_structs() -> Vec<cerebras_batch_generator::model::Struct> {
+    let output = cerebras_batch_generator::generate(&spec_text()).expect("the spec generates");
+    output.api.structs.into_iter().filter(|s| s.read).collect()
+}
+
+#[test]
+fn every_read_type_is_listed_here() {
+    let names: Vec<String> = read_structs().into_iter().map(|s| s.name).collect();
+    assert_eq!(names, LISTED);
+}
+
+#[test]
+fn only_identity_fields_are_required_and_absence_or_null_reads_as_none() {
+    for s in read_structs() {
+        let identity: serde_json::Map<String, Value> = s
+            .fields
+            .iter()
+            .filter(|f| f.in_constructor)
+            .map(|f| (f.wire.clone(), json!("ident-1")))
+            .collect();
+        assert!(
+            identity.keys().all(|k| ["id", "custom_id"].contains(&k.as_str())),
+            "{}: only identity fields are required, got {:?}",
+            s.name,
+            identity.keys()
+        );
+        // Only the identity fields: everything else is absent and stays absent.
+        let minimal = Value::Object(identity.clone());
+        assert_eq!(round_trip(&s.name, minimal.clone()), Ok(minimal.clone()), "{}", s.name);
+        // Every other field null, plus a field nobody knows: the same value.
+        let mut nulls = identity.clone();
+        for f in s.fields.iter().filter(|f| !f.in_constructor) {
+            nulls.insert(f.wire.clone(), Value::Null);
+        }
+        nulls.insert("a_field_from_the_future".into(), json!({"x": 1}));
+        assert_eq!(
+            round_trip(&s.name, Value::Object(nulls)),
+            Ok(minimal.clone()),
+            "{}",
+            s.name
+        );
+        // Without an identity field, a type that has one does not decode.
+        if !identity.is_empty() {
+            assert!(
+                round_trip(&s.name, json!({})).is_err(),
+                "{}: the identity is mandatory",
+                s.name
+            );
+        }
+    }
+}
+
+#[test]
+fn strings_integers_and_message_objects_accept_the_forms_servers_send() {
+    let mut checked = 0;
+    for s in read_structs() {
+        let identity: serde_json::Map<String, Value> = s
+            .fields
+            .iter()
+            .filter(|f| f.in_constructor)
+            .map(|f| (f.wire.clone(), json!("ident-1")))
+            .collect();
+        for f in s.fields.iter().filter(|f| !f.in_constructor) {
+            let ty = quote::ToTokens::to_token_stream(&f.ty).to_string().replace(' ', "");
+            let (sent, read) = if ty.ends_with("Option<::std::string::String>") {
+                (json!(404), json!("404"))
+            } else if ty.starts_with("::std::option::Option<i") {
+                (json!("429"), json!(429))
+            } else if ["Option<BatchResultError>", "Option<ErrorDetail>"]
+                .iter()
+                .any(|t| ty.ends_with(t))
+            {
+                (json!("request timed out"), json!({"message": "request timed out"}))
+            } else {
+                continue;
+            };
+            let mut input = identity.clone();
+            input.insert(f.wire.clone(), sent.clone());
+            let mut want = identity.clone();
+            want.insert(f.wire.clone(), read);
+            assert_eq!(
+                round_trip(&s.name, Value::Object(input)),
+                Ok(Value::Object(want)),
+                "{}.{} sent {sent}",
+                s.name,
+                f.wire
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 30, "only {checked} fields checked");
+}
+
+#[test]
+fn a_batch_with_only_four_fields_decodes() {
+    let batch: types::Batch = serde_json::from_value(json!({
+        "id": "batch_abc123", "object": "batch", "status": "in_progress", "created_at": 1765492780
+    }))
+    .expect("decodes");
+    assert_eq!(batch.id, "batch_abc123");
+    assert_eq!(batch.status, Some(types::BatchStatus::InProgress));
+    assert_eq!(batch.created_at, Some(1765492780));
+    assert_eq!(
+        (batch.completion_window, batch.request_counts, batch.input_file_id),
+        (None, None, None)
+    );
+}
+
+#[test]
+fn open_enums_keep_unknown_values_opaque_and_round_trip() {
+    let status: types::BatchStatus = serde_json::from_value(json!("paused")).expect("decodes");
+    assert!(!status.is_known());
+    assert_eq!(status.as_str(), "paused");
+    assert_eq!(status, types::BatchStatus::from("paused"));
+    assert_eq!(serde_json::to_value(&status).unwrap(), json!("paused"));
+    match &status {
+        types::BatchStatus::Unknown(value) => assert_eq!(value.as_str(), "paused"),
+        _ => panic!("expected an unknown value"),
+    }
+    // A number is kept as its text, as for strings.
+    let code: types::BatchStatus = serde_json::from_value(json!(3)).expect("decodes");
+    assert_eq!(code.as_str(), "3");
+}
+
+#[test]
+fn constructors_take_the_identity_and_setters_the_rest() {
+    let batch = types::Batch::new("batch_1")
+        .with_status(types::BatchStatus::Completed)
+        .with_output_file_id("file_out");
+    assert_eq!(
+        serde_json::to_value(&batch).unwrap(),
+        json!({"id": "batch_1", "status": "completed", "output_file_id": "file_out"})
+    );
+    assert!(batch.is_terminal());
+    let request = types::CreateBatchRequest::chat_completions("file_1");
+    assert_eq!(
+        serde_json::to_value(&request).unwrap(),
+        json!({"input_file_id": "file_1", "endpoint": "/v1/chat/completions", "completion_window": "24h"})
+    );
+}
