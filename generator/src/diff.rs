@@ -639,7 +639,7 @@ fn variant_name(schema: &Value, value: &Value) -> String {
     {
         return n.to_owned();
     }
-    crate::normalize::pascal(value.as_str().unwrap_or_default())
+    crate::normalize::variant_name(value.as_str().unwrap_or_default())
 }
 
 const VALIDATION: &[&str] = &[

@@ -36,6 +36,7 @@ pub mod shape;
 pub mod surface;
 pub mod tolerance;
 pub mod usage;
+pub mod yaml;
 
 use std::collections::BTreeMap;
 
@@ -80,30 +81,51 @@ pub struct Summary {
     pub types: Vec<String>,
     /// Names of the open enums.
     pub open_enums: Vec<String>,
+    /// How operations were generated where the spec left a choice (`operationId: note`).
+    pub notes: Vec<String>,
+}
+
+/// One thing the generator refuses in the spec, located: the file, the line and column where it
+/// is written, its JSON pointer, what is wrong and what to write instead.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// The spec file, as given to [`generate_named`].
+    pub file: String,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column.
+    pub column: usize,
+    /// A JSON pointer into the spec (`""` for the whole document).
+    pub pointer: String,
+    /// What is wrong.
+    pub message: String,
+    /// What to write instead.
+    pub hint: String,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let pointer = if self.pointer.is_empty() {
+            "(the document)"
+        } else {
+            &self.pointer
+        };
+        write!(
+            f,
+            "{}:{}:{}: {pointer}: {}\n    hint: {}",
+            self.file, self.line, self.column, self.message, self.hint
+        )
+    }
 }
 
 /// Why generation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum GenerateError {
-    /// The spec is not valid YAML or not an OpenAPI document.
-    #[error("spec is not valid at {location}: {message}")]
-    Invalid {
-        /// A JSON pointer into the spec.
-        location: String,
-        /// What is wrong.
-        message: String,
-    },
-    /// The spec uses a construct the generator cannot handle.
-    #[error("unsupported construct at {location}: {construct}; {hint}")]
-    Unsupported {
-        /// A JSON pointer into the spec.
-        location: String,
-        /// The construct, named.
-        construct: String,
-        /// How to express it instead.
-        hint: String,
-    },
-    /// Progenitor returned an error or panicked.
+    /// The spec has problems: every one found in one run, each located, in document order.
+    #[error("{} problem(s) in the spec:\n{}", .0.len(), .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+    Spec(Vec<Problem>),
+    /// Progenitor failed on something the generator does not check for (a generator bug),
+    /// located as closely as the generator could.
     #[error("progenitor could not generate the client: {0}")]
     Progenitor(String),
     /// The generated tokens did not parse as Rust (a generator bug).
@@ -116,20 +138,85 @@ pub enum GenerateError {
     },
 }
 
+impl GenerateError {
+    /// The problems, for [`GenerateError::Spec`].
+    pub fn problems(&self) -> &[Problem] {
+        match self {
+            Self::Spec(p) => p,
+            _ => &[],
+        }
+    }
+}
+
+/// The file name problems carry when none is given.
+pub const SPEC_FILE: &str = "spec/openapi.yaml";
+
 /// Parses the spec's YAML text into JSON.
+///
+/// # Errors
+///
+/// [`GenerateError::Spec`] naming the line and column of invalid YAML or a duplicated key.
 pub fn parse_spec(yaml: &str) -> Result<serde_json::Value, GenerateError> {
-    serde_yaml::from_str(yaml).map_err(|e| GenerateError::Invalid {
-        location: e
-            .location()
-            .map(|l| format!("line {} column {}", l.line(), l.column()))
-            .unwrap_or_else(|| "(whole document)".into()),
-        message: e.to_string(),
+    load(SPEC_FILE, yaml).map(|l| l.value)
+}
+
+fn load(file: &str, text: &str) -> Result<yaml::Loaded, GenerateError> {
+    yaml::load(text).map_err(|e| {
+        GenerateError::Spec(vec![Problem {
+            file: file.to_owned(),
+            line: e.position.0,
+            column: e.position.1,
+            pointer: e.pointer,
+            message: e.message,
+            hint: "fix the YAML at this place".into(),
+        }])
     })
 }
 
-/// Generates the client crate's generated files from the spec's YAML text.
+/// Generates the client crate's generated files from the spec's YAML text (as
+/// [`SPEC_FILE`]).
+///
+/// # Errors
+///
+/// See [`generate_named`].
 pub fn generate(spec_yaml: &str) -> Result<Output, GenerateError> {
-    let normalized = normalize::normalize(parse_spec(spec_yaml)?)?;
+    generate_named(SPEC_FILE, spec_yaml)
+}
+
+/// Generates the client crate's generated files from the YAML text of the spec file `file`.
+///
+/// # Errors
+///
+/// [`GenerateError::Spec`] with every problem of the spec, each located in `file`;
+/// [`GenerateError::Progenitor`] or [`GenerateError::Syntax`] for generator bugs.
+pub fn generate_named(file: &str, spec_yaml: &str) -> Result<Output, GenerateError> {
+    let loaded = load(file, spec_yaml)?;
+    generate_loaded(&loaded).map_err(|e| match e {
+        GenerateError::Spec(problems) => {
+            let mut located: Vec<Problem> = problems
+                .into_iter()
+                .map(|p| {
+                    let (line, column) = loaded.position(&p.pointer);
+                    Problem {
+                        file: file.to_owned(),
+                        line,
+                        column,
+                        ..p
+                    }
+                })
+                .collect();
+            located.sort_by(|a, b| {
+                (a.line, a.column, &a.pointer, &a.message).cmp(&(b.line, b.column, &b.pointer, &b.message))
+            });
+            located.dedup();
+            GenerateError::Spec(located)
+        }
+        other => other,
+    })
+}
+
+fn generate_loaded(loaded: &yaml::Loaded) -> Result<Output, GenerateError> {
+    let normalized = normalize::normalize(loaded.value.clone())?;
     let raw = run_progenitor(&normalized)?;
     let mut raw_file = parse_file("progenitor.rs", raw)?;
     let open_enums = normalized.open_enums.keys().cloned().collect();
@@ -155,6 +242,11 @@ pub fn generate(spec_yaml: &str) -> Result<Output, GenerateError> {
             .collect(),
         types: api.type_names(),
         open_enums: normalized.open_enums.keys().cloned().collect(),
+        notes: normalized
+            .operations
+            .iter()
+            .flat_map(|o| o.notes.iter().map(|n| format!("{}: {n}", o.id)))
+            .collect(),
     };
 
     let code = |name: &str, text: String| (format!("{OUTPUT_DIR}/{name}"), format!("{HEADER}\n{text}"));
@@ -200,9 +292,8 @@ fn parse_file(file: &'static str, tokens: proc_macro2::TokenStream) -> Result<sy
     })
 }
 
-fn run_progenitor(normalized: &Normalized) -> Result<proc_macro2::TokenStream, GenerateError> {
-    use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle, TypeImpl};
-
+fn settings(normalized: &Normalized) -> progenitor::GenerationSettings {
+    use progenitor::{GenerationSettings, HooksMode, InterfaceStyle, TagStyle, TypeImpl};
     let mut settings = GenerationSettings::default();
     settings
         .with_interface(InterfaceStyle::Positional)
@@ -218,22 +309,66 @@ fn run_progenitor(normalized: &Normalized) -> Result<proc_macro2::TokenStream, G
             [TypeImpl::Display, TypeImpl::FromStr].into_iter(),
         );
     }
-    let spec = normalized.for_progenitor.clone();
-    let result = quietly_catch_unwind(move || {
-        let mut generator = Generator::new(&settings);
-        generator.generate_tokens(&spec).map_err(|e| e.to_string())
-    });
-    match result {
-        Ok(Ok(tokens)) => Ok(tokens),
-        Ok(Err(message)) => Err(GenerateError::Progenitor(message)),
-        Err(panic) => {
-            let message = panic
+    settings
+}
+
+/// Runs progenitor once; a panic becomes its message.
+fn progenitor_once(
+    settings: &progenitor::GenerationSettings,
+    spec: &openapiv3::OpenAPI,
+) -> Result<proc_macro2::TokenStream, String> {
+    let (settings, spec) = (settings.clone(), spec.clone());
+    match quietly_catch_unwind(move || {
+        progenitor::Generator::new(&settings)
+            .generate_tokens(&spec)
+            .map_err(|e| e.to_string())
+    }) {
+        Ok(result) => result,
+        Err(panic) => Err(format!(
+            "panicked: {}",
+            panic
                 .downcast_ref::<String>()
                 .cloned()
                 .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
-                .unwrap_or_else(|| "unknown panic".into());
-            Err(GenerateError::Progenitor(format!("progenitor panicked: {message}")))
+                .unwrap_or_else(|| "unknown panic".into())
+        )),
+    }
+}
+
+fn run_progenitor(normalized: &Normalized) -> Result<proc_macro2::TokenStream, GenerateError> {
+    let settings = settings(normalized);
+    progenitor_once(&settings, &normalized.for_progenitor).map_err(|message| {
+        // Progenitor's messages can hold pages of debug output: keep the first line.
+        let first: String = message.lines().next().unwrap_or_default().chars().take(300).collect();
+        GenerateError::Progenitor(format!(
+            "{first} ({}); this is a generator bug: please report it with the spec",
+            locate_failure(&settings, &normalized.for_progenitor)
+        ))
+    })
+}
+
+/// Finds what makes progenitor fail: an operation (by halving the paths), else the component
+/// schemas.
+fn locate_failure(settings: &progenitor::GenerationSettings, spec: &openapiv3::OpenAPI) -> String {
+    let mut without_paths = spec.clone();
+    without_paths.paths.paths.clear();
+    if progenitor_once(settings, &without_paths).is_err() {
+        return "in the component schemas, before any operation".into();
+    }
+    let mut candidates: Vec<String> = spec.paths.paths.keys().cloned().collect();
+    while candidates.len() > 1 {
+        let half: Vec<String> = candidates[..candidates.len() / 2].to_vec();
+        let mut trial = spec.clone();
+        trial.paths.paths.retain(|p, _| half.contains(p));
+        if progenitor_once(settings, &trial).is_err() {
+            candidates = half;
+        } else {
+            candidates = candidates[candidates.len() / 2..].to_vec();
         }
+    }
+    match candidates.first() {
+        Some(path) => format!("at /paths/{}", normalize::ptr_token(path)),
+        None => "location unknown".into(),
     }
 }
 
@@ -257,4 +392,40 @@ fn quietly_catch_unwind<T>(f: impl FnOnce() -> T + std::panic::UnwindSafe) -> st
     let result = std::panic::catch_unwind(f);
     QUIET.with(|q| q.set(false));
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A progenitor panic the normalisation pass did not prevent is caught, shortened and
+    /// located by operation.
+    #[test]
+    fn a_progenitor_panic_is_caught_and_located() {
+        let spec = serde_json::json!({
+            "openapi": "3.0.3",
+            "info": {"title": "t", "version": "1"},
+            "paths": {
+                "/ok": {"get": {"operationId": "ok", "responses": {"200": {"description": "ok"}}}},
+                "/bad": {"get": {"operationId": "bad", "responses": {"200": {"description": "bad",
+                    "content": {"application/json": {"schema": {"not": {"type": "string"}}}}}}}}
+            }
+        });
+        let normalized = Normalized {
+            original: spec.clone(),
+            for_progenitor: serde_json::from_value(spec).unwrap(),
+            open_enums: BTreeMap::new(),
+            operations: Vec::new(),
+            read_components: Default::default(),
+        };
+        let Err(GenerateError::Progenitor(message)) = run_progenitor(&normalized) else {
+            panic!("expected a caught progenitor panic");
+        };
+        assert!(
+            message.starts_with("panicked: not yet implemented: unhandled not schema"),
+            "{message}"
+        );
+        assert!(message.contains("(at /paths/~1bad)"), "{message}");
+        assert!(!message.contains('\n'), "{message}");
+    }
 }

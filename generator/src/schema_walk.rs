@@ -111,3 +111,9 @@ pub(crate) fn walk_schema(schema: &mut Value, at: &str, f: &mut dyn FnMut(&mut M
         }
     }
 }
+
+/// As [`for_each_schema_mut`], reading only.
+pub(crate) fn for_each_schema(spec: &Value, f: &mut dyn FnMut(&Map<String, Value>, &str)) {
+    let mut copy = spec.clone();
+    for_each_schema_mut(&mut copy, &mut |s, at| f(s, at));
+}

@@ -31,6 +31,17 @@ pub fn example(suffix: &str) -> Example {
         .unwrap_or_else(|| panic!("the spec has no example ending in {suffix}"))
 }
 
+/// A YAML document (a test fixture) as JSON, read by the generator's YAML reader.
+///
+/// # Errors
+///
+/// The reader's message, with its line and column.
+pub fn yaml(text: &str) -> Result<Value, String> {
+    cerebras_batch_generator::yaml::load(text)
+        .map(|l| l.value)
+        .map_err(|e| format!("line {} column {}: {}", e.position.0, e.position.1, e.message))
+}
+
 /// The workspace root.
 pub fn workspace_root() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR"))

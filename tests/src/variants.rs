@@ -1,10 +1,11 @@
 //! Variant crates: the client crate as generated from a changed spec, each with a consumer
 //! crate, all type-checked in one `cargo check` so that dependencies are built once.
 //!
-//! Each variant is written under `target/variants/<name>/`: `client/` holds the hand-written
-//! layer of `generated/src/` with the variant's generated files in place of the checked-in
-//! ones, `consumer/` a crate that uses it. They are checked with their own target directory
-//! (`target/variants/target`), so they never wait on the build that runs the tests.
+//! A set of variants is written under `target/variants/<set>/crates/<name>/`: `client/` holds
+//! the hand-written layer of `generated/src/` with the variant's generated files in place of
+//! the checked-in ones, `consumer/` a crate that uses it. Every set is checked with one target
+//! directory of its own (`target/variants/target`), shared by the sets (cargo's lock takes them
+//! in turn) and never the one that runs the tests.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -38,15 +39,16 @@ pub struct Outcome {
 /// # Panics
 ///
 /// When the files cannot be written or cargo cannot be run: the test cannot say anything then.
-pub fn check(variants: &[Variant]) -> BTreeMap<String, Outcome> {
+pub fn check(set: &str, variants: &[Variant]) -> BTreeMap<String, Outcome> {
     let root = workspace_root();
-    let dir = root.join("target/variants");
+    let dir = root.join("target/variants").join(set);
     let _ = std::fs::remove_dir_all(dir.join("crates"));
     let mut members = Vec::new();
     for v in variants {
         let base = dir.join("crates").join(&v.name);
-        write_client(&root, &base.join("client"), &v.name, &v.files);
-        write_consumer(&base.join("consumer"), &v.name, &v.consumer);
+        let name = format!("{set}-{}", v.name);
+        write_client(&root, &base.join("client"), &name, &v.files);
+        write_consumer(&base.join("consumer"), &name, &v.consumer);
         members.push(format!("\"crates/{0}/client\", \"crates/{0}/consumer\"", v.name));
     }
     let manifest = std::fs::read_to_string(root.join("Cargo.toml")).expect("the workspace manifest");
@@ -63,7 +65,7 @@ pub fn check(variants: &[Variant]) -> BTreeMap<String, Outcome> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let output = Command::new(cargo)
         .current_dir(&dir)
-        .env("CARGO_TARGET_DIR", dir.join("target"))
+        .env("CARGO_TARGET_DIR", root.join("target/variants/target"))
         .env_remove("RUSTFLAGS")
         .args([
             "check",
@@ -103,7 +105,8 @@ pub fn check(variants: &[Variant]) -> BTreeMap<String, Outcome> {
     variants
         .iter()
         .map(|v| {
-            let (client, consumer) = (target_name("client", &v.name), target_name("consumer", &v.name));
+            let name = format!("{set}-{}", v.name);
+            let (client, consumer) = (target_name("client", &name), target_name("consumer", &name));
             let client_errors = errors.get(&client).cloned().unwrap_or_default();
             let consumer_errors = errors.get(&consumer).cloned().unwrap_or_default();
             let mut all = client_errors.clone();

@@ -11,7 +11,8 @@
 //! - `freshness`: the checked-in generated code matches the spec.
 //! - `mutation`: spec changes show up in the surface snapshot.
 //! - `fuzz_replay`: the fuzz targets' seeds and random inputs, through the same entry points.
-//! - `generator_errors`: unsupported constructs give errors that name them.
+//! - `real_specs`: the generator over 19 published specs (from ../shared): generated or refused with every problem located.
+//! - `drift`: the drift corpus: realistic spec edits, each regenerating to compiling code or refused with every problem located.
 //! - `e2e`: the client against a local server on 127.0.0.1.
 //! - `faults`: retries, Retry-After, POST safety, timeouts, resets and tracing spans.
 //! - `hostile`: hostile ids (a proptest property), base URLs, keys and headers.
@@ -19,14 +20,15 @@
 
 mod audit;
 mod contract;
+mod drift;
 mod e2e;
 mod examples;
 mod faults;
 mod freshness;
 mod fuzz_replay;
-mod generator_errors;
 mod hostile;
 mod mutation;
+mod real_specs;
 mod regressions;
 mod semver;
 mod surface;

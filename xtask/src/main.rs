@@ -125,7 +125,7 @@ fn root() -> PathBuf {
 fn generate() -> Result<generator::Output, String> {
     let spec_path = root().join("spec/openapi.yaml");
     let spec = std::fs::read_to_string(&spec_path).map_err(|e| format!("cannot read {}: {e}", spec_path.display()))?;
-    generator::generate(&spec).map_err(|e| format!("generation failed: {e}"))
+    generator::generate_named(SPEC, &spec).map_err(|e| format!("generation failed: {e}"))
 }
 
 /// `(path relative to the root, new contents, old contents)` for every generated file.
@@ -191,12 +191,72 @@ fn regen() -> Result<(), String> {
         s.open_enums.len(),
         s.open_enums.join(", ")
     );
+    for note in &s.notes {
+        println!("note: {note}");
+    }
     if changed.is_empty() {
         println!("files changed: none");
-    } else {
-        println!("files changed ({}): {}", changed.len(), changed.join(", "));
+        return Ok(());
     }
-    Ok(())
+    println!("files changed ({}): {}", changed.len(), changed.join(", "));
+    prove_it_compiles(&output)
+}
+
+/// After a change, checks that the client crate still compiles: a spec change can break the
+/// hand-written layer (a renamed field that `wait.rs` reads), and regen says so, naming the
+/// file and line, instead of the next build.
+fn prove_it_compiles(output: &generator::Output) -> Result<(), String> {
+    println!("== cargo check -p cerebras-batch (the hand-written layer against the new code)");
+    let out = std::process::Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+        .current_dir(root())
+        .args([
+            "check",
+            "--quiet",
+            "-p",
+            "cerebras-batch",
+            "--lib",
+            "--message-format=json",
+        ])
+        .output()
+        .map_err(|e| format!("cannot run cargo check: {e}"))?;
+    let mut errors = Vec::new();
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let Ok(msg) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
+        if msg["reason"] != "compiler-message" || msg["message"]["level"] != "error" {
+            continue;
+        }
+        let text = msg["message"]["message"].as_str().unwrap_or_default();
+        let span = msg["message"]["spans"]
+            .as_array()
+            .and_then(|spans| spans.iter().find(|s| s["is_primary"] == true))
+            .map(|s| format!("{}:{}", s["file_name"].as_str().unwrap_or("?"), s["line_start"]))
+            .unwrap_or_default();
+        let left_out = output
+            .summary
+            .left_out
+            .iter()
+            .find(|(id, _)| text.contains(&format!("`{id}`")) && span.contains("operations.rs"));
+        errors.push(match left_out {
+            Some((id, why)) => format!(
+                "operation `{id}` is left out of generation ({why}) and nothing implements it: write `Client::{id}` by hand in generated/src/ ({span})"
+            ),
+            None => format!("{span}: {text}"),
+        });
+    }
+    if errors.is_empty() && !out.status.success() {
+        errors.push(String::from_utf8_lossy(&out.stderr).into_owned());
+    }
+    if errors.is_empty() {
+        println!("the client crate compiles");
+        Ok(())
+    } else {
+        Err(format!(
+            "the generated code was written, but the client crate no longer compiles:\n  {}\nchange the spec, or the hand-written layer in generated/src/ (the spec changed what it uses)",
+            errors.join("\n  ")
+        ))
+    }
 }
 
 fn check() -> Result<(), String> {
