@@ -219,32 +219,7 @@ fn prove_it_compiles(output: &generator::Output) -> Result<(), String> {
         ])
         .output()
         .map_err(|e| format!("cannot run cargo check: {e}"))?;
-    let mut errors = Vec::new();
-    for line in String::from_utf8_lossy(&out.stdout).lines() {
-        let Ok(msg) = serde_json::from_str::<serde_json::Value>(line) else {
-            continue;
-        };
-        if msg["reason"] != "compiler-message" || msg["message"]["level"] != "error" {
-            continue;
-        }
-        let text = msg["message"]["message"].as_str().unwrap_or_default();
-        let span = msg["message"]["spans"]
-            .as_array()
-            .and_then(|spans| spans.iter().find(|s| s["is_primary"] == true))
-            .map(|s| format!("{}:{}", s["file_name"].as_str().unwrap_or("?"), s["line_start"]))
-            .unwrap_or_default();
-        let left_out = output
-            .summary
-            .left_out
-            .iter()
-            .find(|(id, _)| text.contains(&format!("`{id}`")) && span.contains("operations.rs"));
-        errors.push(match left_out {
-            Some((id, why)) => format!(
-                "operation `{id}` is left out of generation ({why}) and nothing implements it: write `Client::{id}` by hand in generated/src/ ({span})"
-            ),
-            None => format!("{span}: {text}"),
-        });
-    }
+    let mut errors = compile_errors(&String::from_utf8_lossy(&out.stdout), &output.summary.left_out);
     if errors.is_empty() && !out.status.success() {
         errors.push(String::from_utf8_lossy(&out.stderr).into_owned());
     }
@@ -477,6 +452,34 @@ fn diff(base: Option<String>, head: Option<String>, format: Format, allow_breaki
     Ok(())
 }
 
+/// The errors of `cargo check --message-format=json` output, each as `file:line: message`; an
+/// error about a left-out operation's missing hand-written method says what to write.
+fn compile_errors(json_lines: &str, left_out: &[(String, String)]) -> Vec<String> {
+    let mut errors = Vec::new();
+    for line in json_lines.lines() {
+        let Ok(msg) = serde_json::from_str::<serde_json::Value>(line) else { continue };
+        if msg["reason"] != "compiler-message" || msg["message"]["level"] != "error" {
+            continue;
+        }
+        let text = msg["message"]["message"].as_str().unwrap_or_default();
+        let span = msg["message"]["spans"]
+            .as_array()
+            .and_then(|spans| spans.iter().find(|s| s["is_primary"] == true))
+            .map(|s| format!("{}:{}", s["file_name"].as_str().unwrap_or("?"), s["line_start"]))
+            .unwrap_or_default();
+        let missing = left_out
+            .iter()
+            .find(|(id, _)| text.contains(&format!("`{id}`")) && span.contains("operations.rs"));
+        errors.push(match missing {
+            Some((id, why)) => format!(
+                "operation `{id}` is left out of generation ({why}) and nothing implements it: write `Client::{id}` by hand in generated/src/ ({span})"
+            ),
+            None => format!("{span}: {text}"),
+        });
+    }
+    errors
+}
+
 /// Runs cargo-semver-checks on the client crate against `rev`.
 fn semver(rev: &str) -> Result<(), String> {
     let installed = std::process::Command::new("cargo")
@@ -525,5 +528,40 @@ fn diff_history() -> Result<(), String> {
             "breaking spec changes without a `Spec-Breaking-Change: <why>` line in the commit message:\n  {}",
             unacknowledged.join("\n  ")
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::compile_errors;
+
+    #[test]
+    fn compile_errors_name_the_file_line_and_the_missing_hand_written_method() {
+        let message = |text: &str, file: &str, line: u32| {
+            serde_json::json!({
+                "reason": "compiler-message",
+                "message": {"level": "error", "message": text,
+                    "spans": [{"is_primary": true, "file_name": file, "line_start": line}]}
+            })
+            .to_string()
+        };
+        let output = [
+            message("no field `status` on type `&Batch`", "generated/src/batch.rs", 21),
+            message(
+                "no function or associated item named `upload_thing` found for struct `Client`",
+                "generated/src/generated/operations.rs",
+                319,
+            ),
+            serde_json::json!({"reason": "compiler-artifact"}).to_string(),
+        ]
+        .join("\n");
+        let left_out = [("upload_thing".to_owned(), "request body is multipart/form-data".to_owned())];
+        assert_eq!(
+            compile_errors(&output, &left_out),
+            [
+                "generated/src/batch.rs:21: no field `status` on type `&Batch`".to_owned(),
+                "operation `upload_thing` is left out of generation (request body is multipart/form-data) and nothing implements it: write `Client::upload_thing` by hand in generated/src/ (generated/src/generated/operations.rs:319)".to_owned(),
+            ]
+        );
     }
 }
