@@ -11,7 +11,19 @@ use cerebras_batch::{Client, WaitOptions};
 use futures::StreamExt;
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() -> std::process::ExitCode {
+    // Errors are printed with `Display`: the operation, the request, the status and the
+    // server's message, in one line.
+    match run().await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let batch_id = std::env::args().nth(1).ok_or("usage: cancel <batch_id>")?;
     let client = Client::from_env()?;
     let options = WaitOptions::default()

@@ -26,7 +26,17 @@ fn peak_rss_kib() -> Option<u64> {
 }
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() -> std::process::ExitCode {
+    match run().await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let size_mb: u64 = std::env::args().nth(1).map(|s| s.parse()).transpose()?.unwrap_or(200);
     let size = size_mb * 1000 * 1000;
     let root = std::env::temp_dir().join(format!("cerebras-batch-rss-{}", std::process::id()));

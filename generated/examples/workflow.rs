@@ -15,7 +15,19 @@ use cerebras_batch::{Client, UploadFile, WaitOptions};
 use futures::StreamExt;
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() -> std::process::ExitCode {
+    // Errors are printed with `Display`: the operation, the request, the status and the
+    // server's message, in one line.
+    match run().await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let client = Client::from_env()?;
     let model = std::env::var("CEREBRAS_MODEL").unwrap_or_else(|_| "llama-3.3-70b".into());
 

@@ -103,9 +103,32 @@ impl Client {
         op: &'static Operation,
         call: impl Future<Output = std::result::Result<ResponseValue<T>, progenitor_client::Error<()>>>,
     ) -> Result<ResponseValue<T>> {
+        self.run(op, call).await.map(|(value, _)| value)
+    }
+
+    /// As [`execute`](Self::execute), for a streamed body: the [`Download`] remembers the
+    /// call, so that an error while reading the body names it and its attempts.
+    pub(crate) async fn download(
+        &self,
+        op: &'static Operation,
+        call: impl Future<
+            Output = std::result::Result<ResponseValue<progenitor_client::ByteStream>, progenitor_client::Error<()>>,
+        >,
+    ) -> Result<crate::Download> {
+        let (value, record) = self.run(op, call).await?;
+        let attempts = record.attempts.load(std::sync::atomic::Ordering::Relaxed);
+        let request = record.request.lock().expect("call record lock").take();
+        Ok(crate::Download::new(value, op, attempts, request))
+    }
+
+    async fn run<T>(
+        &self,
+        op: &'static Operation,
+        call: impl Future<Output = std::result::Result<ResponseValue<T>, progenitor_client::Error<()>>>,
+    ) -> Result<(ResponseValue<T>, Arc<CallRecord>)> {
         let record = Arc::new(CallRecord::default());
         match CALL.scope(record.clone(), call).await {
-            Ok(value) => Ok(value),
+            Ok(value) => Ok((value, record)),
             Err(e) => Err(convert(op, e, &record).await.redact(&self.raw_transport().0.api_key)),
         }
     }
@@ -116,6 +139,7 @@ async fn convert(op: &'static Operation, e: progenitor_client::Error<()>, record
     use progenitor_client::Error as P;
     let attempts = record.attempts.load(std::sync::atomic::Ordering::Relaxed);
     let last = record.last.lock().expect("call record lock").take();
+    let request = record.request.lock().expect("call record lock").take();
     let err = match e {
         P::UnexpectedResponse(response) => {
             let (status, headers) = (response.status(), response.headers().clone());
@@ -149,8 +173,10 @@ async fn convert(op: &'static Operation, e: progenitor_client::Error<()>, record
             }
             err
         }
-        P::CommunicationError(source) | P::InvalidUpgrade(source) => from_reqwest(source),
-        P::ResponseBodyError(source) => {
+        P::InvalidUpgrade(source) => from_reqwest(source),
+        // A response arrived but its body broke off (JSON bodies are read in the transport), or
+        // none arrived.
+        P::CommunicationError(source) | P::ResponseBodyError(source) => {
             let mut err = from_reqwest(source);
             if let Some((status, headers)) = last {
                 err = err.with_response(ErrorResponse::new(status, headers, &[], false));
@@ -162,6 +188,10 @@ async fn convert(op: &'static Operation, e: progenitor_client::Error<()>, record
         }
         P::InvalidRequest(message) => Error::new(ErrorKind::InvalidInput, message),
         P::Custom(message) => Error::new(ErrorKind::Connection, message),
+    };
+    let err = match request {
+        Some((method, path)) => err.with_request(method.as_str(), path),
+        None => err.with_request(op.method, op.path),
     };
     err.with_operation(op.id).with_attempts(attempts)
 }
@@ -179,10 +209,15 @@ pub(crate) fn from_reqwest(source: reqwest::Error) -> Error {
     } else {
         ErrorKind::Connection
     };
-    let message = std::iter::successors(Some(&source as &dyn std::error::Error), |e| e.source())
+    let mut message = std::iter::successors(Some(&source as &dyn std::error::Error), |e| e.source())
         .map(ToString::to_string)
         .collect::<Vec<_>>()
         .join(": ");
+    if crate::transport::tls_mismatch(&source) {
+        message = format!(
+            "the TLS handshake failed ({message}); the server may speak plain HTTP: if so, use http:// in the base URL (not retried)"
+        );
+    }
     Error::new(kind, message).with_source(source)
 }
 
@@ -191,6 +226,8 @@ pub(crate) fn from_reqwest(source: reqwest::Error) -> Error {
 pub struct ClientBuilder {
     api_key: Option<String>,
     base_url: Option<String>,
+    /// The variable the base URL came from, for errors.
+    base_url_from: Option<&'static str>,
     timeout: Option<Duration>,
     connect_timeout: Option<Duration>,
     max_retries: Option<u32>,
@@ -229,6 +266,7 @@ impl ClientBuilder {
     /// removed (every path already carries `/v1`), so `https://api.cerebras.ai/v1/` works too.
     pub fn base_url(mut self, base_url: impl Into<String>) -> Self {
         self.base_url = Some(base_url.into());
+        self.base_url_from = None;
         self
     }
 
@@ -314,9 +352,11 @@ impl ClientBuilder {
         })?);
         if let Some(url) = var("CEREBRAS_BASE_URL") {
             self.base_url = Some(url);
+            self.base_url_from = Some("CEREBRAS_BASE_URL");
         }
         if let Some(lines) = var("CEREBRAS_CUSTOM_HEADERS") {
-            self.headers.extend(crate::transport::parse_header_lines(&lines)?);
+            self.headers
+                .extend(crate::transport::parse_header_lines("CEREBRAS_CUSTOM_HEADERS", &lines)?);
         }
         Ok(self)
     }
@@ -341,7 +381,13 @@ impl ClientBuilder {
             )
         })?;
         authorization.set_sensitive(true);
-        let base_url = normalize_base_url(self.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL))?;
+        let base_url =
+            normalize_base_url(self.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL)).map_err(|e| {
+                match self.base_url_from {
+                    Some(variable) => Error::new(ErrorKind::Config, format!("{variable}: {}", e.message())),
+                    None => e,
+                }
+            })?;
 
         let mut headers = HeaderMap::new();
         let agent = self
@@ -391,10 +437,36 @@ impl ClientBuilder {
 ///
 /// [`ErrorKind::Config`] naming the problem (never echoing credentials).
 pub fn normalize_base_url(input: &str) -> Result<String> {
-    let bad = |what: &str| Error::new(ErrorKind::Config, format!("invalid base URL: {what}"));
-    let url = reqwest::Url::parse(input.trim()).map_err(|e| bad(&e.to_string()))?;
+    let input = input.trim();
+    // The URL is echoed only when it cannot hold credentials.
+    let shown = if input.contains('@') {
+        "the URL".to_owned()
+    } else {
+        format!("`{input}`")
+    };
+    let bad = |what: &str| Error::new(ErrorKind::Config, format!("invalid base URL {shown}: {what}"));
+    if input.is_empty() {
+        return Err(Error::new(ErrorKind::Config, "invalid base URL: it is empty"));
+    }
+    let url = match reqwest::Url::parse(input) {
+        Ok(url) => url,
+        Err(url::ParseError::RelativeUrlWithoutBase) => {
+            let local = input.starts_with("127.") || input.starts_with("localhost") || input.starts_with("[::1]");
+            let scheme = if local { "http" } else { "https" };
+            return Err(bad(&format!("it has no scheme; write `{scheme}://{input}`")));
+        }
+        Err(e) => return Err(bad(&e.to_string())),
+    };
     if !matches!(url.scheme(), "http" | "https") {
-        return Err(bad("the scheme must be http or https"));
+        // A host and port whose host starts with a letter (`localhost:7070`) parse as a scheme.
+        if url.cannot_be_a_base()
+            && input
+                .split_once(':')
+                .is_some_and(|(_, port)| port.parse::<u16>().is_ok())
+        {
+            return Err(bad(&format!("it has no scheme; write `http://{input}`")));
+        }
+        return Err(bad(&format!("the scheme `{}` is not http or https", url.scheme())));
     }
     if !url.username().is_empty() || url.password().is_some() {
         return Err(bad("it must not contain credentials; pass the API key separately"));

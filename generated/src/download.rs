@@ -15,6 +15,10 @@ pub struct Download {
     status: StatusCode,
     headers: HeaderMap,
     stream: ByteStream,
+    /// The operation, attempts and request, for errors while reading the body.
+    operation: &'static crate::Operation,
+    attempts: u32,
+    request: Option<(reqwest::Method, String)>,
 }
 
 impl std::fmt::Debug for Download {
@@ -27,12 +31,20 @@ impl std::fmt::Debug for Download {
 }
 
 impl Download {
-    pub(crate) fn new(value: ResponseValue<ByteStream>) -> Self {
+    pub(crate) fn new(
+        value: ResponseValue<ByteStream>,
+        operation: &'static crate::Operation,
+        attempts: u32,
+        request: Option<(reqwest::Method, String)>,
+    ) -> Self {
         let (status, headers) = (value.status(), value.headers().clone());
         Self {
             status,
             headers,
             stream: value.into_inner(),
+            operation,
+            attempts,
+            request,
         }
     }
 
@@ -61,16 +73,21 @@ impl Download {
     /// # Errors
     ///
     /// Each item is [`ErrorKind::Connection`] or [`ErrorKind::Timeout`] when the body broke off;
-    /// the error keeps the response's status and headers.
+    /// the error keeps the response's status and headers, the operation, the request and the
+    /// attempts it took to get the response. A body that breaks off is not retried: its first
+    /// bytes already reached you.
     pub fn into_stream(self) -> impl Stream<Item = Result<Bytes>> + Send + Unpin {
-        let (status, headers) = (self.status, self.headers);
+        let (status, headers, op, attempts) = (self.status, self.headers, self.operation, self.attempts);
+        let (method, path) = self
+            .request
+            .map(|(m, p)| (m.as_str().to_owned(), p))
+            .unwrap_or_else(|| (op.method.to_owned(), op.path.to_owned()));
         self.stream.into_inner().map_err(move |e| {
-            crate::client::from_reqwest(e).with_response(crate::error::ErrorResponse::new(
-                status,
-                headers.clone(),
-                &[],
-                false,
-            ))
+            crate::client::from_reqwest(e)
+                .with_response(crate::error::ErrorResponse::new(status, headers.clone(), &[], false))
+                .with_operation(op.id)
+                .with_request(method.clone(), path.clone())
+                .with_attempts(attempts.max(1))
         })
     }
 

@@ -142,6 +142,8 @@ pub struct Error(Box<Inner>);
 struct Inner {
     kind: ErrorKind,
     operation: Option<&'static str>,
+    /// The request's method and path (the path template when nothing was sent).
+    request: Option<(String, String)>,
     message: String,
     response: Option<ErrorResponse>,
     attempts: u32,
@@ -155,6 +157,7 @@ impl Error {
         Self(Box::new(Inner {
             kind,
             operation: None,
+            request: None,
             message: message.into(),
             response: None,
             attempts: 0,
@@ -166,6 +169,11 @@ impl Error {
 
     pub(crate) fn with_operation(mut self, operation: &'static str) -> Self {
         self.0.operation = Some(operation);
+        self
+    }
+
+    pub(crate) fn with_request(mut self, method: impl Into<String>, path: impl Into<String>) -> Self {
+        self.0.request = Some((method.into(), path.into()));
         self
     }
 
@@ -181,6 +189,12 @@ impl Error {
 
     pub(crate) fn with_line(mut self, line: usize) -> Self {
         self.0.line = Some(line);
+        self
+    }
+
+    /// Adds `context` to the message: `"<message>; <context>"`.
+    pub(crate) fn with_context(mut self, context: impl AsRef<str>) -> Self {
+        self.0.message = format!("{}; {}", self.0.message, context.as_ref());
         self
     }
 
@@ -260,6 +274,17 @@ impl Error {
         self.0.operation
     }
 
+    /// The HTTP method of the request that failed (`DELETE`), when the error is about one.
+    pub fn method(&self) -> Option<&str> {
+        self.0.request.as_ref().map(|(m, _)| m.as_str())
+    }
+
+    /// The path of the request that failed, with its ids (`/v1/batches/batch_nope`), or the
+    /// operation's path template when the request was refused before sending.
+    pub fn path(&self) -> Option<&str> {
+        self.0.request.as_ref().map(|(_, p)| p.as_str())
+    }
+
     /// A one-line description: the vendor's error message when the body had one.
     pub fn message(&self) -> &str {
         &self.0.message
@@ -310,19 +335,41 @@ impl Error {
         self.0.line
     }
 
-    /// For [`ErrorKind::DeadlineExceeded`]: the last state of the batch that was seen.
+    /// The last state of the batch that was seen: for [`ErrorKind::DeadlineExceeded`], and for
+    /// a cancel the server refused (see [`Client::cancel_and_wait`](crate::Client::cancel_and_wait)).
     pub fn last_batch(&self) -> Option<&crate::types::Batch> {
         self.0.last_batch.as_ref()
     }
 }
 
-/// The first line of a body, cut to 200 characters, for messages.
+/// A body in a few words, for messages: an HTML page's `<title>` (or its text without tags),
+/// otherwise the first non-empty line, cut to 200 characters.
 fn summarize(text: &str) -> String {
-    let line = text
-        .lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty())
-        .unwrap_or("(empty body)");
+    let trimmed = text.trim_start();
+    let lower = trimmed.to_ascii_lowercase();
+    let line = if trimmed.starts_with('<')
+        && (lower.contains("<html") || lower.contains("<title") || lower.contains("<!doctype"))
+    {
+        let title = lower.find("<title").and_then(|start| {
+            let open_end = start + lower[start..].find('>')? + 1;
+            let close = open_end + lower[open_end..].find("</title")?;
+            Some(trimmed[open_end..close].to_owned())
+        });
+        let text = title
+            .filter(|t| !t.trim().is_empty())
+            .unwrap_or_else(|| strip_tags(trimmed));
+        text.split_whitespace().collect::<Vec<_>>().join(" ")
+    } else {
+        trimmed
+            .lines()
+            .map(str::trim)
+            .find(|l| !l.is_empty())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    if line.is_empty() {
+        return "(empty body)".into();
+    }
     let mut out: String = line.chars().take(200).collect();
     if line.chars().count() > 200 {
         out.push('…');
@@ -330,10 +377,43 @@ fn summarize(text: &str) -> String {
     out
 }
 
+/// The text of an HTML page without its tags, scripts and styles.
+fn strip_tags(html: &str) -> String {
+    let mut out = String::new();
+    let mut rest = html;
+    while let Some(start) = rest.find('<') {
+        out.push_str(&rest[..start]);
+        out.push(' ');
+        let after = &rest[start..];
+        let lower = after.to_ascii_lowercase();
+        let skip_to = ["script", "style"].iter().find_map(|tag| {
+            lower
+                .starts_with(&format!("<{tag}"))
+                .then(|| lower.find(&format!("</{tag}>")).map(|e| e + tag.len() + 3))
+                .flatten()
+        });
+        match skip_to.or_else(|| after.find('>').map(|e| e + 1)) {
+            Some(end) => rest = &after[end..],
+            None => {
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `cancel_batch (DELETE /v1/batches/batch_nope): not found (HTTP 404): No batch found
+/// (request id req_1)`: the operation and the request with its ids, what went wrong, the
+/// vendor's message (or the page's title, for HTML), the request id, and the attempts when
+/// there were several.
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if let Some(op) = self.0.operation {
-            write!(f, "{op}: ")?;
+        match (self.0.operation, &self.0.request) {
+            (Some(op), Some((method, path))) => write!(f, "{op} ({method} {path}): ")?,
+            (Some(op), None) => write!(f, "{op}: ")?,
+            (None, Some((method, path))) => write!(f, "{method} {path}: ")?,
+            (None, None) => {}
         }
         if let Some(line) = self.0.line {
             write!(f, "line {line}: ")?;
@@ -344,6 +424,9 @@ impl fmt::Display for Error {
         }
         if !self.0.message.is_empty() {
             write!(f, ": {}", self.0.message)?;
+        }
+        if let Some(id) = self.request_id() {
+            write!(f, " (request id {id})")?;
         }
         if self.0.attempts > 1 {
             write!(f, " (after {} attempts)", self.0.attempts)?;
@@ -357,6 +440,7 @@ impl fmt::Debug for Error {
         let mut d = f.debug_struct("Error");
         d.field("kind", &self.0.kind)
             .field("operation", &self.0.operation)
+            .field("request", &self.0.request)
             .field("message", &self.0.message);
         if let Some(r) = &self.0.response {
             d.field("status", &r.status)

@@ -28,6 +28,9 @@ pub const MAX_REQUESTS: usize = 50_000;
 pub const MAX_LINE_BYTES: usize = 1_000_000;
 pub use crate::upload::MAX_FILE_BYTES;
 
+/// The UTF-8 byte order mark.
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
 /// The longest result line the reader accepts (64 MiB); a longer one is an error for that line.
 pub const MAX_RESULT_LINE_BYTES: usize = 64 * 1024 * 1024;
 
@@ -342,6 +345,10 @@ pub async fn check_request_file(reader: impl AsyncRead + Unpin) -> Result<Reques
                 number,
                 format!("the line is over {MAX_LINE_BYTES} bytes ({len} read before giving up)"),
             )),
+            Ok(text) if number == 1 && text.starts_with(BOM) => Err(invalid(
+                number,
+                "the file starts with a UTF-8 byte order mark (EF BB BF); save it as UTF-8 without one",
+            )),
             Ok(text) if text.ends_with(b"\r") => Err(invalid(number, "the line ends with CRLF; use LF line endings")),
             Ok(text) if std::str::from_utf8(text).is_err() => Err(invalid(number, "the line is not valid UTF-8")),
             Ok(text) if text.iter().all(u8::is_ascii_whitespace) => Err(invalid(number, "the line is empty")),
@@ -435,13 +442,33 @@ impl ResultLine {
     }
 
     /// The chat.completion object of a successful request: `response` (Cerebras shape) or
-    /// `response.body` (OpenAI shape).
+    /// `response.body` (OpenAI shape). `None` for a request that did not succeed: in the OpenAI
+    /// shape a non-2xx `status_code` means `body` is an error, not a completion (see
+    /// [`error_message`](Self::error_message)).
     pub fn completion(&self) -> Option<&Map<String, Value>> {
         let response = self.line.response.as_ref()?;
         match self.shape() {
+            ResultShape::OpenAi if self.http_status().is_some_and(|s| !(200..300).contains(&s)) => None,
             ResultShape::OpenAi => response.get("body").and_then(Value::as_object),
             ResultShape::Cerebras => Some(response),
         }
+    }
+
+    /// Why the request did not succeed, in words: the line's `error.message` (or its `code`),
+    /// or, in the OpenAI shape, the message of the error body of a non-2xx response
+    /// (`response.body.error.message`). `None` for a success.
+    pub fn error_message(&self) -> Option<&str> {
+        if let Some(e) = &self.line.error
+            && let Some(text) = e.message.as_deref().or(e.code.as_deref())
+        {
+            return Some(text);
+        }
+        if self.http_status().is_some_and(|s| !(200..300).contains(&s)) {
+            let body = self.line.response.as_ref()?.get("body")?;
+            let error = body.get("error").unwrap_or(body);
+            return error.get("message").and_then(Value::as_str).or_else(|| error.as_str());
+        }
+        None
     }
 
     /// The HTTP status of the request (OpenAI shape only).
@@ -487,17 +514,34 @@ pub fn read_results_from(
                 Err(len) => Err(decode(format!(
                     "the line is over {MAX_RESULT_LINE_BYTES} bytes ({len} read)"
                 ))),
-                Ok(text) if text.iter().all(u8::is_ascii_whitespace) => return None,
-                Ok(text) => serde_json::from_slice::<Map<String, Value>>(&text)
-                    .map_err(|e| decode(format!("not a JSON object: {e}")))
-                    .and_then(|raw| {
-                        let line = serde_json::from_value::<BatchResultLine>(Value::Object(raw.clone()))
-                            .map_err(|e| decode(format!("not a batch result line: {e}")))?;
-                        Ok(ResultLine { number, line, raw })
-                    }),
+                Ok(text) => {
+                    // A byte order mark before the first line and CRLF endings are read past.
+                    let text = if number == 1 {
+                        text.strip_prefix(BOM).unwrap_or(&text)
+                    } else {
+                        &text[..]
+                    };
+                    let text = text.strip_suffix(b"\r").unwrap_or(text);
+                    if text.iter().all(u8::is_ascii_whitespace) {
+                        return None;
+                    }
+                    decode_line(number, text)
+                }
             })
         })
         .boxed()
+}
+
+/// One result line: parsed once into its map, and that map into the spec's line.
+fn decode_line(number: usize, text: &[u8]) -> Result<ResultLine> {
+    let decode = |message: String| Error::new(ErrorKind::Decode, message).with_line(number);
+    serde_json::from_slice::<Map<String, Value>>(text)
+        .map_err(|e| decode(format!("not a JSON object: {e}")))
+        .and_then(|raw| {
+            let line = serde_json::from_value::<BatchResultLine>(Value::Object(raw.clone()))
+                .map_err(|e| decode(format!("not a batch result line: {e}")))?;
+            Ok(ResultLine { number, line, raw })
+        })
 }
 
 /// Turns an I/O error from the byte stream back into the client error it carries.

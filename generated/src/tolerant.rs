@@ -4,7 +4,8 @@
 //!
 //! - a string accepts a number or a boolean, kept as its JSON text;
 //! - an integer accepts a string or a float that holds a whole number;
-//! - an object with a `message` accepts a bare string, read as `{"message": <string>}`.
+//! - an object with a `message` accepts a bare string, read as `{"message": <string>}`;
+//! - an optional id that is an empty string is absent.
 //!
 //! Everything else (a string where a number is expected, a fractional number, an object where a
 //! string is expected) is still a decode error: tolerance covers what servers are seen to send,
@@ -125,6 +126,12 @@ impl<'de, T: TryFrom<i128>> Visitor<'de> for Whole<T> {
     fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_any(self)
     }
+}
+
+/// An optional id that may arrive as a number; `null` and the empty string are `None` (an empty
+/// id names nothing).
+pub(crate) fn option_id<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(d.deserialize_any(Text)?.filter(|id| !id.is_empty()))
 }
 
 /// A required integer that may arrive as a string or a whole float (for a read type whose

@@ -72,7 +72,8 @@ pub fn check_path_segment(op: &Operation, name: &str, value: &str) -> Result<()>
             ErrorKind::InvalidInput,
             format!("`{name}` {p}; it must be one path segment"),
         )
-        .with_operation(op.id)),
+        .with_operation(op.id)
+        .with_request(op.method, op.path)),
     }
 }
 
@@ -152,6 +153,8 @@ impl std::fmt::Debug for Transport {
 pub(crate) struct CallRecord {
     pub(crate) attempts: AtomicU32,
     pub(crate) last: std::sync::Mutex<Option<(StatusCode, HeaderMap)>>,
+    /// The method and path of the request (with its ids).
+    pub(crate) request: std::sync::Mutex<Option<(Method, String)>>,
 }
 
 tokio::task_local! {
@@ -190,6 +193,14 @@ impl Transport {
         let idempotent = request.method() != Method::POST && request.method() != Method::PATCH;
         let method = request.method().clone();
         let path = request.url().path().to_owned();
+        let https = request.url().scheme() == "https";
+        // A JSON answer is read whole within the attempt, so that a body that breaks off or
+        // stalls is retried like any other failure; a download streams to the caller instead.
+        let buffer = request
+            .headers()
+            .get(reqwest::header::ACCEPT)
+            .is_some_and(|a| a.as_bytes().starts_with(b"application/json"));
+        record(|r| *r.request.lock().expect("call record lock") = Some((method.clone(), path.clone())));
         let mut retries = 0u32;
         loop {
             let next = if retries < self.0.max_retries {
@@ -198,20 +209,37 @@ impl Transport {
                 None
             };
             let attempt = retries + 1;
-            record(|r| r.attempts.store(attempt, Ordering::Relaxed));
+            record(|r| {
+                r.attempts.store(attempt, Ordering::Relaxed);
+                // What a response of an earlier attempt said does not describe this one.
+                *r.last.lock().expect("call record lock") = None;
+            });
             let span = tracing::debug_span!("cerebras_batch.request", operation, method = %method, path = %path, attempt, status = tracing::field::Empty, duration_ms = tracing::field::Empty);
             let started = std::time::Instant::now();
-            let result = tracing::Instrument::instrument(http.execute(request), span.clone()).await;
+            let result = tracing::Instrument::instrument(
+                async {
+                    let response = http.execute(request).await?;
+                    // Recorded before the body is read, so that an error reading it keeps them.
+                    record(|r| {
+                        *r.last.lock().expect("call record lock") =
+                            Some((response.status(), response.headers().clone()))
+                    });
+                    if buffer && response.status().is_success() {
+                        buffered(response).await
+                    } else {
+                        Ok(response)
+                    }
+                },
+                span.clone(),
+            )
+            .await;
             span.record("duration_ms", started.elapsed().as_millis() as u64);
             let decision = match &result {
                 Ok(resp) => {
                     span.record("status", resp.status().as_u16());
-                    record(|r| {
-                        *r.last.lock().expect("call record lock") = Some((resp.status(), resp.headers().clone()))
-                    });
                     retry_after_response(resp.status(), resp.headers(), idempotent)
                 }
-                Err(e) => retry_after_error(e, idempotent),
+                Err(e) => retry_after_error(e, idempotent, https),
             };
             let (Some(again), true) = (next, decision.retry) else {
                 return result;
@@ -261,9 +289,12 @@ fn retry_after_response(status: StatusCode, headers: &HeaderMap, idempotent: boo
     }
 }
 
-fn retry_after_error(e: &reqwest::Error, idempotent: bool) -> Decision {
-    let retry = if idempotent {
-        e.is_connect() || e.is_timeout() || e.is_request() || e.is_body()
+fn retry_after_error(e: &reqwest::Error, idempotent: bool, https: bool) -> Decision {
+    // A TLS handshake with a plain-HTTP server fails the same way every time.
+    let retry = if https && tls_mismatch(e) {
+        false
+    } else if idempotent {
+        e.is_connect() || e.is_timeout() || e.is_request() || e.is_body() || e.is_decode()
     } else {
         e.is_connect()
     };
@@ -271,6 +302,28 @@ fn retry_after_error(e: &reqwest::Error, idempotent: bool) -> Decision {
         retry,
         server_delay: None,
     }
+}
+
+/// Whether an error is a TLS handshake that met something other than TLS (a plain-HTTP
+/// server behind an `https://` URL): rustls reports the first bytes as a corrupt record.
+pub(crate) fn tls_mismatch(e: &(dyn std::error::Error + 'static)) -> bool {
+    std::iter::successors(Some(e), |e| e.source()).any(|e| {
+        let text = e.to_string();
+        text.contains("InvalidContentType") || text.contains("corrupt message") || text.contains("wrong version number")
+    })
+}
+
+/// The response with its whole body read (2xx JSON answers only; they are read whole anyway).
+async fn buffered(response: Response) -> reqwest::Result<Response> {
+    let status = response.status();
+    let version = response.version();
+    let headers = response.headers().clone();
+    let body = response.bytes().await?;
+    let mut rebuilt = http::Response::new(reqwest::Body::from(body));
+    *rebuilt.status_mut() = status;
+    *rebuilt.version_mut() = version;
+    *rebuilt.headers_mut() = headers;
+    Ok(Response::from(rebuilt))
 }
 
 /// The longest server-requested delay that is honoured.
@@ -350,20 +403,43 @@ pub(crate) fn custom_header(name: &str, value: &str) -> std::result::Result<(Hea
     Ok((name, value))
 }
 
-/// Parses `Name: value` lines (as in `CEREBRAS_CUSTOM_HEADERS`) into headers; a name may
-/// repeat. Blank lines are skipped. Errors name the line number and header name, never the
-/// value.
-pub(crate) fn parse_header_lines(text: &str) -> Result<HeaderMap> {
+/// Parses `Name: value` lines (as in `CEREBRAS_CUSTOM_HEADERS`, like the vendor's SDKs) into
+/// headers; a name may repeat. Headers are separated by line breaks only; blank lines are
+/// skipped. A value that holds what looks like a second header (`X-Foo: bar; X-Baz: q`, or with
+/// `,`) is refused as ambiguous, naming both headers. Errors name the variable, the line and the
+/// header, never the value (it may be a credential).
+pub(crate) fn parse_header_lines(variable: &str, text: &str) -> Result<HeaderMap> {
     let mut headers = HeaderMap::new();
     for (i, line) in text.lines().enumerate() {
         let line = line.trim();
         if line.is_empty() {
             continue;
         }
-        let bad = |what: &str| Error::new(ErrorKind::Config, format!("custom header line {}: {what}", i + 1));
-        let (name, value) = line.split_once(':').ok_or_else(|| bad("expected `Name: value`"))?;
+        let bad = |what: &str| Error::new(ErrorKind::Config, format!("{variable} line {}: {what}", i + 1));
+        let (name, value) = line
+            .split_once(':')
+            .ok_or_else(|| bad("expected `Name: value` (one header per line)"))?;
+        if let Some(second) = second_header(value) {
+            return Err(bad(&format!(
+                "the value of `{}` holds `{second}:`, which looks like a second header; put each header on a line of its own",
+                name.trim()
+            )));
+        }
         let (name, value) = custom_header(name, value).map_err(|why| bad(&why))?;
         headers.append(name, value);
     }
     Ok(headers)
+}
+
+/// A `; Name:` or `, Name:` inside a header value: the name of what looks like another header.
+fn second_header(value: &str) -> Option<&str> {
+    value.match_indices([';', ',']).find_map(|(i, _)| {
+        let rest = value[i + 1..].trim_start();
+        let (name, _) = rest.split_once(':')?;
+        let token = !name.is_empty()
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        (token && name.contains(|c: char| c.is_ascii_alphabetic())).then_some(name)
+    })
 }

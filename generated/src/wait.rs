@@ -98,15 +98,39 @@ impl crate::Client {
     /// completed stay in the batch's output file: get them with
     /// [`download_output`](Self::download_output).
     ///
+    /// When the server refuses the cancel (a 4xx, such as 400 "batch is already cancelling"),
+    /// the batch is retrieved: if it is `cancelling`, waiting goes on; if it is already final
+    /// (`cancelled`, `completed`, `failed`, `expired`), it is returned as it is, so check its
+    /// status.
+    ///
     /// # Errors
     ///
-    /// Any error of [`cancel_batch`](Self::cancel_batch), then as
-    /// [`wait_for_batch`](Self::wait_for_batch).
+    /// - The refusal, with [`Error::last_batch`] holding the batch, when the server refused the
+    ///   cancel and the batch is neither cancelling nor final; the refusal alone when the batch
+    ///   cannot be retrieved either (a 404, say).
+    /// - Any other error of [`cancel_batch`](Self::cancel_batch), then as
+    ///   [`wait_for_batch`](Self::wait_for_batch).
     pub async fn cancel_and_wait(&self, batch_id: &str, options: WaitOptions) -> Result<Batch> {
         let deadline = options.deadline.unwrap_or(DEFAULT_CANCEL_DEADLINE);
-        let cancelled = self.cancel_batch(batch_id).await?;
-        self.poll_until_final(batch_id, options, deadline, Some(cancelled))
-            .await
+        let first = match self.cancel_batch(batch_id).await {
+            Ok(batch) => batch,
+            Err(refused) if refused.status().is_some_and(|s| s.is_client_error()) => {
+                let Ok(batch) = self.retrieve_batch(batch_id).await else {
+                    return Err(refused);
+                };
+                let cancelling = batch.status == Some(crate::types::BatchStatus::Cancelling);
+                if !cancelling && !batch.is_terminal() {
+                    let status = batch.status_text().to_owned();
+                    return Err(refused
+                        .with_context(format!("the batch is {status}, and the server refused to cancel it"))
+                        .with_last_batch(batch));
+                }
+                tracing::debug!(batch = %batch.id, status = batch.status_text(), "cancel refused; following the batch");
+                batch
+            }
+            Err(e) => return Err(e),
+        };
+        self.poll_until_final(batch_id, options, deadline, Some(first)).await
     }
 
     async fn poll_until_final(
@@ -166,25 +190,27 @@ impl crate::Client {
     }
 
     /// Downloads the batch's output file (`output_file_id`: its results, partial after a
-    /// cancellation), or `None` when it has none yet.
+    /// cancellation), or `None`, without a request, when it has none yet (absent, `null` or
+    /// empty).
     ///
     /// # Errors
     ///
     /// As [`retrieve_file_content`](Self::retrieve_file_content).
     pub async fn download_output(&self, batch: &Batch) -> Result<Option<Download>> {
-        match &batch.output_file_id {
+        match batch.output_file_id.as_deref().filter(|id| !id.is_empty()) {
             Some(id) => self.retrieve_file_content(id).await.map(Some),
             None => Ok(None),
         }
     }
 
-    /// Downloads the batch's error file (`error_file_id`), or `None` when it has none.
+    /// Downloads the batch's error file (`error_file_id`), or `None`, without a request, when it
+    /// has none.
     ///
     /// # Errors
     ///
     /// As [`retrieve_file_content`](Self::retrieve_file_content).
     pub async fn download_errors(&self, batch: &Batch) -> Result<Option<Download>> {
-        match &batch.error_file_id {
+        match batch.error_file_id.as_deref().filter(|id| !id.is_empty()) {
             Some(id) => self.retrieve_file_content(id).await.map(Some),
             None => Ok(None),
         }

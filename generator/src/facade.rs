@@ -269,9 +269,9 @@ fn builder(op: &OperationSpec, call: &Call, open_enums: &BTreeSet<String>) -> To
             Pass::Value => quote!(#n),
         }
     });
-    let (ret, finish) = match &call.returns {
-        Returns::Download => (quote!(crate::Download), quote!(.map(crate::Download::new))),
-        Returns::Json(ty) => (quote!(#ty), quote!(.map(ResponseValue::into_inner))),
+    let (ret, run, finish) = match &call.returns {
+        Returns::Download => (quote!(crate::Download), quote!(download), quote!()),
+        Returns::Json(ty) => (quote!(#ty), quote!(execute), quote!(.map(ResponseValue::into_inner))),
     };
     let has_stream = all.iter().any(|p| p.ty == syn::parse_quote!(::reqwest::Body));
     let derive = if has_stream {
@@ -307,7 +307,7 @@ fn builder(op: &OperationSpec, call: &Call, open_enums: &BTreeSet<String>) -> To
                 let Self { client, #( #names, )* } = self;
                 #( #checks )*
                 client
-                    .execute(&crate::operations::#const_name, client.raw().#method( #( #raw_args ),* ))
+                    .#run(&crate::operations::#const_name, client.raw().#method( #( #raw_args ),* ))
                     .await
                     #finish
             }

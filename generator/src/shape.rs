@@ -121,7 +121,8 @@ pub(crate) fn shape(
 
 /// Adds the tolerant decoder a read type's field needs.
 fn tolerate(field: &mut syn::Field, message_types: &BTreeSet<String>) {
-    let Some(path) = deserializer_for(&field.ty, message_types) else {
+    let name = field.ident.as_ref().map(ToString::to_string).unwrap_or_default();
+    let Some(path) = deserializer_for(&name, &field.ty, message_types) else {
         return;
     };
     let optional = option_inner(&field.ty).is_some();

@@ -15,11 +15,14 @@
 //! 3. **An integer accepts a string or a float holding a whole number** (`"429"`, `429.0`).
 //! 4. **An object with a `message` string accepts a bare string**, read as the object with only
 //!    its `message` set: `"error": "request timed out"` keeps its message.
-//! 5. **Unknown properties are ignored** and `additionalProperties: false` is not enforced, so a
+//! 5. **An optional id that is an empty string is absent**: `"output_file_id": ""` reads as
+//!    `None` (a property named `id` or ending in `_id`), so no request is ever sent for an id
+//!    that names nothing.
+//! 6. **Unknown properties are ignored** and `additionalProperties: false` is not enforced, so a
 //!    new field never fails a response. Unknown enum values are kept (see [`crate::open_enum`]).
 //!
 //! Types the client only *sends* keep the spec's required fields as plain values, so a request
-//! cannot be built without them. Rules 2–4 are applied by the decoders of the client crate's
+//! cannot be built without them. Rules 2–5 are applied by the decoders of the client crate's
 //! `tolerant` module, named in `#[serde(deserialize_with)]` attributes by `deserializer_for`.
 
 use serde_json::{Map, Value, json};
@@ -135,13 +138,16 @@ fn make_nullable(prop: &mut Value) {
     }
 }
 
-/// Rules 2–4: the decoder of the client crate's `tolerant` module for a field of a read type,
-/// by the field's Rust type, or `None` when serde's own decoding is right. `message_types`
+/// Rules 2–5: the decoder of the client crate's `tolerant` module for the field `field` of a
+/// read type, by its Rust type, or `None` when serde's own decoding is right. `message_types`
 /// are the read structs with a `message: Option<String>` field (rule 4).
-pub(crate) fn deserializer_for(ty: &syn::Type, message_types: &BTreeSet<String>) -> Option<&'static str> {
+pub(crate) fn deserializer_for(field: &str, ty: &syn::Type, message_types: &BTreeSet<String>) -> Option<&'static str> {
     if let Some(inner) = option_inner(ty) {
         let name = last_ident(inner)?;
-        return if name == "String" {
+        let id = field == "id" || field.ends_with("_id");
+        return if name == "String" && id {
+            Some("crate::tolerant::option_id")
+        } else if name == "String" {
             Some("crate::tolerant::option_string")
         } else if INTEGERS.contains(&name.as_str()) {
             Some("crate::tolerant::option_integer")

@@ -174,5 +174,18 @@ pub async fn request_count(server: &MockServer) -> usize {
 pub async fn start() -> MockServer {
     let server = MockServer::start().await;
     mount_workflow(&server).await;
+    mount_not_found(&server).await;
     server
+}
+
+/// Answers every request no other mock matches with a vendor-shaped 404, so that the fake
+/// shows the real error path (`retrieve_batch (GET /v1/batches/batch_nope): not found ...`).
+pub async fn mount_not_found(server: &MockServer) {
+    Mock::given(wiremock::matchers::any())
+        .respond_with(ResponseTemplate::new(404).set_body_json(json!({
+            "error": {"message": "No such object", "type": "invalid_request_error", "code": "not_found"}
+        })))
+        .with_priority(u8::MAX)
+        .mount(server)
+        .await;
 }

@@ -242,7 +242,10 @@ async fn plain_text_404_is_not_found_with_the_text() {
     assert_eq!(err.request_id(), Some("req_42"));
     assert_eq!(err.operation(), Some("retrieve_batch"));
     assert_eq!(err.attempts(), 1);
-    assert_eq!(err.to_string(), "retrieve_batch: not found (HTTP 404): no such batch");
+    assert_eq!(
+        err.to_string(),
+        "retrieve_batch (GET /v1/batches/batch_missing): not found (HTTP 404): no such batch (request id req_42)"
+    );
 }
 
 #[tokio::test]

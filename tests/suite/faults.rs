@@ -68,7 +68,7 @@ async fn the_final_error_counts_its_attempts() {
     );
     assert_eq!(
         err.to_string(),
-        "retrieve_batch: server error (HTTP 500): boom (after 3 attempts)"
+        "retrieve_batch (GET /v1/batches/b1): server error (HTTP 500): boom (after 3 attempts)"
     );
     assert_eq!(fake::request_count(&server).await, 3);
 }
@@ -324,9 +324,14 @@ async fn a_connection_reset_mid_body_is_a_connection_error_with_the_status() {
         .expect("headers arrive");
     let chunks: Vec<_> = futures::StreamExt::collect::<Vec<_>>(download.into_stream()).await;
     let last = chunks.last().expect("at least one item");
-    assert_eq!(
-        last.as_ref().expect_err("the stream ends in an error").kind(),
-        ErrorKind::Connection
+    let err = last.as_ref().expect_err("the stream ends in an error");
+    assert_eq!(err.kind(), ErrorKind::Connection);
+    assert_eq!(err.attempts(), 1, "the attempt that got the response counts");
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(200));
+    assert!(
+        err.to_string()
+            .starts_with("retrieve_file_content (GET /v1/files/f1/content): connection failed"),
+        "{err}"
     );
 }
 

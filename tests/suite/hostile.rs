@@ -24,20 +24,40 @@ fn base_urls_are_normalised_or_refused() {
         assert_eq!(cerebras_batch::normalize_base_url(input).unwrap(), expected, "{input}");
     }
     let refused = [
-        ("ftp://api.cerebras.ai", "the scheme must be http or https"),
+        (
+            "ftp://api.cerebras.ai",
+            "invalid base URL `ftp://api.cerebras.ai`: the scheme `ftp` is not http or https",
+        ),
         (
             "https://user:sk-secret@api.cerebras.ai",
-            "it must not contain credentials; pass the API key separately",
+            "invalid base URL the URL: it must not contain credentials; pass the API key separately",
         ),
-        ("https://api.cerebras.ai/?key=1", "it must not have a query or fragment"),
-        ("https://api.cerebras.ai/#x", "it must not have a query or fragment"),
-        ("api.cerebras.ai", "relative URL without a base"),
-        ("", "relative URL without a base"),
+        (
+            "https://api.cerebras.ai/?key=1",
+            "invalid base URL `https://api.cerebras.ai/?key=1`: it must not have a query or fragment",
+        ),
+        (
+            "https://api.cerebras.ai/#x",
+            "invalid base URL `https://api.cerebras.ai/#x`: it must not have a query or fragment",
+        ),
+        (
+            "api.cerebras.ai",
+            "invalid base URL `api.cerebras.ai`: it has no scheme; write `https://api.cerebras.ai`",
+        ),
+        (
+            "127.0.0.1:7070",
+            "invalid base URL `127.0.0.1:7070`: it has no scheme; write `http://127.0.0.1:7070`",
+        ),
+        (
+            "localhost:7070",
+            "invalid base URL `localhost:7070`: it has no scheme; write `http://localhost:7070`",
+        ),
+        ("", "invalid base URL: it is empty"),
     ];
-    for (input, why) in refused {
+    for (input, message) in refused {
         let err = cerebras_batch::normalize_base_url(input).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Config, "{input}");
-        assert_eq!(err.message(), format!("invalid base URL: {why}"), "{input}");
+        assert_eq!(err.message(), message, "{input}");
         assert!(!err.to_string().contains("sk-secret"));
     }
 }
@@ -81,7 +101,10 @@ fn configuration_from_variables() {
         .unwrap_err();
     assert_eq!(
         (err.kind(), err.message()),
-        (ErrorKind::Config, "custom header line 2: expected `Name: value`")
+        (
+            ErrorKind::Config,
+            "CEREBRAS_CUSTOM_HEADERS line 2: expected `Name: value` (one header per line)"
+        )
     );
     let err = ClientBuilder::default()
         .from_vars(vars(&[
@@ -89,8 +112,51 @@ fn configuration_from_variables() {
             ("CEREBRAS_CUSTOM_HEADERS", "Bad Name: secret-value"),
         ]))
         .unwrap_err();
-    assert_eq!(err.message(), "custom header line 1: invalid header name");
+    assert_eq!(err.message(), "CEREBRAS_CUSTOM_HEADERS line 1: invalid header name");
     assert!(!format!("{err:?}").contains("secret-value"));
+
+    // Headers are separated by line breaks: two on one line is ambiguous, and refused.
+    for joined in ["X-Foo: bar; X-Baz: q", "X-Foo: bar, X-Baz: q"] {
+        let err = ClientBuilder::default()
+            .from_vars(vars_owned(&[
+                ("CEREBRAS_API_KEY", "k"),
+                ("CEREBRAS_CUSTOM_HEADERS", joined),
+            ]))
+            .unwrap_err();
+        assert_eq!(
+            err.message(),
+            "CEREBRAS_CUSTOM_HEADERS line 1: the value of `X-Foo` holds `X-Baz:`, which looks like a second header; put each header on a line of its own"
+        );
+    }
+    // A value with a `;` that is not followed by a header stays one header.
+    ClientBuilder::default()
+        .from_vars(vars_owned(&[
+            ("CEREBRAS_API_KEY", "k"),
+            (
+                "CEREBRAS_CUSTOM_HEADERS",
+                "Cookie: a=1; b=2\nAccept: text/html, application/json",
+            ),
+        ]))
+        .expect("no second header there");
+
+    // The variable is named when the base URL comes from it.
+    let err = ClientBuilder::default()
+        .from_vars(vars_owned(&[
+            ("CEREBRAS_API_KEY", "k"),
+            ("CEREBRAS_BASE_URL", "127.0.0.1:7070"),
+        ]))
+        .unwrap()
+        .build()
+        .unwrap_err();
+    assert_eq!(
+        err.message(),
+        "CEREBRAS_BASE_URL: invalid base URL `127.0.0.1:7070`: it has no scheme; write `http://127.0.0.1:7070`"
+    );
+}
+
+fn vars_owned(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
+    let pairs: Vec<(String, String)> = pairs.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect();
+    move |name: &str| pairs.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone())
 }
 
 #[test]

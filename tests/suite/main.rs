@@ -14,6 +14,9 @@
 //! - `real_specs`: the generator over 19 published specs (from ../shared): generated or refused with every problem located.
 //! - `drift`: the drift corpus: realistic spec edits, each regenerating to compiling code or refused with every problem located.
 //! - `e2e`: the client against a local server on 127.0.0.1.
+//! - `errors`: errors a person can act on (`Display`, numeric codes, HTML, TLS, stalled bodies).
+//! - `results`: result lines as servers write them (numeric codes, string errors, OpenAI-shape
+//!   failures, byte order marks, CRLF, gzip).
 //! - `faults`: retries, Retry-After, POST safety, timeouts, resets and tracing spans.
 //! - `hostile`: hostile ids (a proptest property), base URLs, keys and headers.
 //! - `workflow`: upload, create, wait, cancel, download, pagination and JSONL against the fake API.
@@ -22,6 +25,7 @@ mod audit;
 mod contract;
 mod drift;
 mod e2e;
+mod errors;
 mod examples;
 mod faults;
 mod freshness;
@@ -30,6 +34,7 @@ mod hostile;
 mod mutation;
 mod real_specs;
 mod regressions;
+mod results;
 mod semver;
 mod surface;
 mod tolerance;

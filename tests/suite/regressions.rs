@@ -108,7 +108,7 @@ fn header_injection_and_reserved_headers_are_refused() {
         .unwrap_err();
     assert_eq!(
         err.message(),
-        "custom header line 2: `host` is set by the client and cannot be overridden"
+        "CEREBRAS_CUSTOM_HEADERS line 2: `host` is set by the client and cannot be overridden"
     );
 }
 

@@ -24,6 +24,8 @@ fn round_trip(name: &str, v: Value) -> Result<Value, String> {
     }
     types!(
         Batch,
+        BatchError,
+        BatchErrorList,
         BatchList,
         BatchRequestCounts,
         BatchResultError,
@@ -38,6 +40,8 @@ fn round_trip(name: &str, v: Value) -> Result<Value, String> {
 
 const LISTED: &[&str] = &[
     "Batch",
+    "BatchError",
+    "BatchErrorList",
     "BatchList",
     "BatchRequestCounts",
     "BatchResultError",
@@ -140,6 +144,39 @@ fn strings_integers_and_message_objects_accept_the_forms_servers_send() {
         }
     }
     assert!(checked > 30, "only {checked} fields checked");
+}
+
+#[test]
+fn an_empty_optional_id_is_absent() {
+    let mut checked = 0;
+    for s in read_structs() {
+        let identity: serde_json::Map<String, Value> = s
+            .fields
+            .iter()
+            .filter(|f| f.in_constructor)
+            .map(|f| (f.wire.clone(), json!("ident-1")))
+            .collect();
+        for f in s
+            .fields
+            .iter()
+            .filter(|f| !f.in_constructor && (f.wire == "id" || f.wire.ends_with("_id")))
+        {
+            let mut input = identity.clone();
+            input.insert(f.wire.clone(), json!(""));
+            assert_eq!(
+                round_trip(&s.name, Value::Object(input)),
+                Ok(Value::Object(identity.clone())),
+                "{}.{}",
+                s.name,
+                f.wire
+            );
+            checked += 1;
+        }
+    }
+    assert_eq!(
+        checked, 4,
+        "input_file_id, output_file_id and error_file_id of Batch, id of BatchResultLine"
+    );
 }
 
 #[test]

@@ -517,3 +517,138 @@ async fn file_check_names_utf8_crlf_and_shape_problems() {
     assert_eq!(check.summary.lines, 10);
     assert!(!check.is_ok());
 }
+
+/// A cancel the server refuses: the batch is retrieved, and what it says decides.
+async fn refused_cancel(retrieved: &[&str]) -> (MockServer, Result<types::Batch, cerebras_batch::Error>) {
+    let server = MockServer::start().await;
+    Mock::given(method("DELETE"))
+        .and(path("/v1/batches/b1"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(json!({
+            "message": "batch is already cancelling", "type": "invalid_request_error"
+        })))
+        .mount(&server)
+        .await;
+    for (i, status) in retrieved.iter().enumerate() {
+        let last = i + 1 == retrieved.len();
+        let mock = Mock::given(method("GET"))
+            .and(path("/v1/batches/b1"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(fake::batch("b1", status, json!({}))))
+            .with_priority(1 + i as u8);
+        let mock = if last { mock } else { mock.up_to_n_times(1) };
+        mock.mount(&server).await;
+    }
+    let result = client(&server).cancel_and_wait("b1", fast()).await;
+    (server, result)
+}
+
+#[tokio::test]
+async fn cancelling_a_batch_that_is_already_cancelling_keeps_waiting() {
+    let (_server, result) = refused_cancel(&["cancelling", "cancelling", "cancelled"]).await;
+    assert_eq!(
+        result.expect("waits for cancelled").status,
+        Some(BatchStatus::Cancelled)
+    );
+}
+
+#[tokio::test]
+async fn cancelling_a_batch_that_already_finished_returns_it() {
+    let (server, result) = refused_cancel(&["completed"]).await;
+    assert_eq!(result.expect("the batch as it is").status, Some(BatchStatus::Completed));
+    assert_eq!(fake::request_count(&server).await, 2, "one DELETE, one GET");
+}
+
+#[tokio::test]
+async fn a_refused_cancel_of_a_running_batch_is_an_error_holding_the_batch() {
+    let (_server, result) = refused_cancel(&["in_progress"]).await;
+    let err = result.expect_err("the refusal");
+    assert_eq!(err.kind(), ErrorKind::BadRequest);
+    assert_eq!(
+        err.message(),
+        "batch is already cancelling; the batch is in_progress, and the server refused to cancel it"
+    );
+    assert_eq!(
+        err.last_batch().and_then(|b| b.status.clone()),
+        Some(BatchStatus::InProgress)
+    );
+}
+
+#[tokio::test]
+async fn a_refused_cancel_of_a_missing_batch_is_the_refusal() {
+    let server = fake::start().await;
+    let err = client(&server)
+        .cancel_and_wait("batch_nope", fast())
+        .await
+        .expect_err("404");
+    assert_eq!(err.kind(), ErrorKind::NotFound);
+    assert_eq!(err.operation(), Some("cancel_batch"));
+}
+
+#[tokio::test]
+async fn an_empty_output_file_id_means_no_output_and_no_request() {
+    let server = MockServer::start().await;
+    let batch: types::Batch = serde_json::from_value(fake::batch(
+        "b1",
+        "completed",
+        json!({"output_file_id": "", "error_file_id": ""}),
+    ))
+    .expect("decodes");
+    assert_eq!(
+        (batch.output_file_id.as_deref(), batch.error_file_id.as_deref()),
+        (None, None)
+    );
+    let c = client(&server);
+    assert!(c.download_output(&batch).await.expect("no error").is_none());
+    assert!(c.download_errors(&batch).await.expect("no error").is_none());
+    // Even a batch built by hand with an empty id sends nothing.
+    let by_hand = types::Batch::new("b2").with_output_file_id("");
+    assert!(c.download_output(&by_hand).await.expect("no error").is_none());
+    assert_eq!(fake::request_count(&server).await, 0);
+}
+
+#[tokio::test]
+async fn a_files_page_without_has_more_decodes_and_the_stream_stops() {
+    for page in [
+        json!({"object": "list", "data": [{"id": "file_1", "object": "file"}]}),
+        json!({"object": "list", "data": [{"id": "file_1"}], "has_more": null}),
+        json!({"object": "list"}),
+    ] {
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path("/v1/files"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(page.clone()))
+            .mount(&server)
+            .await;
+        let c = client(&server);
+        let list = c.list_files().await.expect("decodes");
+        assert_eq!(list.has_more, None, "{page}");
+        let items: Vec<_> = c.list_files().into_stream().collect().await;
+        assert_eq!(items.len(), list.data.map_or(0, |d| d.len()), "{page}");
+        assert!(items.iter().all(|i| i.is_ok()));
+        assert_eq!(
+            fake::request_count(&server).await,
+            2,
+            "one list, one page of the stream: {page}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_batch_with_a_list_of_errors_is_typed() {
+    let batch: types::Batch = serde_json::from_value(fake::batch(
+        "b1",
+        "failed",
+        json!({"errors": {"object": "list", "data": [{"code": "invalid_json", "message": "line 3 is not JSON", "param": null, "line": 3}]}}),
+    ))
+    .expect("decodes");
+    let Some(types::BatchErrors::BatchErrorList(list)) = batch.errors else {
+        panic!("expected a list of errors, got {:?}", batch.errors);
+    };
+    let error = &list.data.expect("data")[0];
+    assert_eq!(
+        (error.code.as_deref(), error.message.as_deref(), error.line),
+        (Some("invalid_json"), Some("line 3 is not JSON"), Some(3))
+    );
+    let plain: types::Batch =
+        serde_json::from_value(fake::batch("b1", "failed", json!({"errors": "Batch failed."}))).expect("decodes");
+    assert_eq!(plain.errors, Some(types::BatchErrors::String("Batch failed.".into())));
+}

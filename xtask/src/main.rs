@@ -457,7 +457,9 @@ fn diff(base: Option<String>, head: Option<String>, format: Format, allow_breaki
 fn compile_errors(json_lines: &str, left_out: &[(String, String)]) -> Vec<String> {
     let mut errors = Vec::new();
     for line in json_lines.lines() {
-        let Ok(msg) = serde_json::from_str::<serde_json::Value>(line) else { continue };
+        let Ok(msg) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
         if msg["reason"] != "compiler-message" || msg["message"]["level"] != "error" {
             continue;
         }
@@ -555,7 +557,10 @@ mod tests {
             serde_json::json!({"reason": "compiler-artifact"}).to_string(),
         ]
         .join("\n");
-        let left_out = [("upload_thing".to_owned(), "request body is multipart/form-data".to_owned())];
+        let left_out = [(
+            "upload_thing".to_owned(),
+            "request body is multipart/form-data".to_owned(),
+        )];
         assert_eq!(
             compile_errors(&output, &left_out),
             [

@@ -260,12 +260,11 @@ impl<'a> RetrieveBatchResults<'a> {
             &batch_id,
         )?;
         client
-            .execute(
+            .download(
                 &crate::operations::RETRIEVE_BATCH_RESULTS,
                 client.raw().retrieve_batch_results(&batch_id),
             )
             .await
-            .map(crate::Download::new)
     }
 }
 impl<'a> ::std::future::IntoFuture for RetrieveBatchResults<'a> {
@@ -482,12 +481,11 @@ impl<'a> RetrieveFileContent<'a> {
             &file_id,
         )?;
         client
-            .execute(
+            .download(
                 &crate::operations::RETRIEVE_FILE_CONTENT,
                 client.raw().retrieve_file_content(&file_id),
             )
             .await
-            .map(crate::Download::new)
     }
 }
 impl<'a> ::std::future::IntoFuture for RetrieveFileContent<'a> {

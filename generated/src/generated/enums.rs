@@ -145,6 +145,82 @@ impl<'de> ::serde::Deserialize<'de> for BatchEndpoint {
 
 An open enum: a value the spec does not list decodes as `Unknown` and encodes back unchanged. It is `#[non_exhaustive]`: match it with a wildcard arm, and compare with a value built by `From<&str>` (which maps documented values to their variants) to test for a value this version does not document.
 
+Spec: `/components/schemas/BatchErrorList/properties/object`.*/
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum BatchErrorListObject {
+    ///`list`
+    List,
+    /// A value this version of the client does not know, kept exactly as received
+    /// (read it with [`as_str`](Self::as_str)).
+    Unknown(UnknownValue),
+}
+impl BatchErrorListObject {
+    /// Every documented value, in spec order.
+    pub const KNOWN: &'static [BatchErrorListObject] = &[BatchErrorListObject::List];
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::List => "list",
+            Self::Unknown(value) => value.0.as_str(),
+        }
+    }
+    /// Whether the value is one the spec documents (not `Unknown`).
+    pub fn is_known(&self) -> bool {
+        !matches!(self, Self::Unknown(_))
+    }
+}
+impl ::std::convert::From<&str> for BatchErrorListObject {
+    fn from(value: &str) -> Self {
+        match value {
+            "list" => Self::List,
+            other => Self::Unknown(UnknownValue(other.to_owned())),
+        }
+    }
+}
+impl ::std::convert::From<::std::string::String> for BatchErrorListObject {
+    fn from(value: ::std::string::String) -> Self {
+        match value.as_str() {
+            "list" => Self::List,
+            _ => Self::Unknown(UnknownValue(value)),
+        }
+    }
+}
+impl ::std::str::FromStr for BatchErrorListObject {
+    type Err = ::std::convert::Infallible;
+    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+        Ok(Self::from(value))
+    }
+}
+impl ::std::convert::AsRef<str> for BatchErrorListObject {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+impl ::std::fmt::Display for BatchErrorListObject {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::serde::Serialize for BatchErrorListObject {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for BatchErrorListObject {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        deserializer.deserialize_any(TextVisitor).map(Self::from)
+    }
+}
+/**The object type, which is always `list`.
+
+An open enum: a value the spec does not list decodes as `Unknown` and encodes back unchanged. It is `#[non_exhaustive]`: match it with a wildcard arm, and compare with a value built by `From<&str>` (which maps documented values to their variants) to test for a value this version does not document.
+
 Spec: `/components/schemas/BatchList/properties/object`.*/
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]

@@ -39,7 +39,7 @@ the nullable ones may also be absent.
         pub endpoint: ::std::option::Option<crate::generated::enums::BatchEndpoint>,
         ///The ID of the file containing errors (if any errors occurred).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        #[serde(default, deserialize_with = "crate::tolerant::option_string")]
+        #[serde(default, deserialize_with = "crate::tolerant::option_id")]
         pub error_file_id: ::std::option::Option<::std::string::String>,
         /**Information about any errors that occurred during batch processing. Documented as
 an object, but the vendor's own examples return a plain message string.
@@ -73,7 +73,7 @@ is `created_at` + 86400 once the batch runs.
         pub in_progress_at: ::std::option::Option<i64>,
         ///The ID of the input file containing batch requests.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        #[serde(default, deserialize_with = "crate::tolerant::option_string")]
+        #[serde(default, deserialize_with = "crate::tolerant::option_id")]
         pub input_file_id: ::std::option::Option<::std::string::String>,
         /**Custom key-value pairs attached to the batch job. Values need not be strings: the
 docs' own example stores an array.
@@ -89,7 +89,7 @@ docs' own example stores an array.
 After a cancellation it holds the requests that completed.
 */
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        #[serde(default, deserialize_with = "crate::tolerant::option_string")]
+        #[serde(default, deserialize_with = "crate::tolerant::option_id")]
         pub output_file_id: ::std::option::Option<::std::string::String>,
         ///Statistics about the requests in the batch (if available); null right after a cancel.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -97,23 +97,57 @@ After a cancellation it holds the requests that completed.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub status: ::std::option::Option<crate::generated::enums::BatchStatus>,
     }
-    /**Errors of a batch job: a message string (as in the vendor's examples) or an object (as
-documented; its shape is undocumented).
+    ///One error of a batch job (OpenAI's shape; undocumented by Cerebras).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
+    pub struct BatchError {
+        ///A machine-readable error code.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "crate::tolerant::option_string")]
+        pub code: ::std::option::Option<::std::string::String>,
+        ///The 1-based line of the input file the error is about, if any.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "crate::tolerant::option_integer")]
+        pub line: ::std::option::Option<i64>,
+        ///A human-readable message.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "crate::tolerant::option_string")]
+        pub message: ::std::option::Option<::std::string::String>,
+        ///The parameter that caused the error, if any.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "crate::tolerant::option_string")]
+        pub param: ::std::option::Option<::std::string::String>,
+    }
+    /**Errors of a batch job as an object. Cerebras documents no shape; this is OpenAI's,
+`{"object": "list", "data": [{"code", "message", "param", "line"}]}`
+(<https://platform.openai.com/docs/api-reference/batch/object>), which Cerebras' API
+otherwise follows.
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
+    pub struct BatchErrorList {
+        ///The errors.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub data: ::std::option::Option<::std::vec::Vec<BatchError>>,
+        ///The object type, which is always `list`.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub object: ::std::option::Option<crate::generated::enums::BatchErrorListObject>,
+    }
+    /**Errors of a batch job. The docs type the field `object | null` without giving the
+object's shape, and the vendor's own list example returns a plain message string. An
+object is read in OpenAI's batch shape, a list of errors (an assumption: see
+BatchErrorList).
 */
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(untagged)]
     #[non_exhaustive]
     pub enum BatchErrors {
         String(::std::string::String),
-        Object(::serde_json::Map<::std::string::String, ::serde_json::Value>),
+        BatchErrorList(BatchErrorList),
     }
-    impl ::std::convert::From<
-        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-    > for BatchErrors {
-        fn from(
-            value: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-        ) -> Self {
-            Self::Object(value)
+    impl ::std::convert::From<BatchErrorList> for BatchErrors {
+        fn from(value: BatchErrorList) -> Self {
+            Self::BatchErrorList(value)
         }
     }
     ///One page of batch jobs. `data` and `has_more` may be null.
@@ -193,7 +227,7 @@ decode.
         pub error: ::std::option::Option<BatchResultError>,
         ///The line's own ID (OpenAI shape only).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        #[serde(default, deserialize_with = "crate::tolerant::option_string")]
+        #[serde(default, deserialize_with = "crate::tolerant::option_id")]
         pub id: ::std::option::Option<::std::string::String>,
         /**Cerebras shape: the chat.completion object of a successful request. OpenAI shape:
 `{status_code, request_id, body}`.
@@ -553,6 +587,78 @@ in the body, which then takes precedence over the HTTP status.
             value: impl ::std::convert::Into<crate::generated::enums::BatchStatus>,
         ) -> Self {
             self.status = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    impl BatchError {
+        /// A `BatchError` with every field empty (`None`); set fields with the `with_` methods.
+        #[allow(clippy::new_without_default, clippy::too_many_arguments)]
+        pub fn new() -> Self {
+            Self {
+                code: ::std::default::Default::default(),
+                line: ::std::default::Default::default(),
+                message: ::std::default::Default::default(),
+                param: ::std::default::Default::default(),
+            }
+        }
+        /// Sets [`code`](Self::code).
+        #[must_use]
+        pub fn with_code(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.code = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets [`line`](Self::line).
+        #[must_use]
+        pub fn with_line(mut self, value: i64) -> Self {
+            self.line = ::std::option::Option::Some(value);
+            self
+        }
+        /// Sets [`message`](Self::message).
+        #[must_use]
+        pub fn with_message(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.message = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets [`param`](Self::param).
+        #[must_use]
+        pub fn with_param(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.param = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    impl BatchErrorList {
+        /// A `BatchErrorList` with every field empty (`None`); set fields with the `with_` methods.
+        #[allow(clippy::new_without_default, clippy::too_many_arguments)]
+        pub fn new() -> Self {
+            Self {
+                data: ::std::default::Default::default(),
+                object: ::std::default::Default::default(),
+            }
+        }
+        /// Sets [`data`](Self::data).
+        #[must_use]
+        pub fn with_data(mut self, value: ::std::vec::Vec<BatchError>) -> Self {
+            self.data = ::std::option::Option::Some(value);
+            self
+        }
+        /// Sets [`object`](Self::object).
+        #[must_use]
+        pub fn with_object(
+            mut self,
+            value: impl ::std::convert::Into<
+                crate::generated::enums::BatchErrorListObject,
+            >,
+        ) -> Self {
+            self.object = ::std::option::Option::Some(value.into());
             self
         }
     }

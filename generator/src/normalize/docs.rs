@@ -8,7 +8,8 @@
 //!   code block, also a doctest);
 //! - outside code, `<` and `>` are escaped (raw HTML, a `<script>` say, would reach the HTML
 //!   docs), except in `<https://...>` autolinks, and `[`/`]` are escaped (rustdoc would read
-//!   `[name]` as an intra-doc link), except in `[text](url)` links.
+//!   `[name]` as an intra-doc link), except in `[text](url)` links;
+//! - a bare URL becomes an autolink `<https://...>`.
 
 use serde_json::Value;
 
@@ -151,6 +152,17 @@ fn escape_prose(line: &str) -> String {
                     out.push_str("\\[");
                 }
                 ']' => out.push_str("\\]"),
+                // A bare URL becomes an autolink (rustdoc warns about bare URLs); trailing
+                // punctuation stays outside it.
+                'h' if rest.starts_with("https://") || rest.starts_with("http://") => {
+                    let end = rest.find(|c: char| c.is_whitespace() || c == '<' || c == '>').unwrap_or(rest.len());
+                    let url = rest[..end].trim_end_matches(['.', ',', ';', ':', ')', '\'', '"']);
+                    out.push('<');
+                    out.push_str(url);
+                    out.push('>');
+                    j += url.chars().count();
+                    continue;
+                }
                 c => out.push(c),
             }
             j += 1;

@@ -16,6 +16,7 @@ async fn main() {
         .unwrap_or_else(|e| exit(&format!("cannot listen on 127.0.0.1:{port}: {e}")));
     let server = wiremock::MockServer::builder().listener(listener).start().await;
     fake::mount_workflow(&server).await;
+    fake::mount_not_found(&server).await;
     println!("fake Cerebras Batch API listening on {}", server.uri());
     println!("  export CEREBRAS_BASE_URL={} CEREBRAS_API_KEY=any-key", server.uri());
     println!(
