@@ -19,7 +19,9 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// How many bytes of a response body an [`Error`] keeps (64 KiB).
 pub const MAX_ERROR_BODY: usize = 64 * 1024;
 
-/// What went wrong, in the classes of the vendor's Python and Node SDKs.
+/// What went wrong, in the classes of the vendor's Python and Node SDKs and its error page
+/// (<https://inference-docs.cerebras.ai/support/error>): every status the spec declares has its
+/// kind (503 is a [`Server`](Self::Server) error).
 ///
 /// The kind of a response comes from its HTTP status, or from an integer `status_code` in its
 /// JSON body when there is one (the vendor's SDKs do the same).
@@ -30,6 +32,8 @@ pub enum ErrorKind {
     BadRequest,
     /// HTTP 401: the API key is missing or wrong.
     Authentication,
+    /// HTTP 402: payment required (listed by the vendor's error page).
+    PaymentRequired,
     /// HTTP 403.
     PermissionDenied,
     /// HTTP 404.
@@ -42,7 +46,7 @@ pub enum ErrorKind {
     RateLimit,
     /// HTTP 500 and above.
     Server,
-    /// Any other status the operation does not declare as a success (402, 405, 413, an
+    /// Any other status the operation does not declare as a success (405, 413, an
     /// undocumented 2xx, ...).
     OtherStatus,
     /// No response: the connection could not be made or broke, or a body could not be read.
@@ -72,6 +76,7 @@ impl ErrorKind {
         match status {
             400 => Self::BadRequest,
             401 => Self::Authentication,
+            402 => Self::PaymentRequired,
             403 => Self::PermissionDenied,
             404 => Self::NotFound,
             409 => Self::Conflict,
@@ -86,6 +91,7 @@ impl ErrorKind {
         match self {
             Self::BadRequest => "bad request",
             Self::Authentication => "authentication failed",
+            Self::PaymentRequired => "payment required",
             Self::PermissionDenied => "permission denied",
             Self::NotFound => "not found",
             Self::Conflict => "conflict",

@@ -15,7 +15,7 @@ use tokio_util::io::ReaderStream;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::operations::UPLOAD_FILE;
-use crate::types::{self, FileExpiresAfter, FileExpiresAfterAnchor, FilePurpose};
+use crate::types::{self, FilePurpose, UploadFileRequestExpiresAfterAnchor};
 
 /// The largest file the API accepts: 200 MB (200 × 1000 × 1000 bytes).
 pub const MAX_FILE_BYTES: u64 = 200 * 1000 * 1000;
@@ -59,7 +59,8 @@ pub struct UploadFile {
     source: Source,
     filename: String,
     purpose: FilePurpose,
-    expires_after: Option<FileExpiresAfter>,
+    /// Seconds after creation when the file expires.
+    expires_after: Option<i64>,
     progress: Option<ProgressFn>,
 }
 
@@ -117,7 +118,7 @@ impl UploadFile {
     /// the default 7 days. Sent as the form fields `expires_after[anchor]=created_at` and
     /// `expires_after[seconds]`, as OpenAI's SDK does; Cerebras does not document the encoding.
     pub fn expires_after(mut self, seconds: i64) -> Self {
-        self.expires_after = Some(FileExpiresAfter::new(FileExpiresAfterAnchor::CreatedAt, seconds));
+        self.expires_after = Some(seconds);
         self
     }
 
@@ -164,12 +165,11 @@ impl crate::Client {
                 upload.filename
             )));
         }
-        if let Some(e) = &upload.expires_after
-            && !(MIN_EXPIRES_AFTER_SECS..=MAX_EXPIRES_AFTER_SECS).contains(&e.seconds)
+        if let Some(seconds) = upload.expires_after
+            && !(MIN_EXPIRES_AFTER_SECS..=MAX_EXPIRES_AFTER_SECS).contains(&seconds)
         {
             return Err(refuse(format!(
-                "expires_after is {} s; it must be from 3600 to 2592000",
-                e.seconds
+                "expires_after is {seconds} s; it must be from 3600 to 2592000"
             )));
         }
         let (reader, length): (Box<dyn AsyncRead + Send + Sync + Unpin>, Option<u64>) = match upload.source {
@@ -241,10 +241,14 @@ impl crate::Client {
             .mime_str("application/octet-stream")
             .expect("a constant, valid MIME type");
         let mut form = reqwest::multipart::Form::new().text("purpose", upload.purpose.to_string());
-        if let Some(e) = upload.expires_after {
+        // The spec's `UploadFileRequest` names these two fields (see its description).
+        if let Some(seconds) = upload.expires_after {
             form = form
-                .text("expires_after[anchor]", e.anchor.to_string())
-                .text("expires_after[seconds]", e.seconds.to_string());
+                .text(
+                    "expires_after[anchor]",
+                    UploadFileRequestExpiresAfterAnchor::CreatedAt.to_string(),
+                )
+                .text("expires_after[seconds]", seconds.to_string());
         }
         let form = form.part("file", part);
 

@@ -1,6 +1,6 @@
-//! Every example of the spec, found wherever a media type holds one: request bodies,
-//! responses, and component responses. Used by the snapshot tests, the audit and the fuzz
-//! corpus.
+//! Every example of the spec, found wherever a media type holds one (request bodies, responses,
+//! and component responses) and on component schemas (`example`, such as the JSONL line
+//! schemas'). Used by the snapshot tests, the audit and the fuzz corpus.
 
 use serde_json::Value;
 
@@ -24,10 +24,29 @@ pub struct Example {
     pub jsonl_line_schema: Option<String>,
 }
 
-/// Every example of every media type in the spec, in document order.
+/// Every example of every media type in the spec, in document order, then every component
+/// schema's `example`.
 pub fn examples(spec: &Value) -> Vec<Example> {
     let mut out = Vec::new();
     walk(spec, "", &mut out);
+    for (name, schema) in spec
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
+        if let Some(value) = schema.get("example") {
+            out.push(Example {
+                pointer: format!("/components/schemas/{}/example", crate::normalize::ptr_token(name)),
+                media_type: "application/json".into(),
+                schema_name: Some(name.clone()),
+                schema: serde_json::json!({ "$ref": format!("#/components/schemas/{name}") }),
+                value: value.clone(),
+                verbatim: None,
+                jsonl_line_schema: None,
+            });
+        }
+    }
     out
 }
 

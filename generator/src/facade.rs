@@ -418,11 +418,7 @@ fn send_doc(op: &OperationSpec, call: &Call) -> String {
             p.spec_name
         ));
     }
-    let declared: Vec<String> = op
-        .error_responses
-        .iter()
-        .map(|(code, desc)| format!("`{code}` ({})", desc.split('.').next().unwrap_or_default().trim()))
-        .collect();
+    let declared: Vec<String> = op.error_responses.iter().map(|(code, _)| format!("`{code}`")).collect();
     d.push_str(&format!(
         "- The kind of the HTTP status for a non-2xx response (the spec declares {}). \
          The error keeps the status, headers, raw body text and decoded [`ErrorBody`](crate::types::ErrorBody).\n",

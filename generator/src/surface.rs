@@ -206,6 +206,10 @@ pub fn markdown(api: &Api) -> String {
             out.push_str(&one_line(d));
             out.push('\n');
         }
+        if !s.error_responses.is_empty() {
+            let codes: Vec<String> = s.error_responses.iter().map(|(c, _)| format!("`{c}`")).collect();
+            let _ = writeln!(out, "\nDeclared errors: {}.", codes.join(", "));
+        }
     }
     out.push_str("\n## Types\n");
     for (_, text) in sections(api, struct_markdown, union_markdown, |e| {

@@ -28,32 +28,47 @@ async fn prism(dynamic: bool) -> Option<Prism> {
         eprintln!("skipped: {hint}");
         return None;
     }
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut cmd = tokio::process::Command::new(bin);
-    cmd.args(["mock", "-h", "127.0.0.1", "-p", &port.to_string()]);
-    if dynamic {
-        cmd.arg("-d");
+    // A port picked by binding to 0 and letting go may be taken again before Prism binds it
+    // (other tests start servers too): a Prism that exits is started again on a new port.
+    for _ in 0..5 {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut cmd = tokio::process::Command::new(&bin);
+        cmd.args(["mock", "-h", "127.0.0.1", "-p", &port.to_string()]);
+        if dynamic {
+            cmd.arg("-d");
+        }
+        let mut child = cmd
+            .arg(workspace_root().join("spec/openapi.yaml"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("prism starts");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if child.try_wait().expect("prism's status").is_some() {
+                break; // it exited: the port was taken
+            }
+            if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+                // Listening, and still running: it is ours.
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                if child.try_wait().expect("prism's status").is_none() {
+                    return Some(Prism {
+                        _child: child,
+                        base: format!("http://127.0.0.1:{port}"),
+                    });
+                }
+                break;
+            }
+            assert!(Instant::now() < deadline, "Prism did not listen within 60 s");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
-    let child = cmd
-        .arg(workspace_root().join("spec/openapi.yaml"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("prism starts");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
-        assert!(Instant::now() < deadline, "Prism did not listen within 60 s");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    Some(Prism {
-        _child: child,
-        base: format!("http://127.0.0.1:{port}"),
-    })
+    panic!("Prism did not start on any of 5 ports");
 }
 
 fn client(base: &str) -> Client {

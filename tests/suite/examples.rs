@@ -31,6 +31,7 @@ fn decode(schema: &str, value: &Value) -> Result<String, String> {
         "FileDeleted" => go::<types::FileDeleted>(value),
         "ErrorBody" => go::<types::ErrorBody>(value),
         "BatchResultLine" => go::<types::BatchResultLine>(value),
+        "BatchRequestLine" => go::<types::BatchRequestLine>(value),
         other => panic!("no decoder for schema {other}: add it to tests/suite/examples.rs"),
     }
 }

@@ -4,6 +4,7 @@
 //! - `semver`: `cargo xtask diff`'s verdict on each fixture edit of the spec, proven by
 //!   compiling code written against today's client against each edited one.
 //! - `tolerance`: the tolerance rule, for every type the client reads.
+//! - `spec_fidelity`: the known differences between spec and docs are sourced; the error statuses are declared.
 //! - `surface`: the API-surface snapshot (every operation and type).
 //! - `examples`: every spec example decoded through the generated types (snapshot).
 //! - `contract`: the client against Prism serving the spec (request validation, examples, 200+ random responses).
@@ -36,6 +37,7 @@ mod real_specs;
 mod regressions;
 mod results;
 mod semver;
+mod spec_fidelity;
 mod surface;
 mod tolerance;
 mod workflow;

@@ -40,7 +40,7 @@ impl<'a> ListBatches<'a> {
         self.after = value;
         self
     }
-    /// Sets `limit` (query parameter): The maximum number of items to return, from 1 to 100. The server's default is 20.
+    /// Sets `limit` (query parameter): The maximum number of items to return, at most 100. The server's default is 20. The docs give no minimum; 1 is assumed.
     pub fn limit(mut self, value: i64) -> Self {
         self.limit = ::std::option::Option::Some(value);
         self
@@ -60,7 +60,7 @@ impl<'a> ListBatches<'a> {
     ///
     /// A [`crate::Error`]; match on its [`kind`](crate::Error::kind):
     ///
-    /// - The kind of the HTTP status for a non-2xx response (the spec declares `4XX` (A client error), `5XX` (A server error)). The error keeps the status, headers, raw body text and decoded [`ErrorBody`](crate::types::ErrorBody).
+    /// - The kind of the HTTP status for a non-2xx response (the spec declares `400`, `401`, `402`, `403`, `404`, `422`, `429`, `4XX`, `500`, `503`, `5XX`). The error keeps the status, headers, raw body text and decoded [`ErrorBody`](crate::types::ErrorBody).
     /// - [`Decode`](crate::ErrorKind::Decode) when a 2xx body does not decode; status, headers and body are kept.
     /// - [`Connection`](crate::ErrorKind::Connection) or [`Timeout`](crate::ErrorKind::Timeout) when no response arrived.
     pub async fn send(self) -> crate::Result<types::BatchList> {
@@ -105,7 +105,7 @@ impl<'a> CreateBatch<'a> {
     ///
     /// A [`crate::Error`]; match on its [`kind`](crate::Error::kind):
     ///
-    /// - The kind of the HTTP status for a non-2xx response (the spec declares `4XX` (A client error), `5XX` (A server error)). The error keeps the status, headers, raw body text and decoded [`ErrorBody`](crate::types::ErrorBody).
+    /// - The kind of the HTTP status for a non-2xx response (the spec declares `400`, `401`, `402`, `403`, `404`, `422`, `429`, `4XX`, `500`, `503`, `5XX`). The error keeps the status, headers, raw body text and decoded [`ErrorBody`](crate::types::ErrorBody).
     /// - [`Decode`](crate::ErrorKind::Decode) when a 2xx body does not decode; status, headers and body are kept.
     /// - [`Connection`](crate::ErrorKind::Connection) or [`Timeout`](crate::ErrorKind::Timeout) when no response arrived.
     pub async fn send(self) -> crate::Result<types::Batch> {
@@ -148,7 +148,7 @@ impl<'a> RetrieveBatch<'a> {
     /// A [`crate::Error`]; match on its [`kind`](crate::Error::kind):
     ///
     /// - [`InvalidInput`](crate::ErrorKind::InvalidInput), before any request, when `batch_id` is empty, is `.` or `..`, or holds a backslash or control character (also percent-encoded).
-    /// - The kind of the HTTP status for a non-2xx response (the spec declares `4XX` (A client error), `5XX` (A server error)). The error keeps the status, headers, raw body text and decoded [`ErrorBody`](crate::types::ErrorBody).
+    /// - The kind of the HTTP status for a non-2xx response (the spec declares `400`, `401`, `402`, `403`, `404`, `422`, `429`, `4XX`, `500`, `503`, `5XX`). The error keeps the status, headers, raw body text and decoded [`ErrorBody`](crate::types::ErrorBody).
     /// - [`Decode`](crate::ErrorKind::Decode) when a 2xx body does not decode; status, headers and body are kept.
     /// - [`Connection`](crate::ErrorKind::Connection) or [`Timeout`](crate::ErrorKind::Timeout) when no response arrived.
     pub async fn send(self) -> crate::Result<types::Batch> {
@@ -199,7 +199,7 @@ impl<'a> CancelBatch<'a> {
     /// A [`crate::Error`]; match on its [`kind`](crate::Error::kind):
     ///
     /// - [`InvalidInput`](crate::ErrorKind::InvalidInput), before any request, when `batch_id` is empty, is `.` or `..`, or holds a backslash or control character (also percent-encoded).
-    /// - The kind of the HTTP status for a non-2xx response (the spec declares `4XX` (A client error), `5XX` (A server error)). The error keeps the status, headers, raw body text and decoded [`ErrorBody`](crate::types::ErrorBody).
+    /// - The kind of the HTTP status for a non-2xx response (the spec declares `400`, `401`, `402`, `403`, `404`, `422`, `429`, `4XX`, `500`, `503`, `5XX`). The error keeps the status, headers, raw body text and decoded [`ErrorBody`](crate::types::ErrorBody).
     /// - [`Decode`](crate::ErrorKind::Decode) when a 2xx body does not decode; status, headers and body are kept.
     /// - [`Connection`](crate::ErrorKind::Connection) or [`Timeout`](crate::ErrorKind::Timeout) when no response arrived.
     pub async fn send(self) -> crate::Result<types::Batch> {
@@ -250,7 +250,7 @@ impl<'a> RetrieveBatchResults<'a> {
     /// A [`crate::Error`]; match on its [`kind`](crate::Error::kind):
     ///
     /// - [`InvalidInput`](crate::ErrorKind::InvalidInput), before any request, when `batch_id` is empty, is `.` or `..`, or holds a backslash or control character (also percent-encoded).
-    /// - The kind of the HTTP status for a non-2xx response (the spec declares `4XX` (A client error), `5XX` (A server error)). The error keeps the status, headers, raw body text and decoded [`ErrorBody`](crate::types::ErrorBody).
+    /// - The kind of the HTTP status for a non-2xx response (the spec declares `400`, `401`, `402`, `403`, `404`, `422`, `429`, `4XX`, `500`, `503`, `5XX`). The error keeps the status, headers, raw body text and decoded [`ErrorBody`](crate::types::ErrorBody).
     /// - [`Connection`](crate::ErrorKind::Connection) or [`Timeout`](crate::ErrorKind::Timeout) when no response arrived.
     pub async fn send(self) -> crate::Result<crate::Download> {
         let Self { client, batch_id } = self;
@@ -306,7 +306,7 @@ impl<'a> ListFiles<'a> {
         self.after = value;
         self
     }
-    /// Sets `limit` (query parameter): The maximum number of items to return, from 1 to 100. The server's default is 20.
+    /// Sets `limit` (query parameter): The maximum number of items to return, at most 100. The server's default is 20. The docs give no minimum; 1 is assumed.
     pub fn limit(mut self, value: i64) -> Self {
         self.limit = ::std::option::Option::Some(value);
         self
@@ -326,7 +326,7 @@ impl<'a> ListFiles<'a> {
     ///
     /// A [`crate::Error`]; match on its [`kind`](crate::Error::kind):
     ///
-    /// - The kind of the HTTP status for a non-2xx response (the spec declares `4XX` (A client error), `5XX` (A server error)). The error keeps the status, headers, raw body text and decoded [`ErrorBody`](crate::types::ErrorBody).
+    /// - The kind of the HTTP status for a non-2xx response (the spec declares `400`, `401`, `402`, `403`, `404`, `422`, `429`, `4XX`, `500`, `503`, `5XX`). The error keeps the status, headers, raw body text and decoded [`ErrorBody`](crate::types::ErrorBody).
     /// - [`Decode`](crate::ErrorKind::Decode) when a 2xx body does not decode; status, headers and body are kept.
     /// - [`Connection`](crate::ErrorKind::Connection) or [`Timeout`](crate::ErrorKind::Timeout) when no response arrived.
     pub async fn send(self) -> crate::Result<types::FileList> {
@@ -372,7 +372,7 @@ impl<'a> RetrieveFile<'a> {
     /// A [`crate::Error`]; match on its [`kind`](crate::Error::kind):
     ///
     /// - [`InvalidInput`](crate::ErrorKind::InvalidInput), before any request, when `file_id` is empty, is `.` or `..`, or holds a backslash or control character (also percent-encoded).
-    /// - The kind of the HTTP status for a non-2xx response (the spec declares `4XX` (A client error), `5XX` (A server error)). The error keeps the status, headers, raw body text and decoded [`ErrorBody`](crate::types::ErrorBody).
+    /// - The kind of the HTTP status for a non-2xx response (the spec declares `400`, `401`, `402`, `403`, `404`, `422`, `429`, `4XX`, `500`, `503`, `5XX`). The error keeps the status, headers, raw body text and decoded [`ErrorBody`](crate::types::ErrorBody).
     /// - [`Decode`](crate::ErrorKind::Decode) when a 2xx body does not decode; status, headers and body are kept.
     /// - [`Connection`](crate::ErrorKind::Connection) or [`Timeout`](crate::ErrorKind::Timeout) when no response arrived.
     pub async fn send(self) -> crate::Result<types::File> {
@@ -423,7 +423,7 @@ impl<'a> DeleteFile<'a> {
     /// A [`crate::Error`]; match on its [`kind`](crate::Error::kind):
     ///
     /// - [`InvalidInput`](crate::ErrorKind::InvalidInput), before any request, when `file_id` is empty, is `.` or `..`, or holds a backslash or control character (also percent-encoded).
-    /// - The kind of the HTTP status for a non-2xx response (the spec declares `4XX` (A client error), `5XX` (A server error)). The error keeps the status, headers, raw body text and decoded [`ErrorBody`](crate::types::ErrorBody).
+    /// - The kind of the HTTP status for a non-2xx response (the spec declares `400`, `401`, `402`, `403`, `404`, `422`, `429`, `4XX`, `500`, `503`, `5XX`). The error keeps the status, headers, raw body text and decoded [`ErrorBody`](crate::types::ErrorBody).
     /// - [`Decode`](crate::ErrorKind::Decode) when a 2xx body does not decode; status, headers and body are kept.
     /// - [`Connection`](crate::ErrorKind::Connection) or [`Timeout`](crate::ErrorKind::Timeout) when no response arrived.
     pub async fn send(self) -> crate::Result<types::FileDeleted> {
@@ -471,7 +471,7 @@ impl<'a> RetrieveFileContent<'a> {
     /// A [`crate::Error`]; match on its [`kind`](crate::Error::kind):
     ///
     /// - [`InvalidInput`](crate::ErrorKind::InvalidInput), before any request, when `file_id` is empty, is `.` or `..`, or holds a backslash or control character (also percent-encoded).
-    /// - The kind of the HTTP status for a non-2xx response (the spec declares `4XX` (A client error), `5XX` (A server error)). The error keeps the status, headers, raw body text and decoded [`ErrorBody`](crate::types::ErrorBody).
+    /// - The kind of the HTTP status for a non-2xx response (the spec declares `400`, `401`, `402`, `403`, `404`, `422`, `429`, `4XX`, `500`, `503`, `5XX`). The error keeps the status, headers, raw body text and decoded [`ErrorBody`](crate::types::ErrorBody).
     /// - [`Connection`](crate::ErrorKind::Connection) or [`Timeout`](crate::ErrorKind::Timeout) when no response arrived.
     pub async fn send(self) -> crate::Result<crate::Download> {
         let Self { client, file_id } = self;

@@ -65,7 +65,7 @@ impl<'de> ::serde::de::Visitor<'de> for TextVisitor {
         Ok(v.to_string())
     }
 }
-/**The API endpoint the batch's requests go to. Currently only `/v1/chat/completions`.
+/**The API endpoint the batch's requests go to. Currently only `/v1/chat/completions`. The server may send values not listed here; a client keeps them.
 
 An open enum: a value the spec does not list decodes as `Unknown` and encodes back unchanged. It is `#[non_exhaustive]`: match it with a wildcard arm, and compare with a value built by `From<&str>` (which maps documented values to their variants) to test for a value this version does not document.
 
@@ -141,7 +141,7 @@ impl<'de> ::serde::Deserialize<'de> for BatchEndpoint {
         deserializer.deserialize_any(TextVisitor).map(Self::from)
     }
 }
-/**The object type, which is always `list`.
+/**The object type, which is always `list` (a client keeps any other value).
 
 An open enum: a value the spec does not list decodes as `Unknown` and encodes back unchanged. It is `#[non_exhaustive]`: match it with a wildcard arm, and compare with a value built by `From<&str>` (which maps documented values to their variants) to test for a value this version does not document.
 
@@ -217,7 +217,7 @@ impl<'de> ::serde::Deserialize<'de> for BatchErrorListObject {
         deserializer.deserialize_any(TextVisitor).map(Self::from)
     }
 }
-/**The object type, which is always `list`.
+/**The object type, which is always `list` (a client keeps any other value).
 
 An open enum: a value the spec does not list decodes as `Unknown` and encodes back unchanged. It is `#[non_exhaustive]`: match it with a wildcard arm, and compare with a value built by `From<&str>` (which maps documented values to their variants) to test for a value this version does not document.
 
@@ -293,7 +293,7 @@ impl<'de> ::serde::Deserialize<'de> for BatchListObject {
         deserializer.deserialize_any(TextVisitor).map(Self::from)
     }
 }
-/**The object type, which is always `batch`.
+/**The object type, which is always `batch` (a client keeps any other value).
 
 An open enum: a value the spec does not list decodes as `Unknown` and encodes back unchanged. It is `#[non_exhaustive]`: match it with a wildcard arm, and compare with a value built by `From<&str>` (which maps documented values to their variants) to test for a value this version does not document.
 
@@ -445,7 +445,7 @@ impl<'de> ::serde::Deserialize<'de> for BatchRequestLineMethod {
         deserializer.deserialize_any(TextVisitor).map(Self::from)
     }
 }
-/**The outcome of one request of a batch.
+/**The outcome of one request of a batch. The server may send values not listed here; a client keeps them.
 
 An open enum: a value the spec does not list decodes as `Unknown` and encodes back unchanged. It is `#[non_exhaustive]`: match it with a wildcard arm, and compare with a value built by `From<&str>` (which maps documented values to their variants) to test for a value this version does not document.
 
@@ -664,7 +664,7 @@ impl<'de> ::serde::Deserialize<'de> for BatchStatus {
         deserializer.deserialize_any(TextVisitor).map(Self::from)
     }
 }
-/**The time window for batch completion. Currently only `24h`.
+/**The time window for batch completion. Currently only `24h`. The server may send values not listed here; a client keeps them.
 
 An open enum: a value the spec does not list decodes as `Unknown` and encodes back unchanged. It is `#[non_exhaustive]`: match it with a wildcard arm, and compare with a value built by `From<&str>` (which maps documented values to their variants) to test for a value this version does not document.
 
@@ -740,7 +740,7 @@ impl<'de> ::serde::Deserialize<'de> for CompletionWindow {
         deserializer.deserialize_any(TextVisitor).map(Self::from)
     }
 }
-/**The object type, which is always `file`.
+/**The object type, which is always `file` (a client keeps any other value).
 
 An open enum: a value the spec does not list decodes as `Unknown` and encodes back unchanged. It is `#[non_exhaustive]`: match it with a wildcard arm, and compare with a value built by `From<&str>` (which maps documented values to their variants) to test for a value this version does not document.
 
@@ -816,85 +816,7 @@ impl<'de> ::serde::Deserialize<'de> for FileDeletedObject {
         deserializer.deserialize_any(TextVisitor).map(Self::from)
     }
 }
-/**The timestamp the expiration counts from. Must be `created_at`.
-
-An open enum: a value the spec does not list decodes as `Unknown` and encodes back unchanged. It is `#[non_exhaustive]`: match it with a wildcard arm, and compare with a value built by `From<&str>` (which maps documented values to their variants) to test for a value this version does not document.
-
-Spec: `/components/schemas/FileExpiresAfter/properties/anchor`.*/
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum FileExpiresAfterAnchor {
-    ///`created_at`
-    CreatedAt,
-    /// A value this version of the client does not know, kept exactly as received
-    /// (read it with [`as_str`](Self::as_str)).
-    Unknown(UnknownValue),
-}
-impl FileExpiresAfterAnchor {
-    /// Every documented value, in spec order.
-    pub const KNOWN: &'static [FileExpiresAfterAnchor] = &[
-        FileExpiresAfterAnchor::CreatedAt,
-    ];
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::CreatedAt => "created_at",
-            Self::Unknown(value) => value.0.as_str(),
-        }
-    }
-    /// Whether the value is one the spec documents (not `Unknown`).
-    pub fn is_known(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl ::std::convert::From<&str> for FileExpiresAfterAnchor {
-    fn from(value: &str) -> Self {
-        match value {
-            "created_at" => Self::CreatedAt,
-            other => Self::Unknown(UnknownValue(other.to_owned())),
-        }
-    }
-}
-impl ::std::convert::From<::std::string::String> for FileExpiresAfterAnchor {
-    fn from(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "created_at" => Self::CreatedAt,
-            _ => Self::Unknown(UnknownValue(value)),
-        }
-    }
-}
-impl ::std::str::FromStr for FileExpiresAfterAnchor {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-impl ::std::convert::AsRef<str> for FileExpiresAfterAnchor {
-    fn as_ref(&self) -> &str {
-        self.as_str()
-    }
-}
-impl ::std::fmt::Display for FileExpiresAfterAnchor {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl ::serde::Serialize for FileExpiresAfterAnchor {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for FileExpiresAfterAnchor {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        deserializer.deserialize_any(TextVisitor).map(Self::from)
-    }
-}
-/**The object type, which is always `list`.
+/**The object type, which is always `list` (a client keeps any other value).
 
 An open enum: a value the spec does not list decodes as `Unknown` and encodes back unchanged. It is `#[non_exhaustive]`: match it with a wildcard arm, and compare with a value built by `From<&str>` (which maps documented values to their variants) to test for a value this version does not document.
 
@@ -970,7 +892,7 @@ impl<'de> ::serde::Deserialize<'de> for FileListObject {
         deserializer.deserialize_any(TextVisitor).map(Self::from)
     }
 }
-/**The object type, which is always `file`.
+/**The object type, which is always `file` (a client keeps any other value).
 
 An open enum: a value the spec does not list decodes as `Unknown` and encodes back unchanged. It is `#[non_exhaustive]`: match it with a wildcard arm, and compare with a value built by `From<&str>` (which maps documented values to their variants) to test for a value this version does not document.
 
@@ -1047,6 +969,7 @@ impl<'de> ::serde::Deserialize<'de> for FileObject {
     }
 }
 /**The intended purpose of a file. Currently only `batch`; batch results files carry it too.
+The server may send values not listed here; a client keeps them.
 
 An open enum: a value the spec does not list decodes as `Unknown` and encodes back unchanged. It is `#[non_exhaustive]`: match it with a wildcard arm, and compare with a value built by `From<&str>` (which maps documented values to their variants) to test for a value this version does not document.
 
@@ -1116,6 +1039,86 @@ impl ::serde::Serialize for FilePurpose {
     }
 }
 impl<'de> ::serde::Deserialize<'de> for FilePurpose {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        deserializer.deserialize_any(TextVisitor).map(Self::from)
+    }
+}
+/**The `anchor` of the page's `expires_after` object: the timestamp the expiration counts
+from. Must be `created_at`. Sent together with `expires_after[seconds]`.
+
+An open enum: a value the spec does not list decodes as `Unknown` and encodes back unchanged. It is `#[non_exhaustive]`: match it with a wildcard arm, and compare with a value built by `From<&str>` (which maps documented values to their variants) to test for a value this version does not document.
+
+Spec: `/components/schemas/UploadFileRequest/properties/expires_after[anchor]`.*/
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum UploadFileRequestExpiresAfterAnchor {
+    ///`created_at`
+    CreatedAt,
+    /// A value this version of the client does not know, kept exactly as received
+    /// (read it with [`as_str`](Self::as_str)).
+    Unknown(UnknownValue),
+}
+impl UploadFileRequestExpiresAfterAnchor {
+    /// Every documented value, in spec order.
+    pub const KNOWN: &'static [UploadFileRequestExpiresAfterAnchor] = &[
+        UploadFileRequestExpiresAfterAnchor::CreatedAt,
+    ];
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::CreatedAt => "created_at",
+            Self::Unknown(value) => value.0.as_str(),
+        }
+    }
+    /// Whether the value is one the spec documents (not `Unknown`).
+    pub fn is_known(&self) -> bool {
+        !matches!(self, Self::Unknown(_))
+    }
+}
+impl ::std::convert::From<&str> for UploadFileRequestExpiresAfterAnchor {
+    fn from(value: &str) -> Self {
+        match value {
+            "created_at" => Self::CreatedAt,
+            other => Self::Unknown(UnknownValue(other.to_owned())),
+        }
+    }
+}
+impl ::std::convert::From<::std::string::String>
+for UploadFileRequestExpiresAfterAnchor {
+    fn from(value: ::std::string::String) -> Self {
+        match value.as_str() {
+            "created_at" => Self::CreatedAt,
+            _ => Self::Unknown(UnknownValue(value)),
+        }
+    }
+}
+impl ::std::str::FromStr for UploadFileRequestExpiresAfterAnchor {
+    type Err = ::std::convert::Infallible;
+    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+        Ok(Self::from(value))
+    }
+}
+impl ::std::convert::AsRef<str> for UploadFileRequestExpiresAfterAnchor {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+impl ::std::fmt::Display for UploadFileRequestExpiresAfterAnchor {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::serde::Serialize for UploadFileRequestExpiresAfterAnchor {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for UploadFileRequestExpiresAfterAnchor {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {

@@ -125,7 +125,7 @@ impl crate::Client {
     /// Set on the returned builder:
     ///
     /// - [`after`](crate::builder::ListBatches::after) (query): A cursor for pagination: a batch ID. The response holds the batches created after that batch.
-    /// - [`limit`](crate::builder::ListBatches::limit) (query): The maximum number of items to return, from 1 to 100. The server's default is 20.
+    /// - [`limit`](crate::builder::ListBatches::limit) (query): The maximum number of items to return, at most 100. The server's default is 20. The docs give no minimum; 1 is assumed.
     ///
     /// # Returns
     ///
@@ -137,7 +137,8 @@ impl crate::Client {
     ///
     /// Creates a batch job from an uploaded JSONL file of requests. The file must have been
     /// uploaded with purpose `batch`, be at most 200 MB and hold at most 50,000 requests.
-    /// The new batch usually starts in status `validating`.
+    /// The new batch usually starts in status `validating`. An account may have at most 10
+    /// active batches (the guide's older revision, "Limits and Quotas").
     ///
     /// Sends `POST /v1/batches` (operationId `create_batch`). Vendor docs: <https://inference-docs.cerebras.ai/api-reference/batch/create-batch>.
     ///
@@ -180,7 +181,8 @@ impl crate::Client {
     /// `DELETE /v1/batches/{batch_id}`, not OpenAI's `POST .../cancel`. The status is
     /// `cancelling` right after the call and becomes `cancelled` once cancellation completes
     /// (up to 10 minutes); a cancelled batch has its partial results (if any) in its output
-    /// file. Completed requests remain saved in the results.
+    /// file. Completed requests remain saved in the results; unfinished requests are deleted
+    /// (the guide's older revision, "Cancel a batch").
     ///
     /// Sends `DELETE /v1/batches/{batch_id}` (operationId `cancel_batch`). Vendor docs: <https://inference-docs.cerebras.ai/api-reference/batch/cancel-batch>.
     ///
@@ -201,9 +203,10 @@ impl crate::Client {
     ///
     /// Downloads the output JSONL of a batch: one line per request, in no particular order
     /// (match lines to requests by `custom_id`). Only available once the batch is complete or
-    /// its 24-hour window has elapsed. Results are retained for 7 days. Only an older revision
-    /// of the docs lists this endpoint; the current guide downloads `output_file_id` through
-    /// Retrieve file content instead.
+    /// its 24-hour window has elapsed. Results are retained for 7 days (configurable for
+    /// enterprise customers). This endpoint has its own reference page and appears in the
+    /// guide's older revision; the current guide downloads `output_file_id` through Retrieve
+    /// file content instead, and whether the API still serves it is unconfirmed.
     ///
     /// Sends `GET /v1/batches/{batch_id}/results` (operationId `retrieve_batch_results`). Vendor docs: <https://inference-docs.cerebras.ai/api-reference/batch/retrieve-batch-results>.
     ///
@@ -232,7 +235,7 @@ impl crate::Client {
     /// Set on the returned builder:
     ///
     /// - [`after`](crate::builder::ListFiles::after) (query): A cursor for pagination: a file ID. The response holds the files created after that file. (An older revision of the docs described this as an ISO 8601 date.).
-    /// - [`limit`](crate::builder::ListFiles::limit) (query): The maximum number of items to return, from 1 to 100. The server's default is 20.
+    /// - [`limit`](crate::builder::ListFiles::limit) (query): The maximum number of items to return, at most 100. The server's default is 20. The docs give no minimum; 1 is assumed.
     ///
     /// # Returns
     ///

@@ -82,7 +82,7 @@ docs' own example stores an array.
         pub metadata: ::std::option::Option<
             ::serde_json::Map<::std::string::String, ::serde_json::Value>,
         >,
-        ///The object type, which is always `batch`.
+        ///The object type, which is always `batch` (a client keeps any other value).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub object: ::std::option::Option<crate::generated::enums::BatchObject>,
         /**The ID of the file containing batch results, available once processing is complete.
@@ -129,7 +129,7 @@ otherwise follows.
         ///The errors.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub data: ::std::option::Option<::std::vec::Vec<BatchError>>,
-        ///The object type, which is always `list`.
+        ///The object type, which is always `list` (a client keeps any other value).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub object: ::std::option::Option<crate::generated::enums::BatchErrorListObject>,
     }
@@ -160,7 +160,7 @@ BatchErrorList).
         ///Whether more batch jobs exist after this page.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub has_more: ::std::option::Option<bool>,
-        ///The object type, which is always `list`.
+        ///The object type, which is always `list` (a client keeps any other value).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub object: ::std::option::Option<crate::generated::enums::BatchListObject>,
     }
@@ -183,7 +183,8 @@ BatchErrorList).
     }
     /**One line of a batch input JSONL file. A file holds 10 to 50,000 lines, each at most
 1 MB, UTF-8 with LF line endings; `custom_id`s are unique and every body uses the same
-model.
+model. The example is the first line of the guide's example file
+(<https://inference-docs.cerebras.ai/capabilities/batch>, older revision).
 */
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[non_exhaustive]
@@ -213,7 +214,9 @@ model.
     /**One line of a batch's results. The documented Cerebras shape has `status` and an
 unwrapped `response`; the OpenAI shape has `id` and a `response` of
 `{status_code, request_id, body}`. Which one output files use is undocumented, so both
-decode.
+decode. The example is the guide's expired line
+(<https://inference-docs.cerebras.ai/capabilities/batch>, older revision, "Expired
+Batches").
 */
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[non_exhaustive]
@@ -251,16 +254,17 @@ requests.
 */
         pub input_file_id: ::std::string::String,
         /**Custom key-value pairs to attach to the batch job. Values need not be strings: the
-docs' own example sends an array.
+docs' own example sends an array. No limits on keys or values are documented.
 */
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub metadata: ::std::option::Option<
-            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-        >,
+        #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
+        pub metadata: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
-    /**An error response body. Both the flat `{message, type, param, code}` shape and the
-wrapped `{"error": {...}}` shape decode; Cerebras may also put an integer `status_code`
-in the body, which then takes precedence over the HTTP status.
+    /**An error response body. The operation pages document none. Bodies seen from the API
+(chat completions) are flat, `{message, type, param, code}`. The vendor's Python SDK
+also unwraps `{"error": {...}}`, with the comment "Cerebras includes error message in
+`error` field of response payload" (`_exceptions.py`), and since v1.49.0 lets an integer
+`status_code` in the body take precedence over the HTTP status (`_client.py`); this
+client follows the SDK in both. Codes may arrive as numbers.
 */
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[non_exhaustive]
@@ -338,7 +342,7 @@ in the body, which then takes precedence over the HTTP status.
         ///A unique identifier for the file, e.g. `file-abc123` (no stable prefix).
         #[serde(deserialize_with = "crate::tolerant::string")]
         pub id: ::std::string::String,
-        ///The object type, which is always `file`.
+        ///The object type, which is always `file` (a client keeps any other value).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub object: ::std::option::Option<crate::generated::enums::FileObject>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -354,19 +358,9 @@ in the body, which then takes precedence over the HTTP status.
         ///The ID of the deleted file.
         #[serde(deserialize_with = "crate::tolerant::string")]
         pub id: ::std::string::String,
-        ///The object type, which is always `file`.
+        ///The object type, which is always `file` (a client keeps any other value).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub object: ::std::option::Option<crate::generated::enums::FileDeletedObject>,
-    }
-    /**The expiration policy for an uploaded file. Files with purpose `batch` expire after
-7 days by default. Its multipart encoding is undocumented.
-*/
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    #[non_exhaustive]
-    pub struct FileExpiresAfter {
-        pub anchor: crate::generated::enums::FileExpiresAfterAnchor,
-        ///Seconds after the anchor when the file expires, from 3600 (1 hour) to 2592000 (30 days).
-        pub seconds: i64,
     }
     ///One page of files.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
@@ -378,16 +372,39 @@ in the body, which then takes precedence over the HTTP status.
         ///Whether more files exist after this page.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub has_more: ::std::option::Option<bool>,
-        ///The object type, which is always `list`.
+        ///The object type, which is always `list` (a client keeps any other value).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub object: ::std::option::Option<crate::generated::enums::FileListObject>,
     }
-    ///The multipart/form-data body of Upload file.
+    /**The multipart/form-data body of Upload file.
+
+The page documents `expires_after` as one object `{anchor, seconds}` without saying how
+it is encoded in a form. This spec describes what the client sends: two form fields in
+bracket notation, `expires_after[anchor]` and `expires_after[seconds]`, as OpenAI's SDK
+encodes nested form values (openai-python `_qs.py`, `nested_format="brackets"`).
+OpenAPI 3.0's `encoding.style` and `explode` apply to form-urlencoded bodies only, so
+in multipart the faithful form is two literal properties. Whether Cerebras accepts this
+encoding is unconfirmed.
+*/
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct UploadFileRequest {
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub expires_after: ::std::option::Option<FileExpiresAfter>,
+        #[serde(
+            rename = "expires_after[anchor]",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub expires_after_anchor: ::std::option::Option<
+            crate::generated::enums::UploadFileRequestExpiresAfterAnchor,
+        >,
+        /**The `seconds` of the page's `expires_after` object: seconds after the anchor when the
+file expires, from 3600 (1 hour) to 2592000 (30 days). Files with purpose `batch`
+expire after 7 days by default.
+*/
+        #[serde(
+            rename = "expires_after[seconds]",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub expires_after_seconds: ::std::option::Option<i64>,
         ///The file to upload, JSONL, at most 200 MB; each line a `BatchRequestLine`.
         pub file: ::std::string::String,
         pub purpose: crate::generated::enums::FilePurpose,
@@ -839,7 +856,7 @@ in the body, which then takes precedence over the HTTP status.
             mut self,
             value: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
         ) -> Self {
-            self.metadata = ::std::option::Option::Some(value);
+            self.metadata = value;
             self
         }
     }
@@ -1046,21 +1063,6 @@ in the body, which then takes precedence over the HTTP status.
             self
         }
     }
-    impl FileExpiresAfter {
-        /// A `FileExpiresAfter` with `anchor`, `seconds` set and every other field empty; set those with the `with_` methods.
-        #[allow(clippy::new_without_default, clippy::too_many_arguments)]
-        pub fn new(
-            anchor: impl ::std::convert::Into<
-                crate::generated::enums::FileExpiresAfterAnchor,
-            >,
-            seconds: i64,
-        ) -> Self {
-            Self {
-                anchor: anchor.into(),
-                seconds,
-            }
-        }
-    }
     impl FileList {
         /// A `FileList` with every field empty (`None`); set fields with the `with_` methods.
         #[allow(clippy::new_without_default, clippy::too_many_arguments)]
@@ -1101,15 +1103,27 @@ in the body, which then takes precedence over the HTTP status.
             purpose: impl ::std::convert::Into<crate::generated::enums::FilePurpose>,
         ) -> Self {
             Self {
-                expires_after: ::std::default::Default::default(),
+                expires_after_anchor: ::std::default::Default::default(),
+                expires_after_seconds: ::std::default::Default::default(),
                 file: file.into(),
                 purpose: purpose.into(),
             }
         }
-        /// Sets [`expires_after`](Self::expires_after).
+        /// Sets [`expires_after_anchor`](Self::expires_after_anchor).
         #[must_use]
-        pub fn with_expires_after(mut self, value: FileExpiresAfter) -> Self {
-            self.expires_after = ::std::option::Option::Some(value);
+        pub fn with_expires_after_anchor(
+            mut self,
+            value: impl ::std::convert::Into<
+                crate::generated::enums::UploadFileRequestExpiresAfterAnchor,
+            >,
+        ) -> Self {
+            self.expires_after_anchor = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets [`expires_after_seconds`](Self::expires_after_seconds).
+        #[must_use]
+        pub fn with_expires_after_seconds(mut self, value: i64) -> Self {
+            self.expires_after_seconds = ::std::option::Option::Some(value);
             self
         }
     }
@@ -1120,6 +1134,16 @@ in the body, which then takes precedence over the HTTP status.
 Batch jobs and the files they read and write, on the Cerebras Inference API.
 Both APIs are in Private Preview: access must be granted by Cerebras.
 All timestamps are Unix seconds; all sizes are bytes.
+
+Limits the guide states (<https://inference-docs.cerebras.ai/capabilities/batch>, older
+revision, "Limits and Quotas"): at most 10 active batches per account; 10 to 50,000
+requests and at most 200 MB per file, 1 MB per line; results retained for 7 days after
+completion (configurable for enterprise customers, per the Retrieve batch results page).
+
+Every documented error status is declared on each operation, from the error page
+(<https://inference-docs.cerebras.ai/support/error>); the operation pages document none. Every
+enum of this spec is open: the server may send values it does not list, and a client must
+keep them rather than fail.
 
 
 Version: v1*/
@@ -1199,7 +1223,9 @@ Arguments:
 - `after`: A cursor for pagination: a batch ID. The response holds the batches created after
 that batch.
 
-- `limit`: The maximum number of items to return, from 1 to 100. The server's default is 20.
+- `limit`: The maximum number of items to return, at most 100. The server's default is 20. The
+docs give no minimum; 1 is assumed.
+
 */
     pub async fn list_batches<'a>(
         &'a self,
@@ -1241,7 +1267,8 @@ that batch.
 
 Creates a batch job from an uploaded JSONL file of requests. The file must have been
 uploaded with purpose `batch`, be at most 200 MB and hold at most 50,000 requests.
-The new batch usually starts in status `validating`.
+The new batch usually starts in status `validating`. An account may have at most 10
+active batches (the guide's older revision, "Limits and Quotas").
 
 
 Sends a `POST` request to `/v1/batches`
@@ -1333,7 +1360,8 @@ Cancels a batch job that is currently queued or running. Cerebras cancels with
 `DELETE /v1/batches/{batch_id}`, not OpenAI's `POST .../cancel`. The status is
 `cancelling` right after the call and becomes `cancelled` once cancellation completes
 (up to 10 minutes); a cancelled batch has its partial results (if any) in its output
-file. Completed requests remain saved in the results.
+file. Completed requests remain saved in the results; unfinished requests are deleted
+(the guide's older revision, "Cancel a batch").
 
 
 Sends a `DELETE` request to `/v1/batches/{batch_id}`
@@ -1380,9 +1408,10 @@ Arguments:
 
 Downloads the output JSONL of a batch: one line per request, in no particular order
 (match lines to requests by `custom_id`). Only available once the batch is complete or
-its 24-hour window has elapsed. Results are retained for 7 days. Only an older revision
-of the docs lists this endpoint; the current guide downloads `output_file_id` through
-Retrieve file content instead.
+its 24-hour window has elapsed. Results are retained for 7 days (configurable for
+enterprise customers). This endpoint has its own reference page and appears in the
+guide's older revision; the current guide downloads `output_file_id` through Retrieve
+file content instead, and whether the API still serves it is unconfirmed.
 
 
 Sends a `GET` request to `/v1/batches/{batch_id}/results`
@@ -1430,7 +1459,9 @@ Arguments:
 - `after`: A cursor for pagination: a file ID. The response holds the files created after that
 file. (An older revision of the docs described this as an ISO 8601 date.)
 
-- `limit`: The maximum number of items to return, from 1 to 100. The server's default is 20.
+- `limit`: The maximum number of items to return, at most 100. The server's default is 20. The
+docs give no minimum; 1 is assumed.
+
 */
     pub async fn list_files<'a>(
         &'a self,

@@ -155,7 +155,9 @@ fn escape_prose(line: &str) -> String {
                 // A bare URL becomes an autolink (rustdoc warns about bare URLs); trailing
                 // punctuation stays outside it.
                 'h' if rest.starts_with("https://") || rest.starts_with("http://") => {
-                    let end = rest.find(|c: char| c.is_whitespace() || c == '<' || c == '>').unwrap_or(rest.len());
+                    let end = rest
+                        .find(|c: char| c.is_whitespace() || c == '<' || c == '>')
+                        .unwrap_or(rest.len());
                     let url = rest[..end].trim_end_matches(['.', ',', ';', ':', ')', '\'', '"']);
                     out.push('<');
                     out.push_str(url);
