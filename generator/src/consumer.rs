@@ -151,7 +151,7 @@ fn value(p: &Param, t: &dyn Fn(&syn::Type) -> String) -> String {
 
 /// A type as code outside the crate writes it: `crate::generated::enums::X`, `types::X` and
 /// bare type names become `types::X`; everything else is left as it is.
-fn external(ty: &syn::Type, names: &BTreeSet<String>) -> String {
+pub(crate) fn external(ty: &syn::Type, names: &BTreeSet<String>) -> String {
     use syn::visit_mut::VisitMut;
     struct V<'a>(&'a BTreeSet<String>);
     impl VisitMut for V<'_> {
@@ -169,11 +169,5 @@ fn external(ty: &syn::Type, names: &BTreeSet<String>) -> String {
     }
     let mut ty = ty.clone();
     V(names).visit_type_mut(&mut ty);
-    let text = quote!(#ty).to_string();
-    text.replace(" :: ", "::")
-        .replace(":: ", "::")
-        .replace(" < ", "<")
-        .replace(" >", ">")
-        .replace("< ", "<")
-        .replace(" ,", ",")
+    quote!(#ty).to_string()
 }

@@ -27,6 +27,7 @@ pub mod consumer;
 pub mod diff;
 pub mod examples;
 pub mod facade;
+pub mod mock;
 pub mod model;
 pub mod naming;
 pub mod normalize;
@@ -258,6 +259,10 @@ fn generate_loaded(loaded: &yaml::Loaded) -> Result<Output, GenerateError> {
         code("builder.rs", prettyplease::unparse(&builder_file)),
         (API_MD.to_owned(), surface::markdown(&api)),
     ]);
+    let mut files = files;
+    for (name, text) in mock::files(&api)? {
+        files.insert(format!("{}/{name}", mock::OUTPUT_DIR), format!("{HEADER}\n{text}"));
+    }
     Ok(Output {
         files,
         summary,

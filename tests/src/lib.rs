@@ -6,8 +6,39 @@ use serde_json::{Value, json};
 pub use cerebras_batch_generator::examples::{Example, examples};
 
 pub mod audit;
-pub mod fake;
 pub mod variants;
+
+/// The mock crate's demo API (a whole batch workflow), started on 127.0.0.1.
+pub async fn demo() -> cerebras_batch_mock::MockApi {
+    let api = cerebras_batch_mock::MockApi::start().await;
+    cerebras_batch_mock::demo::mount(&api).await;
+    api
+}
+
+/// How many requests `server` has received.
+pub async fn request_count(server: &wiremock::MockServer) -> usize {
+    server
+        .received_requests()
+        .await
+        .expect("wiremock records requests")
+        .len()
+}
+
+/// A batch object as the API returns it.
+pub fn batch_json(id: &str, status: &str, extra: Value) -> Value {
+    let mut b = json!({
+        "id": id, "object": "batch", "endpoint": "/v1/chat/completions", "errors": null,
+        "input_file_id": "file-input-1", "completion_window": "24h", "status": status,
+        "output_file_id": null, "error_file_id": null, "created_at": 1766003277,
+        "in_progress_at": null, "expires_at": null, "finalizing_at": null, "completed_at": null,
+        "failed_at": null, "expired_at": null, "cancelling_at": null, "cancelled_at": null,
+        "request_counts": {"total": 12, "completed": 0, "failed": 0}, "metadata": null
+    });
+    if let (Value::Object(b), Value::Object(extra)) = (&mut b, extra) {
+        b.extend(extra);
+    }
+    b
+}
 
 /// The spec's YAML text, as checked in.
 pub fn spec_text() -> String {

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use cerebras_batch::{Client, ErrorKind};
-use cerebras_batch_tests::fake;
+use cerebras_batch_tests::request_count;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -98,7 +98,7 @@ async fn an_html_page_gives_its_title_or_a_short_excerpt() {
 
 #[tokio::test]
 async fn the_fake_api_answers_unknown_ids_with_vendor_shaped_errors() {
-    let server = fake::start().await;
+    let server = cerebras_batch_tests::demo().await;
     let err = client(&server.uri(), 0).retrieve_batch("batch_nope").await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotFound);
     assert_eq!(
@@ -192,7 +192,7 @@ async fn a_download_body_error_names_the_call_and_counts_its_attempts() {
         .expect("second attempt");
     let lines: Vec<_> = futures::StreamExt::collect::<Vec<_>>(download.into_stream()).await;
     assert!(lines.iter().all(|l| l.is_ok()));
-    assert_eq!(fake::request_count(&server).await, 2);
+    assert_eq!(request_count(&server).await, 2);
 }
 
 #[tokio::test]

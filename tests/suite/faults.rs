@@ -6,7 +6,7 @@
 use std::time::{Duration, SystemTime};
 
 use cerebras_batch::{Client, ErrorKind, MAX_RETRY_AFTER, retry_after};
-use cerebras_batch_tests::fake;
+use cerebras_batch_tests::{batch_json, request_count};
 use reqwest::header::{HeaderMap, HeaderValue};
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -24,7 +24,7 @@ fn client(base: &str, retries: u32) -> Client {
 }
 
 fn ok_batch() -> ResponseTemplate {
-    ResponseTemplate::new(200).set_body_json(fake::batch("b1", "in_progress", json!({})))
+    ResponseTemplate::new(200).set_body_json(batch_json("b1", "in_progress", json!({})))
 }
 
 /// Mounts `first` for the first `n` requests, then `then`.
@@ -48,7 +48,7 @@ async fn get_recovers_from_503_503_200() {
     sequence(&server, ResponseTemplate::new(503), 2, ok_batch()).await;
     let batch = client(&server.uri(), 2).retrieve_batch("b1").await.expect("recovers");
     assert_eq!(batch.id, "b1");
-    assert_eq!(fake::request_count(&server).await, 3);
+    assert_eq!(request_count(&server).await, 3);
 }
 
 #[tokio::test]
@@ -70,7 +70,7 @@ async fn the_final_error_counts_its_attempts() {
         err.to_string(),
         "retrieve_batch (GET /v1/batches/b1): server error (HTTP 500): boom (after 3 attempts)"
     );
-    assert_eq!(fake::request_count(&server).await, 3);
+    assert_eq!(request_count(&server).await, 3);
 }
 
 #[tokio::test]
@@ -82,7 +82,7 @@ async fn retried_statuses_for_idempotent_calls() {
             .cancel_batch("b1")
             .await
             .unwrap_or_else(|e| panic!("{status}: {e}"));
-        assert_eq!(fake::request_count(&server).await, 2, "{status} is retried");
+        assert_eq!(request_count(&server).await, 2, "{status} is retried");
     }
     for status in [400, 401, 403, 404, 422] {
         let server = MockServer::start().await;
@@ -92,7 +92,7 @@ async fn retried_statuses_for_idempotent_calls() {
             .await
             .expect_err("not retried");
         assert_eq!((err.status().map(|s| s.as_u16()), err.attempts()), (Some(status), 1));
-        assert_eq!(fake::request_count(&server).await, 1, "{status} is not retried");
+        assert_eq!(request_count(&server).await, 1, "{status} is not retried");
     }
 }
 
@@ -102,12 +102,12 @@ async fn post_is_not_retried_when_the_request_may_have_been_processed() {
         let server = MockServer::start().await;
         sequence(&server, ResponseTemplate::new(status), 1, ok_batch()).await;
         let err = client(&server.uri(), 2)
-            .create_batch(fake::create_request("file-1"))
+            .create_batch(cerebras_batch::types::CreateBatchRequest::chat_completions("file-1"))
             .await
             .expect_err("not retried");
         assert_eq!(err.attempts(), 1, "{status}");
         assert_eq!(
-            fake::request_count(&server).await,
+            request_count(&server).await,
             1,
             "a POST answered {status} is not repeated: it may have created a batch"
         );
@@ -119,10 +119,10 @@ async fn post_is_retried_on_429_and_when_the_server_says_so() {
     let server = MockServer::start().await;
     sequence(&server, ResponseTemplate::new(429), 1, ok_batch()).await;
     client(&server.uri(), 2)
-        .create_batch(fake::create_request("file-1"))
+        .create_batch(cerebras_batch::types::CreateBatchRequest::chat_completions("file-1"))
         .await
         .expect("retried after 429");
-    assert_eq!(fake::request_count(&server).await, 2);
+    assert_eq!(request_count(&server).await, 2);
 
     let server = MockServer::start().await;
     sequence(
@@ -133,10 +133,10 @@ async fn post_is_retried_on_429_and_when_the_server_says_so() {
     )
     .await;
     client(&server.uri(), 2)
-        .create_batch(fake::create_request("file-1"))
+        .create_batch(cerebras_batch::types::CreateBatchRequest::chat_completions("file-1"))
         .await
         .expect("retried: x-should-retry");
-    assert_eq!(fake::request_count(&server).await, 2);
+    assert_eq!(request_count(&server).await, 2);
 }
 
 #[tokio::test]
@@ -154,7 +154,7 @@ async fn x_should_retry_false_stops_a_retry() {
         .await
         .expect_err("not retried");
     assert_eq!(err.kind(), ErrorKind::Server);
-    assert_eq!(fake::request_count(&server).await, 1);
+    assert_eq!(request_count(&server).await, 1);
 }
 
 #[tokio::test]
@@ -192,7 +192,7 @@ async fn a_429_with_any_retry_after_form_is_retried_within_bounds() {
             "{name}: {value} waited {:?}",
             started.elapsed()
         );
-        assert_eq!(fake::request_count(&server).await, 2, "{name}: {value}");
+        assert_eq!(request_count(&server).await, 2, "{name}: {value}");
     }
 }
 

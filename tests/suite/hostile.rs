@@ -208,7 +208,7 @@ proptest! {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         runtime.block_on(async {
             let server = MockServer::start().await;
-            Mock::given(any_request()).respond_with(ResponseTemplate::new(200).set_body_json(cerebras_batch_tests::fake::batch("x", "in_progress", serde_json::json!({})))).mount(&server).await;
+            Mock::given(any_request()).respond_with(ResponseTemplate::new(200).set_body_json(cerebras_batch_tests::batch_json("x", "in_progress", serde_json::json!({})))).mount(&server).await;
             let client = Client::builder().api_key("k").base_url(server.uri()).max_retries(0).build().unwrap();
             let result = client.retrieve_batch(&id).await;
             let received = server.received_requests().await.unwrap();

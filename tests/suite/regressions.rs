@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use cerebras_batch::jsonl::{self, ChatCompletionRequest, ChatMessage, RequestWriter};
 use cerebras_batch::{Client, ClientBuilder, ErrorKind, UploadFile, WaitOptions, types};
-use cerebras_batch_tests::fake;
+use cerebras_batch_tests::{batch_json, request_count};
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use wiremock::matchers::{any, method};
@@ -28,7 +28,7 @@ fn client(base: &str) -> Client {
 }
 
 fn batch(status: &str) -> ResponseTemplate {
-    ResponseTemplate::new(200).set_body_json(fake::batch("b1", status, json!({})))
+    ResponseTemplate::new(200).set_body_json(batch_json("b1", status, json!({})))
 }
 
 #[tokio::test]
@@ -39,10 +39,10 @@ async fn a_successful_post_is_never_repeated_even_if_the_server_asks() {
         .mount(&server)
         .await;
     client(&server.uri())
-        .create_batch(fake::create_request("file-1"))
+        .create_batch(cerebras_batch::types::CreateBatchRequest::chat_completions("file-1"))
         .await
         .expect("created");
-    assert_eq!(fake::request_count(&server).await, 1);
+    assert_eq!(request_count(&server).await, 1);
 }
 
 #[tokio::test]
@@ -70,17 +70,13 @@ async fn redirects_are_not_followed() {
             format!("the server redirected to {target}; redirects are not followed")
         );
         let err = c
-            .create_batch(fake::create_request("file-1"))
+            .create_batch(cerebras_batch::types::CreateBatchRequest::chat_completions("file-1"))
             .await
             .expect_err("a redirect is an error");
         assert_eq!(err.status().map(|s| s.as_u16()), Some(status));
-        assert_eq!(fake::request_count(&server).await, 2, "{status}: not retried");
+        assert_eq!(request_count(&server).await, 2, "{status}: not retried");
     }
-    assert_eq!(
-        fake::request_count(&elsewhere).await,
-        0,
-        "nothing reached the other server"
-    );
+    assert_eq!(request_count(&elsewhere).await, 0, "nothing reached the other server");
 }
 
 #[test]
@@ -226,9 +222,9 @@ async fn a_zero_interval_has_a_floor() {
         .expect_err("deadline");
     assert_eq!(err.kind(), ErrorKind::DeadlineExceeded);
     assert!(
-        fake::request_count(&server).await <= 5,
+        request_count(&server).await <= 5,
         "at most one poll per MIN_POLL_INTERVAL: {}",
-        fake::request_count(&server).await
+        request_count(&server).await
     );
 }
 
@@ -286,7 +282,7 @@ async fn a_slow_but_steady_download_outlives_the_timeout() {
 
 #[tokio::test]
 async fn upload_problems_are_io_or_invalid_input_errors() {
-    let server = fake::start().await;
+    let server = cerebras_batch_tests::demo().await;
     let c = client(&server.uri());
     let err = c
         .upload_file(UploadFile::from_reader(
@@ -344,7 +340,7 @@ async fn upload_problems_are_io_or_invalid_input_errors() {
         .expect_err("a directory");
     assert_eq!(err.kind(), ErrorKind::Io);
 
-    let before = fake::request_count(&server).await;
+    let before = request_count(&server).await;
     for name in [
         "a.jsonl\"\r\nContent-Type: text/evil",
         "line\nbreak.jsonl",
@@ -357,7 +353,7 @@ async fn upload_problems_are_io_or_invalid_input_errors() {
             .expect_err(name);
         assert_eq!(err.kind(), ErrorKind::InvalidInput, "{name:?}");
     }
-    assert_eq!(fake::request_count(&server).await, before, "refused names send nothing");
+    assert_eq!(request_count(&server).await, before, "refused names send nothing");
 }
 
 #[tokio::test]
@@ -407,7 +403,7 @@ async fn check_path_segment_refuses_double_decoding_escapes_and_huge_ids() {
     c.retrieve_batch("x".repeat(cerebras_batch::MAX_PATH_SEGMENT_BYTES))
         .await
         .expect("4096 bytes are fine");
-    assert_eq!(fake::request_count(&server).await, 1);
+    assert_eq!(request_count(&server).await, 1);
 }
 
 #[tokio::test]

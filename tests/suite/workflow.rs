@@ -7,7 +7,7 @@ use std::time::Duration;
 use cerebras_batch::jsonl::{self, ChatCompletionRequest, ChatMessage, RequestWriter, ResultShape};
 use cerebras_batch::types::{self, BatchResultStatus, BatchStatus};
 use cerebras_batch::{Client, ErrorKind, UploadFile, WaitOptions};
-use cerebras_batch_tests::fake;
+use cerebras_batch_tests::{batch_json, request_count};
 use futures::StreamExt;
 use serde_json::json;
 use wiremock::matchers::{method, path, query_param, query_param_is_missing};
@@ -67,7 +67,7 @@ async fn multipart_fields(request: &wiremock::Request) -> Vec<(String, Option<St
 
 #[tokio::test]
 async fn upload_streams_a_12_line_file_as_multipart() {
-    let server = fake::start().await;
+    let server = cerebras_batch_tests::demo().await;
     let dir = std::env::temp_dir().join(format!("cerebras-upload-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("requests.jsonl");
@@ -84,7 +84,7 @@ async fn upload_streams_a_12_line_file_as_multipart() {
         )
         .await
         .expect("upload succeeds");
-    assert_eq!(file.id, fake::INPUT_FILE_ID);
+    assert_eq!(file.id, cerebras_batch_mock::demo::INPUT_FILE_ID);
     assert_eq!(file.purpose, Some(types::FilePurpose::Batch));
 
     let requests = server.received_requests().await.unwrap();
@@ -118,7 +118,7 @@ async fn upload_streams_a_12_line_file_as_multipart() {
 
 #[tokio::test]
 async fn upload_refuses_bad_input_before_sending() {
-    let server = fake::start().await;
+    let server = cerebras_batch_tests::demo().await;
     let c = client(&server);
     let err = c
         .upload_file(UploadFile::from_reader(&b"x"[..], "a.jsonl", Some(1)).expires_after(60))
@@ -145,7 +145,7 @@ async fn upload_refuses_bad_input_before_sending() {
 
 #[tokio::test]
 async fn create_wait_and_download_the_results() {
-    let server = fake::start().await;
+    let server = cerebras_batch_tests::demo().await;
     let c = client(&server);
     let file = c
         .upload_file(UploadFile::from_reader(
@@ -155,7 +155,10 @@ async fn create_wait_and_download_the_results() {
         ))
         .await
         .expect("upload");
-    let batch = c.create_batch(fake::create_request(&file.id)).await.expect("create");
+    let batch = c
+        .create_batch(cerebras_batch::types::CreateBatchRequest::chat_completions(&file.id))
+        .await
+        .expect("create");
     assert_eq!(batch.status, Some(BatchStatus::Validating));
 
     let statuses = Arc::new(Mutex::new(Vec::new()));
@@ -171,7 +174,10 @@ async fn create_wait_and_download_the_results() {
         *statuses.lock().unwrap(),
         [BatchStatus::InProgress, BatchStatus::Finalizing, BatchStatus::Completed].map(Some)
     );
-    assert_eq!(done.output_file_id.as_deref(), Some(fake::OUTPUT_FILE_ID));
+    assert_eq!(
+        done.output_file_id.as_deref(),
+        Some(cerebras_batch_mock::demo::OUTPUT_FILE_ID)
+    );
 
     let lines: Vec<_> = c
         .download_output(&done)
@@ -210,13 +216,13 @@ async fn create_wait_and_download_the_results() {
 
 #[tokio::test]
 async fn cancel_and_wait_reaches_cancelled_with_partial_results() {
-    let server = fake::start().await;
+    let server = cerebras_batch_tests::demo().await;
     let c = client(&server);
     let statuses = Arc::new(Mutex::new(Vec::new()));
     let seen = statuses.clone();
     let batch = c
         .cancel_and_wait(
-            fake::CANCEL_BATCH_ID,
+            cerebras_batch_mock::demo::CANCEL_BATCH_ID,
             fast().on_poll(move |b| seen.lock().unwrap().push(b.status.clone())),
         )
         .await
@@ -250,13 +256,13 @@ async fn waiting_goes_on_through_unknown_statuses() {
     let server = MockServer::start().await;
     let get = || Mock::given(method("GET")).and(path("/v1/batches/b1"));
     get()
-        .respond_with(ResponseTemplate::new(200).set_body_json(fake::batch("b1", "calling", json!({}))))
+        .respond_with(ResponseTemplate::new(200).set_body_json(batch_json("b1", "calling", json!({}))))
         .up_to_n_times(2)
         .with_priority(1)
         .mount(&server)
         .await;
     get()
-        .respond_with(ResponseTemplate::new(200).set_body_json(fake::batch(
+        .respond_with(ResponseTemplate::new(200).set_body_json(batch_json(
             "b1",
             "expired",
             json!({"expired_at": 1766090000}),
@@ -272,7 +278,7 @@ async fn waiting_goes_on_through_unknown_statuses() {
 async fn waiting_past_the_deadline_returns_the_last_batch() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(fake::batch("b1", "in_progress", json!({}))))
+        .respond_with(ResponseTemplate::new(200).set_body_json(batch_json("b1", "in_progress", json!({}))))
         .mount(&server)
         .await;
     let err = client(&server)
@@ -288,7 +294,7 @@ async fn waiting_past_the_deadline_returns_the_last_batch() {
 }
 
 fn page(ids: &[&str], has_more: serde_json::Value) -> ResponseTemplate {
-    let data: Vec<_> = ids.iter().map(|id| fake::batch(id, "completed", json!({}))).collect();
+    let data: Vec<_> = ids.iter().map(|id| batch_json(id, "completed", json!({}))).collect();
     ResponseTemplate::new(200).set_body_json(json!({"object": "list", "data": data, "has_more": has_more}))
 }
 
@@ -532,7 +538,7 @@ async fn refused_cancel(retrieved: &[&str]) -> (MockServer, Result<types::Batch,
         let last = i + 1 == retrieved.len();
         let mock = Mock::given(method("GET"))
             .and(path("/v1/batches/b1"))
-            .respond_with(ResponseTemplate::new(200).set_body_json(fake::batch("b1", status, json!({}))))
+            .respond_with(ResponseTemplate::new(200).set_body_json(batch_json("b1", status, json!({}))))
             .with_priority(1 + i as u8);
         let mock = if last { mock } else { mock.up_to_n_times(1) };
         mock.mount(&server).await;
@@ -554,7 +560,7 @@ async fn cancelling_a_batch_that_is_already_cancelling_keeps_waiting() {
 async fn cancelling_a_batch_that_already_finished_returns_it() {
     let (server, result) = refused_cancel(&["completed"]).await;
     assert_eq!(result.expect("the batch as it is").status, Some(BatchStatus::Completed));
-    assert_eq!(fake::request_count(&server).await, 2, "one DELETE, one GET");
+    assert_eq!(request_count(&server).await, 2, "one DELETE, one GET");
 }
 
 #[tokio::test]
@@ -574,7 +580,7 @@ async fn a_refused_cancel_of_a_running_batch_is_an_error_holding_the_batch() {
 
 #[tokio::test]
 async fn a_refused_cancel_of_a_missing_batch_is_the_refusal() {
-    let server = fake::start().await;
+    let server = cerebras_batch_tests::demo().await;
     let err = client(&server)
         .cancel_and_wait("batch_nope", fast())
         .await
@@ -586,7 +592,7 @@ async fn a_refused_cancel_of_a_missing_batch_is_the_refusal() {
 #[tokio::test]
 async fn an_empty_output_file_id_means_no_output_and_no_request() {
     let server = MockServer::start().await;
-    let batch: types::Batch = serde_json::from_value(fake::batch(
+    let batch: types::Batch = serde_json::from_value(batch_json(
         "b1",
         "completed",
         json!({"output_file_id": "", "error_file_id": ""}),
@@ -602,7 +608,7 @@ async fn an_empty_output_file_id_means_no_output_and_no_request() {
     // Even a batch built by hand with an empty id sends nothing.
     let by_hand = types::Batch::new("b2").with_output_file_id("");
     assert!(c.download_output(&by_hand).await.expect("no error").is_none());
-    assert_eq!(fake::request_count(&server).await, 0);
+    assert_eq!(request_count(&server).await, 0);
 }
 
 #[tokio::test]
@@ -625,7 +631,7 @@ async fn a_files_page_without_has_more_decodes_and_the_stream_stops() {
         assert_eq!(items.len(), list.data.map_or(0, |d| d.len()), "{page}");
         assert!(items.iter().all(|i| i.is_ok()));
         assert_eq!(
-            fake::request_count(&server).await,
+            request_count(&server).await,
             2,
             "one list, one page of the stream: {page}"
         );
@@ -634,7 +640,7 @@ async fn a_files_page_without_has_more_decodes_and_the_stream_stops() {
 
 #[tokio::test]
 async fn a_batch_with_a_list_of_errors_is_typed() {
-    let batch: types::Batch = serde_json::from_value(fake::batch(
+    let batch: types::Batch = serde_json::from_value(batch_json(
         "b1",
         "failed",
         json!({"errors": {"object": "list", "data": [{"code": "invalid_json", "message": "line 3 is not JSON", "param": null, "line": 3}]}}),
@@ -649,6 +655,6 @@ async fn a_batch_with_a_list_of_errors_is_typed() {
         (Some("invalid_json"), Some("line 3 is not JSON"), Some(3))
     );
     let plain: types::Batch =
-        serde_json::from_value(fake::batch("b1", "failed", json!({"errors": "Batch failed."}))).expect("decodes");
+        serde_json::from_value(batch_json("b1", "failed", json!({"errors": "Batch failed."}))).expect("decodes");
     assert_eq!(plain.errors, Some(types::BatchErrors::String("Batch failed.".into())));
 }

@@ -143,15 +143,19 @@ fn files(output: &generator::Output) -> Vec<(String, String, Option<String>)> {
         .collect()
 }
 
-/// Files in the generated code's folder that the generator no longer writes.
+/// Files in the generated code's folders (the client's and the mock crate's) that the
+/// generator no longer writes.
 fn stale_extra_files(output: &generator::Output) -> Vec<String> {
-    let dir = root().join(generator::OUTPUT_DIR);
-    let mut extra: Vec<String> = std::fs::read_dir(&dir)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|e| e.file_name().into_string().ok())
-        .map(|name| format!("{}/{name}", generator::OUTPUT_DIR))
+    let mut extra: Vec<String> = [generator::OUTPUT_DIR, generator::mock::OUTPUT_DIR]
+        .iter()
+        .flat_map(|dir| {
+            std::fs::read_dir(root().join(dir))
+                .into_iter()
+                .flatten()
+                .flatten()
+                .filter_map(|e| e.file_name().into_string().ok())
+                .map(move |name| format!("{dir}/{name}"))
+        })
         .filter(|rel| !output.files.contains_key(rel))
         .collect();
     extra.sort();
@@ -206,7 +210,7 @@ fn regen() -> Result<(), String> {
 /// hand-written layer (a renamed field that `wait.rs` reads), and regen says so, naming the
 /// file and line, instead of the next build.
 fn prove_it_compiles(output: &generator::Output) -> Result<(), String> {
-    println!("== cargo check -p cerebras-batch (the hand-written layer against the new code)");
+    println!("== cargo check (the hand-written layers of the client and the mock crate against the new code)");
     let out = std::process::Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
         .current_dir(root())
         .args([
@@ -224,11 +228,11 @@ fn prove_it_compiles(output: &generator::Output) -> Result<(), String> {
         errors.push(String::from_utf8_lossy(&out.stderr).into_owned());
     }
     if errors.is_empty() {
-        println!("the client crate compiles");
+        println!("the client and mock crates compile");
         Ok(())
     } else {
         Err(format!(
-            "the generated code was written, but the client crate no longer compiles:\n  {}\nchange the spec, or the hand-written layer in generated/src/ (the spec changed what it uses)",
+            "the generated code was written, but the client or mock crate no longer compiles:\n  {}\nchange the spec, or the hand-written layer in generated/src/ (the spec changed what it uses)",
             errors.join("\n  ")
         ))
     }
