@@ -14,6 +14,8 @@
 //! - `fuzz_replay`: the fuzz targets' seeds and random inputs, through the same entry points.
 //! - `real_specs`: the generator over 19 published specs (from ../shared): generated or refused with every problem located.
 //! - `drift`: the drift corpus: realistic spec edits, each regenerating to compiling code or refused with every problem located.
+//! - `docs_drift`: the spec against the vendor's documentation pages (revisions, page edits, truncated
+//!   and mangled pages, `--fetch` from a local server).
 //! - `e2e`: the client against a local server on 127.0.0.1.
 //! - `errors`: errors a person can act on (`Display`, numeric codes, HTML, TLS, stalled bodies).
 //! - `results`: result lines as servers write them (numeric codes, string errors, OpenAI-shape
@@ -24,6 +26,7 @@
 
 mod audit;
 mod contract;
+mod docs_drift;
 mod drift;
 mod e2e;
 mod errors;

@@ -71,6 +71,14 @@ enum Command {
         #[arg(long, default_value = "origin/main")]
         baseline_rev: String,
     },
+    /// Check the spec against the vendor's documentation pages (the docs-drift binary): every
+    /// difference not in spec/known-differences.yaml fails. `--fetch` downloads the current pages
+    /// into spec/vendor-pages first; see `cargo xtask docs-drift -- --help`.
+    DocsDrift {
+        /// Passed on to docs-drift (`--pages DIR`, `--fetch`, ...).
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
     /// Run the libFuzzer targets (needs `cargo install cargo-fuzz`).
     Fuzz {
         /// Seconds per target.
@@ -103,6 +111,7 @@ fn main() -> ExitCode {
         } => diff(base, head, format.parse().expect("checked by clap"), allow_breaking),
         Command::Semver { baseline_rev } => semver(&baseline_rev),
         Command::Fuzz { seconds, targets } => fuzz(seconds, targets),
+        Command::DocsDrift { args } => docs_drift(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -391,6 +400,14 @@ fn test() -> Result<(), String> {
         .current_dir(root())
         .arg("test")
         .env("CEREBRAS_BATCH_REQUIRE_PRISM", "1"))
+}
+
+/// Runs the docs-drift binary, a crate of its own so that its HTTP client stays out of regen.
+fn docs_drift(args: &[String]) -> Result<(), String> {
+    run(std::process::Command::new("cargo")
+        .current_dir(root())
+        .args(["run", "--quiet", "-p", "cerebras-batch-docs-drift", "--"])
+        .args(args))
 }
 
 fn docs() -> Result<(), String> {
