@@ -29,7 +29,7 @@ pub const MAX_LINE_BYTES: usize = 1_000_000;
 pub use crate::upload::MAX_FILE_BYTES;
 
 /// The UTF-8 byte order mark.
-const BOM: &[u8] = b"\xEF\xBB\xBF";
+pub(crate) const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// The longest result line the reader accepts (64 MiB); a longer one is an error for that line.
 pub const MAX_RESULT_LINE_BYTES: usize = 64 * 1024 * 1024;
@@ -118,12 +118,67 @@ fn invalid(line: usize, message: impl Into<String>) -> Error {
     Error::new(ErrorKind::InvalidInput, message).with_line(line)
 }
 
-/// A line that passed [`LineChecker::check`].
-struct Accepted {
-    custom_id: String,
-    model: String,
+/// A line that passed [`check_request_line`] (and [`LineChecker::check`]).
+pub(crate) struct Accepted {
+    pub(crate) custom_id: String,
+    pub(crate) model: String,
     /// Bytes, LF included.
-    size: u64,
+    pub(crate) size: u64,
+}
+
+/// The checks of one request line on its own (line `number`, without its LF): its size, that it
+/// is a batch request line, `POST` to `/v1/chat/completions`, with a string `model`.
+pub(crate) fn check_request_line(number: usize, text: &[u8]) -> Result<Accepted> {
+    if text.len() > MAX_LINE_BYTES {
+        return Err(invalid(
+            number,
+            format!("the line is {} bytes; the limit is {MAX_LINE_BYTES}", text.len()),
+        ));
+    }
+    let line: BatchRequestLine =
+        serde_json::from_slice(text).map_err(|e| invalid(number, format!("not a batch request line: {e}")))?;
+    if line.method != BatchRequestLineMethod::Post {
+        return Err(invalid(
+            number,
+            format!("method is {:?}; only POST is accepted", line.method.as_str()),
+        ));
+    }
+    if line.url != BatchEndpoint::ChatCompletions {
+        return Err(invalid(
+            number,
+            format!("url is {:?}; only /v1/chat/completions is accepted", line.url.as_str()),
+        ));
+    }
+    let model = line
+        .body
+        .get("model")
+        .and_then(Value::as_str)
+        .ok_or_else(|| invalid(number, "body has no string `model`"))?;
+    Ok(Accepted {
+        custom_id: line.custom_id,
+        model: model.to_owned(),
+        size: text.len() as u64 + 1,
+    })
+}
+
+/// The checks of a line as read from a file, before its content: not over-long, no byte order
+/// mark (line 1), no CRLF, valid UTF-8, not empty. Gives the line's bytes.
+pub(crate) fn check_raw_line(line: &RawLine) -> Result<&[u8]> {
+    let number = line.number;
+    match &line.text {
+        Err(len) => Err(invalid(
+            number,
+            format!("the line is over {MAX_LINE_BYTES} bytes ({len} read before giving up)"),
+        )),
+        Ok(text) if number == 1 && text.starts_with(BOM) => Err(invalid(
+            number,
+            "the file starts with a UTF-8 byte order mark (EF BB BF); save it as UTF-8 without one",
+        )),
+        Ok(text) if text.ends_with(b"\r") => Err(invalid(number, "the line ends with CRLF; use LF line endings")),
+        Ok(text) if std::str::from_utf8(text).is_err() => Err(invalid(number, "the line is not valid UTF-8")),
+        Ok(text) if text.iter().all(u8::is_ascii_whitespace) => Err(invalid(number, "the line is empty")),
+        Ok(text) => Ok(text),
+    }
 }
 
 /// The per-line limits, shared by [`RequestWriter`] and [`check_request_file`].
@@ -145,52 +200,29 @@ impl LineChecker {
                 format!("a batch file holds at most {MAX_REQUESTS} requests"),
             ));
         }
-        if text.len() > MAX_LINE_BYTES {
-            return Err(invalid(
-                number,
-                format!("the line is {} bytes; the limit is {MAX_LINE_BYTES}", text.len()),
-            ));
-        }
-        let size = text.len() as u64 + 1;
-        if self.bytes + size > MAX_FILE_BYTES {
+        if text.len() <= MAX_LINE_BYTES && self.bytes + text.len() as u64 + 1 > MAX_FILE_BYTES {
             return Err(invalid(number, format!("the file would exceed {MAX_FILE_BYTES} bytes")));
         }
-        let line: BatchRequestLine =
-            serde_json::from_slice(text).map_err(|e| invalid(number, format!("not a batch request line: {e}")))?;
-        if line.method != BatchRequestLineMethod::Post {
-            return Err(invalid(
-                number,
-                format!("method is {:?}; only POST is accepted", line.method.as_str()),
-            ));
-        }
-        if line.url != BatchEndpoint::ChatCompletions {
-            return Err(invalid(
-                number,
-                format!("url is {:?}; only /v1/chat/completions is accepted", line.url.as_str()),
-            ));
-        }
-        let model = line
-            .body
-            .get("model")
-            .and_then(Value::as_str)
-            .ok_or_else(|| invalid(number, "body has no string `model`"))?;
+        let accepted = check_request_line(number, text)?;
         match &self.model {
-            Some(m) if m != model => {
+            Some(m) if *m != accepted.model => {
                 return Err(invalid(
                     number,
-                    format!("model {model:?} differs from {m:?} of line 1; one model per file"),
+                    format!(
+                        "model {:?} differs from {m:?} of line 1; one model per file",
+                        accepted.model
+                    ),
                 ));
             }
             _ => {}
         }
-        if self.ids.contains(&line.custom_id) {
-            return Err(invalid(number, format!("custom_id {:?} is used twice", line.custom_id)));
+        if self.ids.contains(&accepted.custom_id) {
+            return Err(invalid(
+                number,
+                format!("custom_id {:?} is used twice", accepted.custom_id),
+            ));
         }
-        Ok(Accepted {
-            custom_id: line.custom_id,
-            model: model.to_owned(),
-            size,
-        })
+        Ok(accepted)
     }
 
     /// Counts a line that [`check`](Self::check) accepted (once it is written).
@@ -340,23 +372,10 @@ pub async fn check_request_file(reader: impl AsyncRead + Unpin) -> Result<Reques
     while let Some(line) = lines.next().await {
         let line = line.map_err(crate::download::io_error)?;
         let number = line.number;
-        let result = match &line.text {
-            Err(len) => Err(invalid(
-                number,
-                format!("the line is over {MAX_LINE_BYTES} bytes ({len} read before giving up)"),
-            )),
-            Ok(text) if number == 1 && text.starts_with(BOM) => Err(invalid(
-                number,
-                "the file starts with a UTF-8 byte order mark (EF BB BF); save it as UTF-8 without one",
-            )),
-            Ok(text) if text.ends_with(b"\r") => Err(invalid(number, "the line ends with CRLF; use LF line endings")),
-            Ok(text) if std::str::from_utf8(text).is_err() => Err(invalid(number, "the line is not valid UTF-8")),
-            Ok(text) if text.iter().all(u8::is_ascii_whitespace) => Err(invalid(number, "the line is empty")),
-            Ok(text) => {
-                total += text.len() as u64 + 1;
-                checker.check(number, text).map(|accepted| checker.commit(accepted))
-            }
-        };
+        let result = check_raw_line(&line).and_then(|text| {
+            total += text.len() as u64 + 1;
+            checker.check(number, text).map(|accepted| checker.commit(accepted))
+        });
         if let Err(e) = result
             && problems.len() < MAX_PROBLEMS
         {
@@ -533,7 +552,7 @@ pub fn read_results_from(
 }
 
 /// One result line: parsed once into its map, and that map into the spec's line.
-fn decode_line(number: usize, text: &[u8]) -> Result<ResultLine> {
+pub(crate) fn decode_line(number: usize, text: &[u8]) -> Result<ResultLine> {
     let decode = |message: String| Error::new(ErrorKind::Decode, message).with_line(number);
     serde_json::from_slice::<Map<String, Value>>(text)
         .map_err(|e| decode(format!("not a JSON object: {e}")))
@@ -558,14 +577,14 @@ fn from_io(e: std::io::Error) -> Error {
 
 /// One line as split by [`LineDecoder`]: its 1-based number and its bytes without the LF, or
 /// the length read when it was too long.
-struct RawLine {
-    number: usize,
-    text: std::result::Result<BytesMut, usize>,
+pub(crate) struct RawLine {
+    pub(crate) number: usize,
+    pub(crate) text: std::result::Result<BytesMut, usize>,
 }
 
 /// Splits bytes at LF without ever failing on content, so that one bad line cannot end the
 /// stream (tokio-util's `LinesCodec` ends it at the first invalid line).
-struct LineDecoder {
+pub(crate) struct LineDecoder {
     max: usize,
     number: usize,
     /// Bytes of an over-long line dropped so far.
@@ -576,7 +595,7 @@ struct LineDecoder {
 }
 
 impl LineDecoder {
-    fn new(max: usize) -> Self {
+    pub(crate) fn new(max: usize) -> Self {
         Self {
             max,
             number: 0,

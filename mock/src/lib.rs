@@ -9,6 +9,8 @@
 //!   match exactly what the client sends (ids with `/`, `?`, `%`, spaces and unicode included),
 //!   and [`Reply`]s typed by the operation's success type, for every documented error status
 //!   too (`Reply::not_found(..)`, `Reply::too_many_requests(..)`).
+//! - [`FakeApi`]: a stateful in-memory API for whole workflows (any number of uploads and
+//!   batches, computed results, cancels, listings), as a command-line tool's tests need.
 //! - [`BatchLifecycle`]: a batch that moves through its statuses over successive retrieves,
 //!   with an output file of result lines you supply; cancelling it follows `cancelling` →
 //!   `cancelled` with partial results.
@@ -47,12 +49,14 @@ mod generated;
 mod api;
 pub mod demo;
 mod expect;
+mod fake;
 mod lifecycle;
 mod reply;
 mod upload;
 
 pub use api::{MockApi, TEST_KEY};
 pub use expect::{Expect, encoded_segment};
+pub use fake::{FakeApi, FakeOptions};
 pub use generated::replies::DOCUMENTED_ERROR_STATUSES;
 pub use lifecycle::{BatchLifecycle, LifecycleHandle};
 pub use reply::{FileContent, Reply};

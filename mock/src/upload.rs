@@ -64,13 +64,14 @@ impl UploadFile {
 }
 
 /// One field of a multipart form: its name, file name and bytes.
-struct Field {
-    name: String,
-    filename: Option<String>,
-    bytes: Vec<u8>,
+pub(crate) struct Field {
+    pub(crate) name: String,
+    pub(crate) filename: Option<String>,
+    pub(crate) bytes: Vec<u8>,
 }
 
-fn fields(request: &Request) -> Option<Vec<Field>> {
+/// The fields of a multipart request, or `None` when it is not one.
+pub(crate) fn fields(request: &Request) -> Option<Vec<Field>> {
     let content_type = request.headers.get("content-type")?.to_str().ok()?;
     let boundary = multer::parse_boundary(content_type).ok()?;
     let body = bytes::Bytes::from(request.body.clone());

@@ -1,0 +1,143 @@
+//! What commands print: tables for people, one JSON document for scripts (`--json`, with the
+//! API's field names), and errors.
+
+use std::time::{Duration, UNIX_EPOCH};
+
+use cerebras_batch::types::{Batch, File};
+use comfy_table::{Table, presets};
+use serde::Serialize;
+
+/// Prints `value` as one JSON document on stdout.
+pub fn json(value: &impl Serialize) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}
+
+/// A Unix time (seconds) as RFC 3339 UTC, or `-`.
+pub fn time(t: Option<i64>) -> String {
+    match t.and_then(|t| u64::try_from(t).ok()) {
+        Some(t) => humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(t)).to_string(),
+        None => "-".into(),
+    }
+}
+
+/// An optional value, or `-`.
+pub fn or_dash(v: Option<impl ToString>) -> String {
+    v.map_or_else(|| "-".into(), |v| v.to_string())
+}
+
+fn table(header: &[&str]) -> Table {
+    let mut t = Table::new();
+    t.load_preset(presets::NOTHING);
+    t.set_header(header.iter().map(|h| h.to_owned()).collect::<Vec<_>>());
+    t
+}
+
+/// `completed/total` and `failed` of a batch.
+fn counts(b: &Batch) -> (String, String) {
+    match &b.request_counts {
+        Some(c) => (
+            format!("{}/{}", or_dash(c.completed), or_dash(c.total)),
+            or_dash(c.failed),
+        ),
+        None => ("-".into(), "-".into()),
+    }
+}
+
+/// Batches as a table, one per row.
+pub fn batches(list: &[Batch]) -> String {
+    let mut t = table(&[
+        "ID",
+        "STATUS",
+        "CREATED",
+        "DONE/TOTAL",
+        "FAILED",
+        "INPUT FILE",
+        "OUTPUT FILE",
+    ]);
+    for b in list {
+        let (done, failed) = counts(b);
+        t.add_row(vec![
+            b.id.clone(),
+            b.status_text().to_owned(),
+            time(b.created_at),
+            done,
+            failed,
+            or_dash(b.input_file_id.as_ref()),
+            or_dash(b.output_file_id.as_ref()),
+        ]);
+    }
+    t.to_string()
+}
+
+/// One batch, a field per row.
+pub fn batch(b: &Batch) -> String {
+    let mut t = table(&["FIELD", "VALUE"]);
+    let (done, failed) = counts(b);
+    let rows: Vec<(&str, String)> = vec![
+        ("id", b.id.clone()),
+        ("status", b.status_text().to_owned()),
+        ("endpoint", or_dash(b.endpoint.as_ref().map(|e| e.as_str().to_owned()))),
+        ("input_file_id", or_dash(b.input_file_id.as_ref())),
+        ("output_file_id", or_dash(b.output_file_id.as_ref())),
+        ("error_file_id", or_dash(b.error_file_id.as_ref())),
+        ("requests done/total", done),
+        ("requests failed", failed),
+        ("created_at", time(b.created_at)),
+        ("in_progress_at", time(b.in_progress_at)),
+        ("finalizing_at", time(b.finalizing_at)),
+        ("completed_at", time(b.completed_at)),
+        ("failed_at", time(b.failed_at)),
+        ("expired_at", time(b.expired_at)),
+        ("cancelling_at", time(b.cancelling_at)),
+        ("cancelled_at", time(b.cancelled_at)),
+        ("expires_at", time(b.expires_at)),
+        (
+            "metadata",
+            b.metadata
+                .as_ref()
+                .map_or_else(|| "-".into(), |m| serde_json::Value::Object(m.clone()).to_string()),
+        ),
+        (
+            "errors",
+            b.errors
+                .as_ref()
+                .and_then(|e| serde_json::to_string(e).ok())
+                .unwrap_or_else(|| "-".into()),
+        ),
+    ];
+    for (k, v) in rows {
+        t.add_row(vec![k.to_owned(), v]);
+    }
+    t.to_string()
+}
+
+/// Files as a table, one per row.
+pub fn files(list: &[File]) -> String {
+    let mut t = table(&["ID", "FILENAME", "BYTES", "PURPOSE", "CREATED", "EXPIRES"]);
+    for f in list {
+        t.add_row(vec![
+            f.id.clone(),
+            or_dash(f.filename.as_ref()),
+            or_dash(f.bytes),
+            or_dash(f.purpose.as_ref().map(|p| p.as_str().to_owned())),
+            time(f.created_at),
+            time(f.expires_at),
+        ]);
+    }
+    t.to_string()
+}
+
+/// A problem of an input file, as `path:line: message` (compilers' form, which editors follow).
+pub fn problem(path: &std::path::Path, e: &cerebras_batch::Error) -> String {
+    match e.line() {
+        Some(line) => format!("{}:{line}: {}", path.display(), e.message()),
+        None => format!("{}: {}", path.display(), e.message()),
+    }
+}
+
+/// An error with its causes, for stderr (the library's errors already name the operation, the
+/// HTTP status and the request id; none of them holds the API key).
+pub fn error_text(e: &anyhow::Error) -> String {
+    format!("{e:#}")
+}

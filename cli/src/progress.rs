@@ -1,0 +1,74 @@
+//! What a person sees on stderr while `submit` and `files upload` run: an upload's byte bar and
+//! one live line per batch (indicatif). When stderr is not a terminal (cron, CI, a pipe) there
+//! are no bars: a plain line is printed for each change of a batch's status instead; `--quiet`
+//! prints neither.
+
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+/// The display of one command.
+pub struct Display {
+    bars: MultiProgress,
+    /// Draw bars (stderr is a terminal and not `--quiet`).
+    live: bool,
+    /// Print plain lines (stderr is not a terminal, and not `--quiet`).
+    plain: bool,
+}
+
+impl Display {
+    /// A display for stderr, as `quiet` and the terminal allow.
+    pub fn new(quiet: bool) -> Self {
+        let terminal = std::io::stderr().is_terminal();
+        let target = if terminal && !quiet {
+            ProgressDrawTarget::stderr()
+        } else {
+            ProgressDrawTarget::hidden()
+        };
+        Self {
+            bars: MultiProgress::with_draw_target(target),
+            live: terminal && !quiet,
+            plain: !terminal && !quiet,
+        }
+    }
+
+    /// Prints a line above the bars (or plainly).
+    pub fn line(&self, text: impl AsRef<str>) {
+        if self.live {
+            let _ = self.bars.println(text.as_ref());
+        } else if self.plain {
+            eprintln!("{}", text.as_ref());
+        }
+    }
+
+    /// A byte bar for uploading `name` (`total` bytes).
+    pub fn upload(&self, name: &str, total: u64) -> ProgressBar {
+        let bar = self.bars.add(ProgressBar::new(total));
+        bar.set_style(
+            ProgressStyle::with_template("{prefix} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        bar.set_prefix(format!("uploading {name}"));
+        bar
+    }
+
+    /// A line for one batch: `prefix [bar] done/total message (elapsed)`.
+    pub fn batch(&self, prefix: String) -> ProgressBar {
+        let bar = self.bars.add(ProgressBar::new(0));
+        bar.set_style(
+            ProgressStyle::with_template("{prefix} [{bar:20}] {pos}/{len} {msg} ({elapsed})")
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        bar.set_prefix(prefix);
+        bar.enable_steady_tick(Duration::from_secs(1));
+        bar
+    }
+
+    /// Whether plain lines are printed (no terminal).
+    pub fn plain(&self) -> bool {
+        self.plain
+    }
+}
