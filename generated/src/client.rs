@@ -103,7 +103,14 @@ impl Client {
         op: &'static Operation,
         call: impl Future<Output = std::result::Result<ResponseValue<T>, progenitor_client::Error<()>>>,
     ) -> Result<ResponseValue<T>> {
-        self.run(op, call).await.map(|(value, _)| value)
+        // As `run`, one layer less: each layer copies the decoded value on its way out.
+        let record = Arc::new(CallRecord::default());
+        match CALL.scope(record.clone(), call).await {
+            Ok(value) => Ok(value),
+            Err(e) => Err(Box::pin(convert(op, e, &record))
+                .await
+                .redact(&self.raw_transport().0.api_key)),
+        }
     }
 
     /// As [`execute`](Self::execute), for a streamed body: the [`Download`] remembers the
@@ -129,7 +136,10 @@ impl Client {
         let record = Arc::new(CallRecord::default());
         match CALL.scope(record.clone(), call).await {
             Ok(value) => Ok((value, record)),
-            Err(e) => Err(convert(op, e, &record).await.redact(&self.raw_transport().0.api_key)),
+            // Boxed: the error path's future would otherwise enlarge every call's.
+            Err(e) => Err(Box::pin(convert(op, e, &record))
+                .await
+                .redact(&self.raw_transport().0.api_key)),
         }
     }
 }

@@ -61,6 +61,9 @@ pub const MAX_PATH_SEGMENT_BYTES: usize = 4096;
 /// twice. Everything else is percent-encoded by the generated code and arrives unchanged.
 pub fn check_path_segment(op: &Operation, name: &str, value: &str) -> Result<()> {
     let problem = segment_problem(value).or_else(|| {
+        if !value.contains('%') {
+            return None;
+        }
         let decoded = percent_decode(value);
         (decoded != value)
             .then(|| segment_problem(&decoded).map(|p| format!("{p} once percent-decoded")))
@@ -155,6 +158,9 @@ pub(crate) struct CallRecord {
     pub(crate) last: std::sync::Mutex<Option<(StatusCode, HeaderMap)>>,
     /// The method and path of the request (with its ids).
     pub(crate) request: std::sync::Mutex<Option<(Method, String)>>,
+    /// The method of the call (set first: a method copies without allocating); the path is
+    /// added to `request` only when an error or a download needs it.
+    pub(crate) method: std::sync::Mutex<Option<Method>>,
 }
 
 tokio::task_local! {
@@ -171,7 +177,6 @@ impl Transport {
     /// vendor's API has no such header).
     fn prepare(&self, request: &mut Request) {
         let headers = request.headers_mut();
-        headers.remove("api-version");
         headers.insert(reqwest::header::AUTHORIZATION, self.0.authorization.clone());
         // The client's headers replace a request's own of the same name, and keep every value.
         for name in self.0.headers.keys() {
@@ -192,7 +197,6 @@ impl Transport {
         self.prepare(&mut request);
         let idempotent = request.method() != Method::POST && request.method() != Method::PATCH;
         let method = request.method().clone();
-        let path = request.url().path().to_owned();
         let https = request.url().scheme() == "https";
         // A JSON answer is read whole within the attempt, so that a body that breaks off or
         // stalls is retried like any other failure; a download streams to the caller instead.
@@ -200,7 +204,7 @@ impl Transport {
             .headers()
             .get(reqwest::header::ACCEPT)
             .is_some_and(|a| a.as_bytes().starts_with(b"application/json"));
-        record(|r| *r.request.lock().expect("call record lock") = Some((method.clone(), path.clone())));
+        record(|r| *r.method.lock().expect("call record lock") = Some(method.clone()));
         let mut retries = 0u32;
         loop {
             let next = if retries < self.0.max_retries {
@@ -211,29 +215,42 @@ impl Transport {
             let attempt = retries + 1;
             record(|r| {
                 r.attempts.store(attempt, Ordering::Relaxed);
-                // What a response of an earlier attempt said does not describe this one.
-                *r.last.lock().expect("call record lock") = None;
+                if attempt > 1 {
+                    // What a response of an earlier attempt said does not describe this one.
+                    *r.last.lock().expect("call record lock") = None;
+                }
             });
-            let span = tracing::debug_span!("cerebras_batch.request", operation, method = %method, path = %path, attempt, status = tracing::field::Empty, duration_ms = tracing::field::Empty);
-            let started = std::time::Instant::now();
+            // The fields are evaluated only when a subscriber listens; so is the clock read.
+            let span = tracing::debug_span!("cerebras_batch.request", operation, method = %method, path = %request.url().path(), attempt, status = tracing::field::Empty, duration_ms = tracing::field::Empty);
+            let started = (!span.is_disabled()).then(std::time::Instant::now);
             let result = tracing::Instrument::instrument(
                 async {
                     let response = http.execute(request).await?;
-                    // Recorded before the body is read, so that an error reading it keeps them.
-                    record(|r| {
-                        *r.last.lock().expect("call record lock") =
-                            Some((response.status(), response.headers().clone()))
-                    });
                     if buffer && response.status().is_success() {
+                        // Status and headers are recorded only if the body fails to arrive or
+                        // to decode (`json_response`): no copy on the way to a success.
                         buffered(response).await
                     } else {
+                        record_response(response.status(), response.headers().clone());
                         Ok(response)
                     }
                 },
                 span.clone(),
             )
             .await;
-            span.record("duration_ms", started.elapsed().as_millis() as u64);
+            if let Some(started) = started {
+                span.record("duration_ms", started.elapsed().as_millis() as u64);
+            }
+            // The request, for an error or a download to name (not needed on the way to a
+            // decoded success, so not copied for it).
+            let url = match &result {
+                Ok(resp) if !buffer || !resp.status().is_success() => Some(resp.url()),
+                Ok(_) => None,
+                Err(e) => e.url(),
+            };
+            if let Some(url) = url {
+                record_request(url);
+            }
             let decision = match &result {
                 Ok(resp) => {
                     span.record("status", resp.status().as_u16());
@@ -314,15 +331,44 @@ pub(crate) fn tls_mismatch(e: &(dyn std::error::Error + 'static)) -> bool {
 }
 
 /// The response with its whole body read (2xx JSON answers only; they are read whole anyway).
-async fn buffered(response: Response) -> reqwest::Result<Response> {
+/// Keeps the request's method and path for the error (or the download) of this call.
+fn record_request(url: &reqwest::Url) {
+    record(|r| {
+        let method = r.method.lock().expect("call record lock").clone();
+        if let Some(method) = method {
+            *r.request.lock().expect("call record lock") = Some((method, url.path().to_owned()));
+        }
+    });
+}
+
+/// Keeps what a response said for the error of this call (see [`CallRecord`]).
+fn record_response(status: StatusCode, headers: HeaderMap) {
+    record(|r| *r.last.lock().expect("call record lock") = Some((status, headers)));
+}
+
+async fn buffered(mut response: Response) -> reqwest::Result<Response> {
+    use reqwest::ResponseBuilderExt;
     let status = response.status();
     let version = response.version();
-    let headers = response.headers().clone();
-    let body = response.bytes().await?;
-    let mut rebuilt = http::Response::new(reqwest::Body::from(body));
-    *rebuilt.status_mut() = status;
-    *rebuilt.version_mut() = version;
-    *rebuilt.headers_mut() = headers;
+    // Moved, not copied; and the URL travels as itself (rebuilding without it parses a
+    // placeholder URL on every call).
+    let headers = std::mem::take(response.headers_mut());
+    let url = response.url().clone();
+    let body = match response.bytes().await {
+        Ok(body) => body,
+        Err(e) => {
+            record_request(&url);
+            record_response(status, headers);
+            return Err(e);
+        }
+    };
+    let mut rebuilt = http::Response::builder().status(status).version(version).url(url);
+    if let Some(h) = rebuilt.headers_mut() {
+        *h = headers;
+    }
+    let rebuilt = rebuilt
+        .body(reqwest::Body::from(body))
+        .expect("the parts of a valid response");
     Ok(Response::from(rebuilt))
 }
 
@@ -356,6 +402,50 @@ pub fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
 fn backoff(retries: u32, initial: Duration, max: Duration) -> Duration {
     let base = initial.saturating_mul(2u32.saturating_pow(retries.min(16))).min(max);
     base.mul_f64(1.0 - 0.25 * fastrand::f64())
+}
+
+/// The whole body, keeping the response (its URL names the request in an error): one chunk is
+/// taken as is (a buffered body is one), more are joined.
+async fn read_all(response: &mut Response) -> reqwest::Result<bytes::Bytes> {
+    let Some(first) = response.chunk().await? else {
+        return Ok(bytes::Bytes::new());
+    };
+    let Some(second) = response.chunk().await? else {
+        return Ok(first);
+    };
+    let mut all = bytes::BytesMut::with_capacity(first.len() + second.len());
+    all.extend_from_slice(&first);
+    all.extend_from_slice(&second);
+    while let Some(chunk) = response.chunk().await? {
+        all.extend_from_slice(&chunk);
+    }
+    Ok(all.freeze())
+}
+
+/// Decodes a JSON success, as progenitor's `ResponseValue::from_response` does, but moving the
+/// headers instead of copying them, and recording them when the body does not decode (the
+/// error then keeps them). The generated code calls it (see `generator/src/lean.rs`).
+pub(crate) async fn json_response<T: serde::de::DeserializeOwned, E>(
+    mut response: Response,
+) -> std::result::Result<progenitor_client::ResponseValue<T>, progenitor_client::Error<E>> {
+    let status = response.status();
+    let headers = std::mem::take(response.headers_mut());
+    let full = match read_all(&mut response).await {
+        Ok(full) => full,
+        Err(e) => {
+            record_request(response.url());
+            record_response(status, headers);
+            return Err(progenitor_client::Error::ResponseBodyError(e));
+        }
+    };
+    match serde_json::from_slice(&full) {
+        Ok(inner) => Ok(progenitor_client::ResponseValue::new(inner, status, headers)),
+        Err(e) => {
+            record_request(response.url());
+            record_response(status, headers);
+            Err(progenitor_client::Error::InvalidResponsePayload(full, e))
+        }
+    }
 }
 
 impl ClientHooks<Transport> for RawClient {

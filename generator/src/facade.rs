@@ -306,10 +306,10 @@ fn builder(op: &OperationSpec, call: &Call, open_enums: &BTreeSet<String>) -> To
             pub async fn send(self) -> crate::Result<#ret> {
                 let Self { client, #( #names, )* } = self;
                 #( #checks )*
-                client
-                    .#run(&crate::operations::#const_name, client.raw().#method( #( #raw_args ),* ))
-                    .await
-                    #finish
+                // Boxed once here: the call's future is large, and moving it by value through
+                // the layers below would copy it at each.
+                let call = ::std::boxed::Box::pin(client.raw().#method( #( #raw_args ),* ));
+                client.#run(&crate::operations::#const_name, call).await #finish
             }
         }
 

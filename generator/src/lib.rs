@@ -27,6 +27,7 @@ pub mod consumer;
 pub mod diff;
 pub mod examples;
 pub mod facade;
+pub mod lean;
 pub mod mock;
 pub mod model;
 pub mod naming;
@@ -220,6 +221,7 @@ fn generate_loaded(loaded: &yaml::Loaded) -> Result<Output, GenerateError> {
     let normalized = normalize::normalize(loaded.value.clone())?;
     let raw = run_progenitor(&normalized)?;
     let mut raw_file = parse_file("progenitor.rs", raw)?;
+    lean::rewrite(&mut raw_file);
     let open_enums = normalized.open_enums.keys().cloned().collect();
     let shaped = shape::shape(&mut raw_file, &normalized.read_components, &open_enums)?;
     let api = model::Api::build(&normalized, &raw_file, &shaped)?;
@@ -286,7 +288,7 @@ pub mod enums;
 #[rustfmt::skip]
 pub mod operations;
 #[rustfmt::skip]
-#[allow(dead_code, unused_imports, missing_docs)]
+#[allow(dead_code, unused_imports, unused_mut, missing_docs)]
 pub mod progenitor;
 "#;
 

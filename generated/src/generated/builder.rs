@@ -65,11 +65,11 @@ impl<'a> ListBatches<'a> {
     /// - [`Connection`](crate::ErrorKind::Connection) or [`Timeout`](crate::ErrorKind::Timeout) when no response arrived.
     pub async fn send(self) -> crate::Result<types::BatchList> {
         let Self { client, after, limit } = self;
+        let call = ::std::boxed::Box::pin(
+            client.raw().list_batches(after.as_deref(), limit),
+        );
         client
-            .execute(
-                &crate::operations::LIST_BATCHES,
-                client.raw().list_batches(after.as_deref(), limit),
-            )
+            .execute(&crate::operations::LIST_BATCHES, call)
             .await
             .map(ResponseValue::into_inner)
     }
@@ -110,8 +110,9 @@ impl<'a> CreateBatch<'a> {
     /// - [`Connection`](crate::ErrorKind::Connection) or [`Timeout`](crate::ErrorKind::Timeout) when no response arrived.
     pub async fn send(self) -> crate::Result<types::Batch> {
         let Self { client, body } = self;
+        let call = ::std::boxed::Box::pin(client.raw().create_batch(&body));
         client
-            .execute(&crate::operations::CREATE_BATCH, client.raw().create_batch(&body))
+            .execute(&crate::operations::CREATE_BATCH, call)
             .await
             .map(ResponseValue::into_inner)
     }
@@ -158,11 +159,9 @@ impl<'a> RetrieveBatch<'a> {
             "batch_id",
             &batch_id,
         )?;
+        let call = ::std::boxed::Box::pin(client.raw().retrieve_batch(&batch_id));
         client
-            .execute(
-                &crate::operations::RETRIEVE_BATCH,
-                client.raw().retrieve_batch(&batch_id),
-            )
+            .execute(&crate::operations::RETRIEVE_BATCH, call)
             .await
             .map(ResponseValue::into_inner)
     }
@@ -209,11 +208,9 @@ impl<'a> CancelBatch<'a> {
             "batch_id",
             &batch_id,
         )?;
+        let call = ::std::boxed::Box::pin(client.raw().cancel_batch(&batch_id));
         client
-            .execute(
-                &crate::operations::CANCEL_BATCH,
-                client.raw().cancel_batch(&batch_id),
-            )
+            .execute(&crate::operations::CANCEL_BATCH, call)
             .await
             .map(ResponseValue::into_inner)
     }
@@ -259,12 +256,10 @@ impl<'a> RetrieveBatchResults<'a> {
             "batch_id",
             &batch_id,
         )?;
-        client
-            .download(
-                &crate::operations::RETRIEVE_BATCH_RESULTS,
-                client.raw().retrieve_batch_results(&batch_id),
-            )
-            .await
+        let call = ::std::boxed::Box::pin(
+            client.raw().retrieve_batch_results(&batch_id),
+        );
+        client.download(&crate::operations::RETRIEVE_BATCH_RESULTS, call).await
     }
 }
 impl<'a> ::std::future::IntoFuture for RetrieveBatchResults<'a> {
@@ -331,11 +326,11 @@ impl<'a> ListFiles<'a> {
     /// - [`Connection`](crate::ErrorKind::Connection) or [`Timeout`](crate::ErrorKind::Timeout) when no response arrived.
     pub async fn send(self) -> crate::Result<types::FileList> {
         let Self { client, after, limit } = self;
+        let call = ::std::boxed::Box::pin(
+            client.raw().list_files(after.as_deref(), limit),
+        );
         client
-            .execute(
-                &crate::operations::LIST_FILES,
-                client.raw().list_files(after.as_deref(), limit),
-            )
+            .execute(&crate::operations::LIST_FILES, call)
             .await
             .map(ResponseValue::into_inner)
     }
@@ -382,11 +377,9 @@ impl<'a> RetrieveFile<'a> {
             "file_id",
             &file_id,
         )?;
+        let call = ::std::boxed::Box::pin(client.raw().retrieve_file(&file_id));
         client
-            .execute(
-                &crate::operations::RETRIEVE_FILE,
-                client.raw().retrieve_file(&file_id),
-            )
+            .execute(&crate::operations::RETRIEVE_FILE, call)
             .await
             .map(ResponseValue::into_inner)
     }
@@ -433,8 +426,9 @@ impl<'a> DeleteFile<'a> {
             "file_id",
             &file_id,
         )?;
+        let call = ::std::boxed::Box::pin(client.raw().delete_file(&file_id));
         client
-            .execute(&crate::operations::DELETE_FILE, client.raw().delete_file(&file_id))
+            .execute(&crate::operations::DELETE_FILE, call)
             .await
             .map(ResponseValue::into_inner)
     }
@@ -480,12 +474,8 @@ impl<'a> RetrieveFileContent<'a> {
             "file_id",
             &file_id,
         )?;
-        client
-            .download(
-                &crate::operations::RETRIEVE_FILE_CONTENT,
-                client.raw().retrieve_file_content(&file_id),
-            )
-            .await
+        let call = ::std::boxed::Box::pin(client.raw().retrieve_file_content(&file_id));
+        client.download(&crate::operations::RETRIEVE_FILE_CONTENT, call).await
     }
 }
 impl<'a> ::std::future::IntoFuture for RetrieveFileContent<'a> {

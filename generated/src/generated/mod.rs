@@ -15,5 +15,5 @@ pub mod enums;
 #[rustfmt::skip]
 pub mod operations;
 #[rustfmt::skip]
-#[allow(dead_code, unused_imports, missing_docs)]
+#[allow(dead_code, unused_imports, unused_mut, missing_docs)]
 pub mod progenitor;

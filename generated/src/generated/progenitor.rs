@@ -1233,12 +1233,7 @@ docs give no minimum; 1 is assumed.
         limit: Option<i64>,
     ) -> Result<ResponseValue<types::BatchList>, Error<()>> {
         let url = format!("{}/v1/batches", self.baseurl,);
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
-            );
+        let mut header_map = ::reqwest::header::HeaderMap::new();
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -1259,7 +1254,7 @@ docs give no minimum; 1 is assumed.
         self.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
+            200u16 => crate::transport::json_response(response).await,
             _ => Err(Error::UnexpectedResponse(response)),
         }
     }
@@ -1279,12 +1274,7 @@ Sends a `POST` request to `/v1/batches`
         body: &'a types::CreateBatchRequest,
     ) -> Result<ResponseValue<types::Batch>, Error<()>> {
         let url = format!("{}/v1/batches", self.baseurl,);
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
-            );
+        let mut header_map = ::reqwest::header::HeaderMap::new();
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -1304,7 +1294,7 @@ Sends a `POST` request to `/v1/batches`
         self.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
+            200u16 => crate::transport::json_response(response).await,
             _ => Err(Error::UnexpectedResponse(response)),
         }
     }
@@ -1326,12 +1316,7 @@ Arguments:
         let url = format!(
             "{}/v1/batches/{}", self.baseurl, encode_path(& batch_id.to_string()),
         );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
-            );
+        let mut header_map = ::reqwest::header::HeaderMap::new();
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -1350,7 +1335,7 @@ Arguments:
         self.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
+            200u16 => crate::transport::json_response(response).await,
             _ => Err(Error::UnexpectedResponse(response)),
         }
     }
@@ -1376,12 +1361,7 @@ Arguments:
         let url = format!(
             "{}/v1/batches/{}", self.baseurl, encode_path(& batch_id.to_string()),
         );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
-            );
+        let mut header_map = ::reqwest::header::HeaderMap::new();
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -1400,7 +1380,7 @@ Arguments:
         self.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
+            200u16 => crate::transport::json_response(response).await,
             _ => Err(Error::UnexpectedResponse(response)),
         }
     }
@@ -1427,12 +1407,7 @@ Arguments:
             "{}/v1/batches/{}/results", self.baseurl, encode_path(& batch_id
             .to_string()),
         );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
-            );
+        let mut header_map = ::reqwest::header::HeaderMap::new();
         #[allow(unused_mut)]
         let mut request = self.client.get(url).headers(header_map).build()?;
         let info = OperationInfo {
@@ -1469,12 +1444,7 @@ docs give no minimum; 1 is assumed.
         limit: Option<i64>,
     ) -> Result<ResponseValue<types::FileList>, Error<()>> {
         let url = format!("{}/v1/files", self.baseurl,);
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
-            );
+        let mut header_map = ::reqwest::header::HeaderMap::new();
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -1495,7 +1465,7 @@ docs give no minimum; 1 is assumed.
         self.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
+            200u16 => crate::transport::json_response(response).await,
             _ => Err(Error::UnexpectedResponse(response)),
         }
     }
@@ -1515,12 +1485,7 @@ Arguments:
         let url = format!(
             "{}/v1/files/{}", self.baseurl, encode_path(& file_id.to_string()),
         );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
-            );
+        let mut header_map = ::reqwest::header::HeaderMap::new();
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -1539,7 +1504,7 @@ Arguments:
         self.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
+            200u16 => crate::transport::json_response(response).await,
             _ => Err(Error::UnexpectedResponse(response)),
         }
     }
@@ -1562,12 +1527,7 @@ Arguments:
         let url = format!(
             "{}/v1/files/{}", self.baseurl, encode_path(& file_id.to_string()),
         );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
-            );
+        let mut header_map = ::reqwest::header::HeaderMap::new();
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -1586,7 +1546,7 @@ Arguments:
         self.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
+            200u16 => crate::transport::json_response(response).await,
             _ => Err(Error::UnexpectedResponse(response)),
         }
     }
@@ -1608,12 +1568,7 @@ Arguments:
         let url = format!(
             "{}/v1/files/{}/content", self.baseurl, encode_path(& file_id.to_string()),
         );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
-            );
+        let mut header_map = ::reqwest::header::HeaderMap::new();
         #[allow(unused_mut)]
         let mut request = self.client.get(url).headers(header_map).build()?;
         let info = OperationInfo {
