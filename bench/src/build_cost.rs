@@ -132,7 +132,7 @@ pub fn run(feature_sets: &[String], skip_async_openai: bool) -> Result<(), Strin
         .find(|(l, _)| l.starts_with("async-openai"))
         .map(|(_, c)| c.cpu);
     println!(
-        "\n{:<48} {:>7} {:>9} {:>9} {:>16}",
+        "\n{:<56} {:>7} {:>9} {:>9} {:>20}",
         "a downstream crate that cancels one batch", "crates", "CPU s", "wall s", "CPU vs async-openai"
     );
     for (label, cost) in &rows {
@@ -141,7 +141,7 @@ pub fn run(feature_sets: &[String], skip_async_openai: bool) -> Result<(), Strin
             |r| format!("{:.2}×", cost.cpu.as_secs_f64() / r.as_secs_f64()),
         );
         println!(
-            "{:<48} {:>7} {:>9.1} {:>9.1} {:>16}",
+            "{:<56} {:>7} {:>9.1} {:>9.1} {:>20}",
             label,
             cost.crates,
             cost.cpu.as_secs_f64(),

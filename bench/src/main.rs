@@ -86,6 +86,8 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // The floor's reqwest is the client's (same features): rustls without a built-in provider.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let runtime = if std::env::var_os("BENCH_CURRENT_THREAD").is_some() {
         tokio::runtime::Builder::new_current_thread().enable_all().build()
     } else {

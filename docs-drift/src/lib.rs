@@ -281,6 +281,9 @@ pub const DOCS_SITE: &str = "https://inference-docs.cerebras.ai";
 /// A message when `out` cannot be created or written, or a request fails to connect.
 pub async fn fetch(spec: &Value, base: &str, out: &Path) -> Result<Vec<String>, String> {
     std::fs::create_dir_all(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
+    if rustls::crypto::CryptoProvider::get_default().is_none() {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    }
     let http = reqwest::Client::builder()
         .timeout(std::time::Duration::from_secs(30))
         .build()

@@ -157,7 +157,15 @@ async fn convert(op: &'static Operation, e: progenitor_client::Error<()>, record
                 .get(reqwest::header::LOCATION)
                 .and_then(|l| l.to_str().ok())
                 .map(str::to_owned);
-            let (body, truncated) = crate::transport::read_bounded(response, MAX_ERROR_BODY).await;
+            // A 2xx the operation does not declare had its body read by the transport.
+            let kept = record.body.lock().expect("call record lock").take();
+            let (body, truncated) = match kept {
+                Some(body) => {
+                    let truncated = body.len() > MAX_ERROR_BODY;
+                    (body[..body.len().min(MAX_ERROR_BODY)].to_vec(), truncated)
+                }
+                None => crate::transport::read_bounded(response, MAX_ERROR_BODY).await,
+            };
             let parts = ErrorResponse::new(status, headers, &body, truncated);
             if status.is_redirection() {
                 let to = location.as_deref().unwrap_or("(no Location)");
@@ -411,16 +419,19 @@ impl ClientBuilder {
 
         let http = match self.http_client {
             Some(c) => c,
-            None => reqwest::Client::builder()
-                .read_timeout(self.timeout.unwrap_or(DEFAULT_TIMEOUT))
-                // The API never redirects; following one could send a request (a POST, custom
-                // headers) to another server.
-                .redirect(reqwest::redirect::Policy::none())
-                .connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))
-                .build()
-                .map_err(|e| {
-                    Error::new(ErrorKind::Config, format!("could not build the HTTP client: {e}")).with_source(e)
-                })?,
+            None => {
+                install_crypto_provider();
+                reqwest::Client::builder()
+                    .read_timeout(self.timeout.unwrap_or(DEFAULT_TIMEOUT))
+                    // The API never redirects; following one could send a request (a POST, custom
+                    // headers) to another server.
+                    .redirect(reqwest::redirect::Policy::none())
+                    .connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))
+                    .build()
+                    .map_err(|e| {
+                        Error::new(ErrorKind::Config, format!("could not build the HTTP client: {e}")).with_source(e)
+                    })?
+            }
         };
         let (initial_retry_delay, max_retry_delay) = self
             .retry_delays
@@ -437,6 +448,17 @@ impl ClientBuilder {
             raw: RawClient::new_with_client(&base_url, http, transport),
             base_url: base_url.into(),
         })
+    }
+}
+
+/// With the `rustls` feature, makes ring the process's default rustls crypto provider, unless one
+/// is installed already (by the application, or by an earlier client): reqwest's rustls without
+/// a built-in provider needs one.
+fn install_crypto_provider() {
+    #[cfg(feature = "rustls")]
+    if rustls::crypto::CryptoProvider::get_default().is_none() {
+        // Losing a race with another thread installing one is fine: one is installed.
+        let _ = rustls::crypto::ring::default_provider().install_default();
     }
 }
 

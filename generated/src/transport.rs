@@ -161,6 +161,9 @@ pub(crate) struct CallRecord {
     /// The method of the call (set first: a method copies without allocating); the path is
     /// added to `request` only when an error or a download needs it.
     pub(crate) method: std::sync::Mutex<Option<Method>>,
+    /// A JSON success's body, read whole within its attempt (so that a body that breaks off is
+    /// retried); `json_response` takes it from here.
+    pub(crate) body: std::sync::Mutex<Option<bytes::Bytes>>,
 }
 
 tokio::task_local! {
@@ -227,9 +230,10 @@ impl Transport {
                 async {
                     let response = http.execute(request).await?;
                     if buffer && response.status().is_success() {
-                        // Status and headers are recorded only if the body fails to arrive or
-                        // to decode (`json_response`): no copy on the way to a success.
-                        buffered(response).await
+                        // The body is read here and kept for `json_response`; the response goes
+                        // on as it is. Status and headers are recorded only if the body fails
+                        // to arrive or to decode: no copy on the way to a success.
+                        buffer_body(response).await
                     } else {
                         record_response(response.status(), response.headers().clone());
                         Ok(response)
@@ -346,30 +350,25 @@ fn record_response(status: StatusCode, headers: HeaderMap) {
     record(|r| *r.last.lock().expect("call record lock") = Some((status, headers)));
 }
 
-async fn buffered(mut response: Response) -> reqwest::Result<Response> {
-    use reqwest::ResponseBuilderExt;
-    let status = response.status();
-    let version = response.version();
-    // Moved, not copied; and the URL travels as itself (rebuilding without it parses a
-    // placeholder URL on every call).
-    let headers = std::mem::take(response.headers_mut());
-    let url = response.url().clone();
-    let body = match response.bytes().await {
-        Ok(body) => body,
-        Err(e) => {
-            record_request(&url);
-            record_response(status, headers);
-            return Err(e);
+async fn buffer_body(mut response: Response) -> reqwest::Result<Response> {
+    match read_all(&mut response).await {
+        Ok(body) => {
+            record(|r| *r.body.lock().expect("call record lock") = Some(body));
+            Ok(response)
         }
-    };
-    let mut rebuilt = http::Response::builder().status(status).version(version).url(url);
-    if let Some(h) = rebuilt.headers_mut() {
-        *h = headers;
+        Err(e) => {
+            record_request(response.url());
+            record_response(response.status(), response.headers().clone());
+            Err(e)
+        }
     }
-    let rebuilt = rebuilt
-        .body(reqwest::Body::from(body))
-        .expect("the parts of a valid response");
-    Ok(Response::from(rebuilt))
+}
+
+/// The body `buffer_body` kept for this call, if any.
+pub(crate) fn take_body() -> Option<bytes::Bytes> {
+    CALL.try_with(|r| r.body.lock().expect("call record lock").take())
+        .ok()
+        .flatten()
 }
 
 /// The longest server-requested delay that is honoured.
@@ -430,7 +429,11 @@ pub(crate) async fn json_response<T: serde::de::DeserializeOwned, E>(
 ) -> std::result::Result<progenitor_client::ResponseValue<T>, progenitor_client::Error<E>> {
     let status = response.status();
     let headers = std::mem::take(response.headers_mut());
-    let full = match read_all(&mut response).await {
+    let read = match take_body() {
+        Some(body) => Ok(body),
+        None => read_all(&mut response).await,
+    };
+    let full = match read {
         Ok(full) => full,
         Err(e) => {
             record_request(response.url());

@@ -265,7 +265,7 @@ impl crate::Client {
                 .send(http, request, op.id)
                 .await?;
             match response.status().as_u16() {
-                200 => ResponseValue::from_response(response).await,
+                200 => crate::transport::json_response(response).await,
                 _ => Err(progenitor_client::Error::UnexpectedResponse(response)),
             }
         };

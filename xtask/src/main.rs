@@ -79,6 +79,21 @@ enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
+    /// Benchmark the client against raw reqwest + serde on loopback (release build, a few
+    /// minutes; not run in CI): each figure as the median ratio over interleaved rounds.
+    Bench {
+        /// Passed on to `bench run` (`--rounds N`, `--calls N`, `--results-mb N`).
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+    /// Build a minimal downstream crate clean in release, with this client and with
+    /// async-openai 0.43, and print crates compiled and CPU seconds (several minutes; not in CI).
+    BuildCost {
+        /// Passed on to `bench build-cost` (`--features SET` to also build with a feature set,
+        /// `--skip-async-openai`).
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
     /// Run the libFuzzer targets (needs `cargo install cargo-fuzz`).
     Fuzz {
         /// Seconds per target.
@@ -112,6 +127,8 @@ fn main() -> ExitCode {
         Command::Semver { baseline_rev } => semver(&baseline_rev),
         Command::Fuzz { seconds, targets } => fuzz(seconds, targets),
         Command::DocsDrift { args } => docs_drift(&args),
+        Command::Bench { args } => bench("run", &args),
+        Command::BuildCost { args } => bench("build-cost", &args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -400,6 +417,22 @@ fn test() -> Result<(), String> {
         .current_dir(root())
         .arg("test")
         .env("CEREBRAS_BATCH_REQUIRE_PRISM", "1"))
+}
+
+/// Runs the benchmark binary (`bench/`, built in release) with `command`.
+fn bench(command: &str, args: &[String]) -> Result<(), String> {
+    run(std::process::Command::new("cargo")
+        .current_dir(root())
+        .args([
+            "run",
+            "--release",
+            "--quiet",
+            "-p",
+            "cerebras-batch-bench",
+            "--",
+            command,
+        ])
+        .args(args))
 }
 
 /// Runs the docs-drift binary, a crate of its own so that its HTTP client stays out of regen.
