@@ -9,7 +9,7 @@ use reqwest::header::{HeaderMap, HeaderValue};
 
 use crate::error::{Error, ErrorKind, ErrorResponse, MAX_ERROR_BODY, Result};
 use crate::generated::progenitor::Client as RawClient;
-use crate::transport::{CALL, CallRecord, Operation, Settings, Transport};
+use crate::transport::{CallRecord, Operation, Settings, Transport, WithRecord};
 
 /// The API's base URL. Every path carries `/v1`; this URL does not.
 pub const DEFAULT_BASE_URL: &str = "https://api.cerebras.ai";
@@ -101,11 +101,11 @@ impl Client {
     pub(crate) async fn execute<T>(
         &self,
         op: &'static Operation,
-        call: impl Future<Output = std::result::Result<ResponseValue<T>, progenitor_client::Error<()>>>,
+        call: impl Future<Output = std::result::Result<ResponseValue<T>, progenitor_client::Error<()>>> + Unpin,
     ) -> Result<ResponseValue<T>> {
         // As `run`, one layer less: each layer copies the decoded value on its way out.
         let record = Arc::new(CallRecord::default());
-        match CALL.scope(record.clone(), call).await {
+        match WithRecord::new(record.clone(), call).await {
             Ok(value) => Ok(value),
             Err(e) => Err(Box::pin(convert(op, e, &record))
                 .await
@@ -120,7 +120,7 @@ impl Client {
         op: &'static Operation,
         call: impl Future<
             Output = std::result::Result<ResponseValue<progenitor_client::ByteStream>, progenitor_client::Error<()>>,
-        >,
+        > + Unpin,
     ) -> Result<crate::Download> {
         let (value, record) = self.run(op, call).await?;
         let attempts = record.attempts.load(std::sync::atomic::Ordering::Relaxed);
@@ -131,10 +131,10 @@ impl Client {
     async fn run<T>(
         &self,
         op: &'static Operation,
-        call: impl Future<Output = std::result::Result<ResponseValue<T>, progenitor_client::Error<()>>>,
+        call: impl Future<Output = std::result::Result<ResponseValue<T>, progenitor_client::Error<()>>> + Unpin,
     ) -> Result<(ResponseValue<T>, Arc<CallRecord>)> {
         let record = Arc::new(CallRecord::default());
-        match CALL.scope(record.clone(), call).await {
+        match WithRecord::new(record.clone(), call).await {
             Ok(value) => Ok((value, record)),
             // Boxed: the error path's future would otherwise enlarge every call's.
             Err(e) => Err(Box::pin(convert(op, e, &record))

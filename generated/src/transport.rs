@@ -166,13 +166,53 @@ pub(crate) struct CallRecord {
     pub(crate) body: std::sync::Mutex<Option<bytes::Bytes>>,
 }
 
-tokio::task_local! {
-    /// The record of the call being executed, set by `Client::execute`.
-    pub(crate) static CALL: Arc<CallRecord>;
+thread_local! {
+    /// The record of the call being polled on this thread, set by [`WithRecord`] around each
+    /// poll (a task-local, without tokio's rewrapping of the output on every poll).
+    static CALL: std::cell::RefCell<Option<Arc<CallRecord>>> = const { std::cell::RefCell::new(None) };
 }
 
 fn record(f: impl FnOnce(&CallRecord)) {
-    let _ = CALL.try_with(|r| f(r));
+    CALL.with(|c| {
+        if let Some(r) = c.borrow().as_ref() {
+            f(r);
+        }
+    });
+}
+
+/// A call's future with its record, which is current while the future is polled.
+pub(crate) struct WithRecord<F> {
+    record: Option<Arc<CallRecord>>,
+    future: F,
+}
+
+impl<F> WithRecord<F> {
+    pub(crate) fn new(record: Arc<CallRecord>, future: F) -> Self {
+        Self {
+            record: Some(record),
+            future,
+        }
+    }
+}
+
+impl<F: std::future::Future + Unpin> std::future::Future for WithRecord<F> {
+    type Output = F::Output;
+
+    fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<F::Output> {
+        let this = &mut *self;
+        // Swapped in for the poll and back out after, also when the poll panics.
+        struct Restore<'a>(&'a mut Option<Arc<CallRecord>>);
+        impl Drop for Restore<'_> {
+            fn drop(&mut self) {
+                CALL.with(|c| std::mem::swap(&mut *c.borrow_mut(), self.0));
+            }
+        }
+        CALL.with(|c| std::mem::swap(&mut *c.borrow_mut(), &mut this.record));
+        let restore = Restore(&mut this.record);
+        let result = std::pin::Pin::new(&mut this.future).poll(cx);
+        drop(restore);
+        result
+    }
 }
 
 impl Transport {
@@ -366,9 +406,9 @@ async fn buffer_body(mut response: Response) -> reqwest::Result<Response> {
 
 /// The body `buffer_body` kept for this call, if any.
 pub(crate) fn take_body() -> Option<bytes::Bytes> {
-    CALL.try_with(|r| r.body.lock().expect("call record lock").take())
-        .ok()
-        .flatten()
+    let mut body = None;
+    record(|r| body = r.body.lock().expect("call record lock").take());
+    body
 }
 
 /// The longest server-requested delay that is honoured.

@@ -269,6 +269,6 @@ impl crate::Client {
                 _ => Err(progenitor_client::Error::UnexpectedResponse(response)),
             }
         };
-        self.execute(op, call).await.map(ResponseValue::into_inner)
+        self.execute(op, Box::pin(call)).await.map(ResponseValue::into_inner)
     }
 }
