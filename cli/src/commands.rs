@@ -90,7 +90,7 @@ pub async fn cancel(client: &Client, g: &Global, ids: &[String], wait: bool) -> 
     }
 }
 
-/// `download ID --out FILE [--errors]`: written to a temporary file, renamed when whole.
+/// `download ID --out FILE [--errors]`.
 pub async fn download(client: &Client, g: &Global, id: &str, out: &Path, errors: bool) -> anyhow::Result<Outcome> {
     let batch = client.retrieve_batch(id).await?;
     let (which, download) = if errors {
@@ -106,9 +106,8 @@ pub async fn download(client: &Client, g: &Global, id: &str, out: &Path, errors:
     } else {
         batch.output_file_id.clone()
     };
-    let tmp = out.with_extension("part");
-    let bytes = download.save(&tmp).await?;
-    std::fs::rename(&tmp, out).with_context(|| format!("cannot write {}", out.display()))?;
+    // Written whole, then renamed: a failed download leaves no partial file.
+    let bytes = download.save(out).await?;
     if g.json {
         output::json(&json!({"batch_id": id, "file_id": file_id, "path": out, "bytes": bytes}))?;
     } else {

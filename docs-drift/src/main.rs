@@ -71,6 +71,23 @@ async fn run(args: Args) -> Result<bool, String> {
     if dirs.is_empty() {
         return Err("no pages: give --pages DIR (stored pages) or --fetch".into());
     }
+    let absent: Vec<&str> = DEFAULT_PAGES
+        .iter()
+        .copied()
+        .filter(|d| args.pages.is_empty() && !std::path::Path::new(d).is_dir())
+        .collect();
+    println!(
+        "pages read from: {}{}",
+        dirs.iter()
+            .map(|d| d.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", "),
+        if absent.is_empty() {
+            String::new()
+        } else {
+            format!(" (absent here: {})", absent.join(", "))
+        }
+    );
     let wanted: Vec<String> = cerebras_batch_docs_drift::page_urls(&spec)
         .into_iter()
         .map(|(n, _)| n)

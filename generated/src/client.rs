@@ -9,7 +9,8 @@ use reqwest::header::{HeaderMap, HeaderValue};
 
 use crate::error::{Error, ErrorKind, ErrorResponse, MAX_ERROR_BODY, Result};
 use crate::generated::progenitor::Client as RawClient;
-use crate::transport::{CallRecord, Operation, Settings, Transport, WithRecord};
+use crate::operation::Operation;
+use crate::transport::{CallRecord, Settings, Transport, WithRecord};
 
 /// The API's base URL. Every path carries `/v1`; this URL does not.
 pub const DEFAULT_BASE_URL: &str = "https://api.cerebras.ai";
@@ -331,7 +332,7 @@ impl ClientBuilder {
     /// break included), or the header frames or routes the request (`Host`, `Content-Length`,
     /// `Transfer-Encoding`, `Connection`, ...).
     pub fn header(mut self, name: &str, value: &str) -> Result<Self> {
-        let (name, value) = crate::transport::custom_header(name, value)
+        let (name, value) = crate::headers::custom_header(name, value)
             .map_err(|why| Error::new(ErrorKind::Config, format!("custom header: {why}")))?;
         self.headers.append(name, value);
         Ok(self)
@@ -374,7 +375,7 @@ impl ClientBuilder {
         }
         if let Some(lines) = var("CEREBRAS_CUSTOM_HEADERS") {
             self.headers
-                .extend(crate::transport::parse_header_lines("CEREBRAS_CUSTOM_HEADERS", &lines)?);
+                .extend(crate::headers::parse_header_lines("CEREBRAS_CUSTOM_HEADERS", &lines)?);
         }
         Ok(self)
     }

@@ -1,4 +1,5 @@
-//! [`Download`]: a response body streamed from the server, never buffered unless you ask.
+//! [`Download`]: a response body streamed from the server, never buffered unless you ask; and
+//! the client's helpers that download a batch's output and error files.
 
 use bytes::Bytes;
 use futures::{Stream, StreamExt, TryStreamExt};
@@ -8,6 +9,7 @@ use reqwest::header::HeaderMap;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::types::Batch;
 
 /// The body of a download (`retrieve_file_content`, `retrieve_batch_results`) as a stream of
 /// chunks. Memory use stays bounded by one chunk unless you call [`bytes`](Self::bytes).
@@ -124,20 +126,68 @@ impl Download {
         Ok(written)
     }
 
-    /// Writes the body to a new file at `path` (replacing one that exists); returns the number
-    /// of bytes written.
+    /// Writes the body to the file at `path` (replacing one that exists) and returns the number
+    /// of bytes written. The body goes to a temporary file beside it (`<name>.<pid>.part`),
+    /// synced, then renamed to `path`: on an error `path` is untouched and the temporary file
+    /// is removed.
     ///
     /// # Errors
     ///
     /// As [`write_to`](Self::write_to), and [`ErrorKind::Io`] when the file cannot be created.
     pub async fn save(self, path: impl AsRef<std::path::Path>) -> Result<u64> {
-        let file = tokio::fs::File::create(path.as_ref()).await.map_err(io_error)?;
-        // Chunks arrive in a few KiB; the file is written in 1 MiB blocks (fewer blocking writes).
-        let mut file = tokio::io::BufWriter::with_capacity(1 << 20, file);
-        self.write_to(&mut file).await
+        let path = path.as_ref();
+        // Written beside the target under a temporary name, then renamed over it: a download
+        // that fails never leaves a truncated file that looks complete.
+        let mut name = path.file_name().unwrap_or_default().to_os_string();
+        name.push(format!(".{}.part", std::process::id()));
+        let tmp = path.with_file_name(name);
+        let written = async {
+            let file = tokio::fs::File::create(&tmp).await.map_err(io_error)?;
+            // Chunks arrive in a few KiB; the file is written in 1 MiB blocks (fewer blocking
+            // writes).
+            let mut file = tokio::io::BufWriter::with_capacity(1 << 20, file);
+            let written = self.write_to(&mut file).await?;
+            file.into_inner().sync_all().await.map_err(io_error)?;
+            tokio::fs::rename(&tmp, path).await.map_err(io_error)?;
+            Ok(written)
+        }
+        .await;
+        if written.is_err() {
+            let _ = tokio::fs::remove_file(&tmp).await;
+        }
+        written
     }
 }
 
 pub(crate) fn io_error(e: std::io::Error) -> Error {
     Error::new(ErrorKind::Io, e.to_string()).with_source(e)
+}
+
+impl crate::Client {
+    /// Downloads the batch's output file (`output_file_id`: its results, partial after a
+    /// cancellation), or `None`, without a request, when it has none yet (absent, `null` or
+    /// empty).
+    ///
+    /// # Errors
+    ///
+    /// As [`retrieve_file_content`](Self::retrieve_file_content).
+    pub async fn download_output(&self, batch: &Batch) -> Result<Option<Download>> {
+        match batch.output_file_id.as_deref().filter(|id| !id.is_empty()) {
+            Some(id) => self.retrieve_file_content(id).await.map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Downloads the batch's error file (`error_file_id`), or `None`, without a request, when it
+    /// has none.
+    ///
+    /// # Errors
+    ///
+    /// As [`retrieve_file_content`](Self::retrieve_file_content).
+    pub async fn download_errors(&self, batch: &Batch) -> Result<Option<Download>> {
+        match batch.error_file_id.as_deref().filter(|id| !id.is_empty()) {
+            Some(id) => self.retrieve_file_content(id).await.map(Some),
+            None => Ok(None),
+        }
+    }
 }

@@ -111,9 +111,10 @@ impl ErrorKind {
     }
 }
 
-/// The response an [`Error`] came from.
+/// The response an [`Error`] came from (read through [`Error::status`], [`Error::headers`],
+/// [`Error::body_text`] and [`Error::body`]).
 #[derive(Clone, Debug)]
-pub struct ErrorResponse {
+pub(crate) struct ErrorResponse {
     status: StatusCode,
     headers: HeaderMap,
     body_text: String,

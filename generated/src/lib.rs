@@ -31,8 +31,10 @@ mod batch;
 mod client;
 mod download;
 mod error;
+mod headers;
 pub mod jsonl;
 pub mod merge;
+mod operation;
 mod pagination;
 pub mod shard;
 mod tolerant;
@@ -42,11 +44,21 @@ mod wait;
 
 pub use client::{
     Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT,
-    normalize_base_url,
 };
 pub use download::Download;
-pub use error::{Error, ErrorKind, ErrorResponse, MAX_ERROR_BODY, Result};
-pub use transport::{MAX_PATH_SEGMENT_BYTES, MAX_RETRY_AFTER, Operation, check_path_segment, retry_after};
+pub use error::{Error, ErrorKind, MAX_ERROR_BODY, Result};
+pub use operation::Operation;
+/// The HTTP client this crate is built on: its types appear in this API
+/// ([`ClientBuilder::http_client`], [`Error::status`], [`Error::headers`]).
+pub use reqwest;
+pub use transport::{MAX_PATH_SEGMENT_BYTES, MAX_RETRY_AFTER};
+
+/// Internals that the test suite and the fuzz targets call; not part of the API (they may
+/// change in any release).
+#[doc(hidden)]
+pub use client::normalize_base_url;
+#[doc(hidden)]
+pub use transport::{check_path_segment, retry_after};
 pub use upload::{MAX_EXPIRES_AFTER_SECS, MAX_FILE_BYTES, MIN_EXPIRES_AFTER_SECS, UploadFile, UploadProgress};
 pub use wait::{DEFAULT_CANCEL_DEADLINE, DEFAULT_WAIT_DEADLINE, MIN_POLL_INTERVAL, WaitOptions};
 
@@ -76,5 +88,5 @@ pub mod types {
 
 /// The README's Rust examples, compiled as doc tests so that they cannot rot.
 #[cfg(doctest)]
-#[doc = include_str!("../../README.md")]
+#[doc = include_str!("../README.md")]
 struct ReadmeDoctests;

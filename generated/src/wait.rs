@@ -1,9 +1,8 @@
-//! Waiting for a batch to finish, cancelling and waiting, and fetching a batch's output.
+//! Waiting for a batch to finish, and cancelling and waiting.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::download::Download;
 use crate::error::{Error, ErrorKind, Result};
 use crate::types::Batch;
 
@@ -186,33 +185,6 @@ impl crate::Client {
                 None => poll.await?,
             };
             last = Some(batch);
-        }
-    }
-
-    /// Downloads the batch's output file (`output_file_id`: its results, partial after a
-    /// cancellation), or `None`, without a request, when it has none yet (absent, `null` or
-    /// empty).
-    ///
-    /// # Errors
-    ///
-    /// As [`retrieve_file_content`](Self::retrieve_file_content).
-    pub async fn download_output(&self, batch: &Batch) -> Result<Option<Download>> {
-        match batch.output_file_id.as_deref().filter(|id| !id.is_empty()) {
-            Some(id) => self.retrieve_file_content(id).await.map(Some),
-            None => Ok(None),
-        }
-    }
-
-    /// Downloads the batch's error file (`error_file_id`), or `None`, without a request, when it
-    /// has none.
-    ///
-    /// # Errors
-    ///
-    /// As [`retrieve_file_content`](Self::retrieve_file_content).
-    pub async fn download_errors(&self, batch: &Batch) -> Result<Option<Download>> {
-        match batch.error_file_id.as_deref().filter(|id| !id.is_empty()) {
-            Some(id) => self.retrieve_file_content(id).await.map(Some),
-            None => Ok(None),
         }
     }
 }

@@ -1,17 +1,69 @@
-//! Errors a person can act on: `Display` names the operation, the request with its ids, the
-//! status, the server's message (or an HTML page's title) and the request id; error bodies with
-//! numeric codes decode; a TLS handshake against plain HTTP says so after one attempt; a body
-//! that stalls is retried; a download's body error counts its attempts.
+//! Errors a person can act on: `Display` names the operation, the request with its ids, the status,
+//! the server's message (or an HTML page's title) and the request id; error bodies flat or wrapped,
+//! with numeric codes; undeclared or broken bodies keep status and body.
 
+use cerebras_batch::Client;
+use cerebras_batch::ErrorKind;
+use cerebras_batch_tests::example;
 use std::time::Duration;
+use tokio::io::AsyncReadExt;
+use tokio::io::AsyncWriteExt;
+use wiremock::Mock;
+use wiremock::MockServer;
+use wiremock::ResponseTemplate;
+use wiremock::matchers::method;
+use wiremock::matchers::path;
 
-use cerebras_batch::{Client, ErrorKind};
-use cerebras_batch_tests::request_count;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+fn client(server: &MockServer) -> Client {
+    Client::builder()
+        .api_key(KEY)
+        .base_url(server.uri())
+        .max_retries(0)
+        .build()
+        .expect("client builds")
+}
 
-fn client(base: &str, retries: u32) -> Client {
+const KEY: &str = "sk-test-7f3a9c";
+
+fn client_faults(base: &str, retries: u32) -> Client {
+    Client::builder()
+        .api_key("sk-fault-test")
+        .base_url(base)
+        .max_retries(retries)
+        .retry_delays(Duration::from_millis(1), Duration::from_millis(4))
+        .build()
+        .expect("client_faults builds")
+}
+
+/// A fault injector (not a server): answers the first request with headers that promise
+/// 1000 bytes, sends 20, then resets the connection.
+async fn reset_mid_body() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let mut buf = vec![0u8; 4096];
+            let mut read = Vec::new();
+            while !read.windows(4).any(|w| w == b"\r\n\r\n") {
+                let n = socket.read(&mut buf).await.unwrap_or(0);
+                if n == 0 {
+                    break;
+                }
+                read.extend_from_slice(&buf[..n]);
+            }
+            let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{\"id\":\"b1\",\"object\"";
+            let _ = socket.write_all(head.as_bytes()).await;
+            let _ = socket.flush().await;
+            // A zero linger makes the close a reset (and never blocks, unlike other lingers).
+            #[allow(deprecated)]
+            let _ = socket.set_linger(Some(Duration::ZERO));
+            drop(socket);
+        }
+    });
+    base
+}
+
+fn client_errors(base: &str, retries: u32) -> Client {
     Client::builder()
         .api_key("sk-errors-test")
         .base_url(base)
@@ -19,7 +71,7 @@ fn client(base: &str, retries: u32) -> Client {
         .retry_delays(Duration::from_millis(1), Duration::from_millis(4))
         .timeout(Duration::from_millis(500))
         .build()
-        .expect("client builds")
+        .expect("client_errors builds")
 }
 
 async fn answering(status: u16, body: &str, content_type: &str) -> MockServer {
@@ -36,6 +88,131 @@ async fn answering(status: u16, body: &str, content_type: &str) -> MockServer {
 }
 
 #[tokio::test]
+async fn plain_text_404_is_not_found_with_the_text() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(404)
+                .set_body_raw("no such batch", "text/plain")
+                .insert_header("x-request-id", "req_42"),
+        )
+        .mount(&server)
+        .await;
+    let err = client(&server).retrieve_batch("batch_missing").await.expect_err("404");
+    assert_eq!(err.kind(), ErrorKind::NotFound);
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(404));
+    assert_eq!(err.body_text(), Some("no such batch"));
+    assert_eq!(err.request_id(), Some("req_42"));
+    assert_eq!(err.operation(), Some("retrieve_batch"));
+    assert_eq!(err.attempts(), 1);
+    assert_eq!(
+        err.to_string(),
+        "retrieve_batch (GET /v1/batches/batch_missing): not found (HTTP 404): no such batch (request id req_42)"
+    );
+}
+
+#[tokio::test]
+async fn vendor_error_bodies_decode_flat_and_wrapped() {
+    let server = MockServer::start().await;
+    let flat = serde_json::to_vec(&example("/observed_429").value).unwrap();
+    Mock::given(method("GET"))
+        .and(path("/v1/batches/flat"))
+        .respond_with(ResponseTemplate::new(429).set_body_raw(flat, "application/json"))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1/batches/wrapped"))
+        .respond_with(ResponseTemplate::new(400).set_body_raw(
+            r#"{"error":{"message":"bad id","type":"invalid_request_error","code":"bad_id","status_code":404}}"#,
+            "application/json",
+        ))
+        .mount(&server)
+        .await;
+    let c = client(&server);
+    let err = c.retrieve_batch("flat").await.expect_err("429");
+    assert_eq!(err.kind(), ErrorKind::RateLimit);
+    assert_eq!(
+        err.message(),
+        "Requests per minute limit exceeded - too many requests sent."
+    );
+    assert_eq!(
+        err.body().and_then(|b| b.code.as_deref()),
+        Some("request_quota_exceeded")
+    );
+    let err = c.retrieve_batch("wrapped").await.expect_err("400");
+    assert_eq!(
+        err.kind(),
+        ErrorKind::NotFound,
+        "the body's status_code selects the kind, as in the vendor SDK"
+    );
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(400));
+    assert_eq!(err.message(), "bad id");
+}
+
+#[tokio::test]
+async fn html_502_is_a_server_error_with_the_html() {
+    let server = MockServer::start().await;
+    let html = "<html><body><h1>502 Bad Gateway</h1></body></html>";
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(502).set_body_raw(html, "text/html"))
+        .mount(&server)
+        .await;
+    let err = client(&server).retrieve_batch("batch_abc123").await.expect_err("502");
+    assert_eq!(err.kind(), ErrorKind::Server);
+    assert_eq!(err.body_text(), Some(html));
+    assert_eq!(err.body(), None);
+}
+
+#[tokio::test]
+async fn truncated_json_on_200_is_a_decode_error_with_status_and_body() {
+    let server = MockServer::start().await;
+    let truncated = r#"{"id": "batch_abc123", "object": "batch", "stat"#;
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_raw(truncated, "application/json")
+                .insert_header("x-request-id", "req_7"),
+        )
+        .mount(&server)
+        .await;
+    let err = client(&server)
+        .retrieve_batch("batch_abc123")
+        .await
+        .expect_err("decode");
+    assert_eq!(err.kind(), ErrorKind::Decode);
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(200));
+    assert_eq!(err.body_text(), Some(truncated));
+    assert_eq!(err.request_id(), Some("req_7"));
+}
+
+#[tokio::test]
+async fn a_connection_reset_mid_body_is_a_connection_error_with_the_status() {
+    let base = reset_mid_body().await;
+    let err = client_faults(&base, 0)
+        .retrieve_batch("b1")
+        .await
+        .expect_err("body cut off");
+    assert_eq!(err.kind(), ErrorKind::Connection);
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(200));
+
+    let download = client_faults(&base, 0)
+        .retrieve_file_content("f1")
+        .await
+        .expect("headers arrive");
+    let chunks: Vec<_> = futures::StreamExt::collect::<Vec<_>>(download.into_stream()).await;
+    let last = chunks.last().expect("at least one item");
+    let err = last.as_ref().expect_err("the stream ends in an error");
+    assert_eq!(err.kind(), ErrorKind::Connection);
+    assert_eq!(err.attempts(), 1, "the attempt that got the response counts");
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(200));
+    assert!(
+        err.to_string()
+            .starts_with("retrieve_file_content (GET /v1/files/f1/content): connection failed"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
 async fn a_wrapped_error_with_a_numeric_code_is_decoded() {
     let server = answering(
         404,
@@ -43,7 +220,10 @@ async fn a_wrapped_error_with_a_numeric_code_is_decoded() {
         "application/json",
     )
     .await;
-    let err = client(&server.uri(), 0).retrieve_batch("batch_nope").await.unwrap_err();
+    let err = client_errors(&server.uri(), 0)
+        .retrieve_batch("batch_nope")
+        .await
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotFound);
     let detail = err
         .body()
@@ -66,7 +246,7 @@ async fn a_flat_error_with_a_numeric_code_is_decoded() {
         "application/json",
     )
     .await;
-    let err = client(&server.uri(), 0)
+    let err = client_errors(&server.uri(), 0)
         .create_batch(cerebras_batch::types::CreateBatchRequest::chat_completions("file_1"))
         .await
         .unwrap_err();
@@ -82,7 +262,10 @@ async fn a_flat_error_with_a_numeric_code_is_decoded() {
 async fn an_html_page_gives_its_title_or_a_short_excerpt() {
     let page = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n";
     let server = answering(502, page, "text/html").await;
-    let err = client(&server.uri(), 0).cancel_batch("batch_1").await.unwrap_err();
+    let err = client_errors(&server.uri(), 0)
+        .cancel_batch("batch_1")
+        .await
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Server);
     assert_eq!(
         err.to_string(),
@@ -92,14 +275,20 @@ async fn an_html_page_gives_its_title_or_a_short_excerpt() {
 
     let untitled = "<!DOCTYPE html><html><body><script>var x = 1;</script><h1>Service\n unavailable</h1><p>Try later.</p></body></html>";
     let server = answering(503, untitled, "text/html").await;
-    let err = client(&server.uri(), 0).retrieve_file("file_1").await.unwrap_err();
+    let err = client_errors(&server.uri(), 0)
+        .retrieve_file("file_1")
+        .await
+        .unwrap_err();
     assert_eq!(err.message(), "Service unavailable Try later.");
 }
 
 #[tokio::test]
 async fn the_fake_api_answers_unknown_ids_with_vendor_shaped_errors() {
     let server = cerebras_batch_tests::demo().await;
-    let err = client(&server.uri(), 0).retrieve_batch("batch_nope").await.unwrap_err();
+    let err = client_errors(&server.uri(), 0)
+        .retrieve_batch("batch_nope")
+        .await
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotFound);
     assert_eq!(
         err.to_string(),
@@ -108,96 +297,11 @@ async fn the_fake_api_answers_unknown_ids_with_vendor_shaped_errors() {
 }
 
 #[tokio::test]
-async fn https_against_a_plain_http_server_says_so_after_one_attempt() {
-    let server = MockServer::start().await;
-    let https = server.uri().replacen("http://", "https://", 1);
-    let err = client(&https, 2).retrieve_batch("b1").await.unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Connection);
-    assert_eq!(err.attempts(), 1, "a TLS mismatch is not retried: {err}");
-    assert!(
-        err.message()
-            .contains("the server may speak plain HTTP: if so, use http:// in the base URL"),
-        "{err}"
-    );
-}
-
-/// A server whose first answer stalls in the middle of its JSON body and whose later answers
-/// are whole.
-async fn stalls_once() -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        let mut first = true;
-        while let Ok((mut socket, _)) = listener.accept().await {
-            let stall = std::mem::replace(&mut first, false);
-            tokio::spawn(async move {
-                let mut buf = vec![0u8; 4096];
-                let mut read = Vec::new();
-                while !read.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match socket.read(&mut buf).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => read.extend_from_slice(&buf[..n]),
-                    }
-                }
-                let body = br#"{"id":"b1","object":"batch","status":"in_progress"}"#;
-                let head = format!(
-                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
-                    body.len()
-                );
-                let _ = socket.write_all(head.as_bytes()).await;
-                if stall {
-                    let _ = socket.write_all(&body[..10]).await;
-                    let _ = socket.flush().await;
-                    tokio::time::sleep(Duration::from_secs(5)).await;
-                } else {
-                    let _ = socket.write_all(body).await;
-                }
-            });
-        }
-    });
-    base
-}
-
-#[tokio::test]
-async fn a_json_body_that_stalls_is_retried_like_any_timeout() {
-    let base = stalls_once().await;
-    let batch = client(&base, 1)
-        .retrieve_batch("b1")
-        .await
-        .expect("the second attempt succeeds");
-    assert_eq!(batch.id, "b1");
-    let err = client(&base, 0).retrieve_batch("b1").await;
-    assert!(err.is_ok(), "only the first answer stalls");
-}
-
-#[tokio::test]
-async fn a_download_body_error_names_the_call_and_counts_its_attempts() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/v1/files/f1/content"))
-        .respond_with(ResponseTemplate::new(503))
-        .up_to_n_times(1)
-        .with_priority(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/v1/files/f1/content"))
-        .respond_with(ResponseTemplate::new(200).set_body_string("{}\n"))
-        .mount(&server)
-        .await;
-    // The download arrives on the second attempt; its attempts travel with it.
-    let download = client(&server.uri(), 2)
-        .retrieve_file_content("f1")
-        .await
-        .expect("second attempt");
-    let lines: Vec<_> = futures::StreamExt::collect::<Vec<_>>(download.into_stream()).await;
-    assert!(lines.iter().all(|l| l.is_ok()));
-    assert_eq!(request_count(&server).await, 2);
-}
-
-#[tokio::test]
 async fn a_refusal_before_sending_names_the_route() {
-    let err = client("http://127.0.0.1:9", 0).retrieve_batch("..").await.unwrap_err();
+    let err = client_errors("http://127.0.0.1:9", 0)
+        .retrieve_batch("..")
+        .await
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidInput);
     assert_eq!(err.attempts(), 0);
     assert_eq!(

@@ -1,46 +1,40 @@
-//! The test suite, one binary (it links once):
+//! The test suite, one binary (it links once), one file per subject:
 //!
-//! - `regressions`: the problems an adversarial review found, each fixed.
-//! - `semver`: `cargo xtask diff`'s verdict on each fixture edit of the spec, proven by
-//!   compiling code written against today's client against each edited one.
-//! - `tolerance`: the tolerance rule, for every type the client reads.
-//! - `spec_fidelity`: the known differences between spec and docs are sourced; the error statuses are declared.
-//! - `surface`: the API-surface snapshot (every operation and type).
-//! - `examples`: every spec example decoded through the generated types (snapshot).
-//! - `contract`: the client against Prism serving the spec (request validation, examples, 200+ random responses).
-//! - `audit`: every example checked against its schema, oddities listed (snapshot).
-//! - `freshness`: the checked-in generated code matches the spec.
-//! - `mutation`: spec changes show up in the surface snapshot.
+//! - the client, by subject: `operations` (every operation against the vendor's examples),
+//!   `config`, `paths` (ids in paths), `retries` (and timeouts), `errors`, `tracing`, `upload`,
+//!   `download`, `wait` (and cancel), `pagination`, `request_files`, `results`, `tolerance`,
+//!   `workflow`, `api_guarantees` (Send, Sync and 'static, checked by the compiler);
+//! - the spec: `spec_fidelity`, `audit`, `examples`, `contract` (the client against Prism serving
+//!   the spec), `docs_drift` (the spec against the vendor's pages);
+//! - the generator: `freshness`, `surface`, `mutation`, `drift` (realistic spec edits),
+//!   `real_specs` (19 published specs), `semver` (`cargo xtask diff`'s verdicts, proven by the
+//!   compiler);
 //! - `fuzz_replay`: the fuzz targets' seeds and random inputs, through the same entry points.
-//! - `real_specs`: the generator over 19 published specs (from ../shared): generated or refused with every problem located.
-//! - `drift`: the drift corpus: realistic spec edits, each regenerating to compiling code or refused with every problem located.
-//! - `docs_drift`: the spec against the vendor's documentation pages (revisions, page edits, truncated
-//!   and mangled pages, `--fetch` from a local server).
-//! - `e2e`: the client against a local server on 127.0.0.1.
-//! - `errors`: errors a person can act on (`Display`, numeric codes, HTML, TLS, stalled bodies).
-//! - `results`: result lines as servers write them (numeric codes, string errors, OpenAI-shape
-//!   failures, byte order marks, CRLF, gzip).
-//! - `faults`: retries, Retry-After, POST safety, timeouts, resets and tracing spans.
-//! - `hostile`: hostile ids (a proptest property), base URLs, keys and headers.
-//! - `workflow`: upload, create, wait, cancel, download, pagination and JSONL against the fake API.
 
+mod api_guarantees;
 mod audit;
+mod config;
 mod contract;
 mod docs_drift;
+mod download;
 mod drift;
-mod e2e;
 mod errors;
 mod examples;
-mod faults;
 mod freshness;
 mod fuzz_replay;
-mod hostile;
 mod mutation;
+mod operations;
+mod pagination;
+mod paths;
 mod real_specs;
-mod regressions;
+mod request_files;
 mod results;
+mod retries;
 mod semver;
 mod spec_fidelity;
 mod surface;
 mod tolerance;
+mod tracing;
+mod upload;
+mod wait;
 mod workflow;

@@ -1,18 +1,13 @@
-//! Result lines as real servers write them, none lost: numeric codes, a string where an object
-//! was documented, failed lines in OpenAI's shape, byte order marks, CRLF endings and gzip.
+//! Result lines as real servers write them, none lost: both shapes, numeric codes, a string where
+//! an object was documented, failed lines in OpenAI's shape, byte order marks and CRLF endings.
 
-use std::io::Write;
-
-use cerebras_batch::Client;
-use cerebras_batch::jsonl::{ResultLine, check_request_file, read_results_from};
+use cerebras_batch::ErrorKind;
+use cerebras_batch::jsonl;
+use cerebras_batch::jsonl::ResultLine;
+use cerebras_batch::jsonl::ResultShape;
+use cerebras_batch::jsonl::read_results_from;
 use cerebras_batch::types::BatchResultStatus;
 use futures::StreamExt;
-use wiremock::matchers::{header, header_regex, method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
-
-async fn lines(bytes: &[u8]) -> Vec<cerebras_batch::Result<ResultLine>> {
-    read_results_from(std::io::Cursor::new(bytes.to_vec())).collect().await
-}
 
 async fn ok_lines(bytes: &[u8]) -> Vec<ResultLine> {
     lines(bytes)
@@ -20,6 +15,10 @@ async fn ok_lines(bytes: &[u8]) -> Vec<ResultLine> {
         .into_iter()
         .map(|l| l.expect("the line decodes"))
         .collect()
+}
+
+async fn lines(bytes: &[u8]) -> Vec<cerebras_batch::Result<ResultLine>> {
+    read_results_from(std::io::Cursor::new(bytes.to_vec())).collect().await
 }
 
 #[tokio::test]
@@ -82,105 +81,38 @@ async fn a_byte_order_mark_and_crlf_endings_lose_no_result() {
 }
 
 #[tokio::test]
-async fn a_request_file_with_a_byte_order_mark_is_refused_naming_the_mark() {
-    let mut file = b"\xEF\xBB\xBF".to_vec();
-    for i in 0..10 {
-        writeln!(
-            file,
-            r#"{{"custom_id":"r{i}","method":"POST","url":"/v1/chat/completions","body":{{"model":"m","messages":[]}}}}"#
-        )
-        .unwrap();
-    }
-    let check = check_request_file(std::io::Cursor::new(file)).await.expect("reads");
-    assert_eq!(check.problems.len(), 1, "{:?}", check.problems);
-    let problem = &check.problems[0];
-    assert_eq!(problem.line(), Some(1));
-    assert_eq!(
-        problem.message(),
-        "the file starts with a UTF-8 byte order mark (EF BB BF); save it as UTF-8 without one"
+async fn result_reader_takes_both_shapes_and_survives_a_bad_line() {
+    let text = concat!(
+        r#"{"custom_id":"a","status":"succeeded","response":{"id":"cmpl_1","object":"chat.completion"},"new_field":42}"#,
+        "\n",
+        r#"{"id":"batch_req_1","custom_id":"b","response":{"status_code":400,"request_id":"req_1","body":{"error":{"message":"bad"}}},"error":null}"#,
+        "\n",
+        "{not json\n",
+        "\n",
+        r#"{"status":"failed"}"#,
+        "\n",
+        r#"{"custom_id":"c","status":"paused"}"#,
     );
-}
-
-fn gzip(bytes: &[u8]) -> Vec<u8> {
-    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    encoder.write_all(bytes).unwrap();
-    encoder.finish().unwrap()
-}
-
-/// A results file served gzip-compressed, even to a client told to ask for it by hand.
-#[tokio::test]
-async fn compressed_results_are_saved_and_read_decompressed() {
-    let plain: Vec<u8> = (0..500)
-        .flat_map(|i| {
-            format!("{{\"custom_id\":\"r{i}\",\"status\":\"succeeded\",\"response\":{{\"id\":\"c{i}\"}}}}\n")
-                .into_bytes()
-        })
-        .collect();
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/v1/files/f1/content"))
-        .and(header("accept-encoding", "gzip"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .insert_header("content-encoding", "gzip")
-                .set_body_raw(gzip(&plain), "application/x-ndjson"),
-        )
-        .mount(&server)
-        .await;
-    let client = Client::builder()
-        .from_vars(|name| match name {
-            "CEREBRAS_API_KEY" => Some("k".into()),
-            "CEREBRAS_BASE_URL" => Some(server.uri()),
-            "CEREBRAS_CUSTOM_HEADERS" => Some("Accept-Encoding: gzip".into()),
-            _ => None,
-        })
-        .unwrap()
-        .build()
-        .unwrap();
-    let dir = std::env::temp_dir().join(format!("cerebras-gzip-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let saved = dir.join("results.jsonl");
-    let written = client
-        .retrieve_file_content("f1")
-        .await
-        .unwrap()
-        .save(&saved)
-        .await
-        .unwrap();
-    assert_eq!(written, plain.len() as u64);
-    assert_eq!(std::fs::read(&saved).unwrap(), plain);
-    let read: Vec<_> = client
-        .retrieve_file_content("f1")
-        .await
-        .unwrap()
-        .results()
+    let lines: Vec<_> = jsonl::read_results_from(std::io::Cursor::new(text.as_bytes().to_vec()))
         .collect()
         .await;
-    assert_eq!(read.len(), 500);
-    assert!(read.iter().all(|l| l.is_ok()));
-    assert_eq!(read[499].as_ref().unwrap().custom_id(), "r499");
-    let _ = std::fs::remove_dir_all(dir);
-}
-
-#[tokio::test]
-async fn without_custom_headers_the_client_asks_for_compression_itself() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(header_regex("accept-encoding", "gzip"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .insert_header("content-encoding", "gzip")
-                .set_body_raw(gzip(b"{\"custom_id\":\"a\"}\n"), "application/x-ndjson"),
-        )
-        .mount(&server)
-        .await;
-    let client = Client::builder().api_key("k").base_url(server.uri()).build().unwrap();
-    let bytes = client
-        .retrieve_file_content("f1")
-        .await
-        .expect("asked with gzip")
-        .bytes()
-        .await
-        .unwrap();
-    assert_eq!(&bytes[..], b"{\"custom_id\":\"a\"}\n");
+    assert_eq!(lines.len(), 5, "the blank line is skipped");
+    let a = lines[0].as_ref().unwrap();
+    assert_eq!(
+        (a.custom_id(), a.shape(), a.status()),
+        ("a", ResultShape::Cerebras, BatchResultStatus::Succeeded)
+    );
+    assert_eq!(a.raw()["new_field"], 42, "unknown fields are kept");
+    let b = lines[1].as_ref().unwrap();
+    assert_eq!(
+        (b.shape(), b.status(), b.http_status()),
+        (ResultShape::OpenAi, BatchResultStatus::Failed, Some(400))
+    );
+    let bad = lines[2].as_ref().unwrap_err();
+    assert_eq!((bad.kind(), bad.line()), (ErrorKind::Decode, Some(3)));
+    let missing = lines[3].as_ref().unwrap_err();
+    assert_eq!(missing.line(), Some(5));
+    assert!(missing.message().contains("custom_id"), "{}", missing.message());
+    let c = lines[4].as_ref().unwrap();
+    assert_eq!((c.line_number(), c.status()), (6, BatchResultStatus::from("paused")));
 }

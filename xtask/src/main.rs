@@ -12,6 +12,9 @@
 //! - `semver [--baseline-rev REV]`: cargo-semver-checks against a base revision.
 //! - `fuzz [--seconds N] [TARGET...]`: the libFuzzer targets of `tests/fuzz/`.
 
+mod package;
+mod public_api;
+
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -45,8 +48,6 @@ enum Command {
     Lint,
     /// Install the pinned spec tools if needed, lint the spec, run every test.
     Test,
-    /// Build the HTML API reference into target/api-docs/.
-    Docs,
     /// Report spec changes, each BREAKING or compatible, with the Rust items they change.
     Diff {
         /// The older spec: a git ref (default origin/main, or HEAD~1 without a remote).
@@ -94,6 +95,18 @@ enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
+    /// Package every publishable crate and build it from its package alone; build the client
+    /// with the lowest dependency versions its manifest allows; check that no dependency needs a
+    /// newer Rust than our rust-version.
+    Package,
+    /// Check the public API of the client (from rustdoc's JSON) against
+    /// generated/public-api.txt, and the external types it exposes against
+    /// generated/external-types.toml.
+    PublicApi {
+        /// Write both files from today's code instead of checking them.
+        #[arg(long)]
+        write: bool,
+    },
     /// Run the libFuzzer targets (needs `cargo install cargo-fuzz`).
     Fuzz {
         /// Seconds per target.
@@ -115,7 +128,6 @@ fn main() -> ExitCode {
         Command::Regen { check: true } | Command::Check => check(),
         Command::Lint => lint(),
         Command::Test => test(),
-        Command::Docs => docs(),
         Command::Diff { history: true, .. } => diff_history(),
         Command::Diff {
             base,
@@ -128,6 +140,8 @@ fn main() -> ExitCode {
         Command::Fuzz { seconds, targets } => fuzz(seconds, targets),
         Command::DocsDrift { args } => docs_drift(&args),
         Command::Bench { args } => bench("run", &args),
+        Command::Package => package::package(),
+        Command::PublicApi { write } => public_api::public_api(write),
         Command::BuildCost { args } => bench("build-cost", &args),
     };
     match result {
@@ -141,7 +155,7 @@ fn main() -> ExitCode {
 
 /// The workspace root, read at run time (cargo sets `CARGO_MANIFEST_DIR` for `cargo run`), so
 /// that a target directory shared by two checkouts never makes one act on the other.
-fn root() -> PathBuf {
+pub(crate) fn root() -> PathBuf {
     let manifest = std::env::var_os("CARGO_MANIFEST_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
@@ -361,7 +375,7 @@ fn fuzz(seconds: u64, targets: Vec<String>) -> Result<(), String> {
 
 const SPEC: &str = "spec/openapi.yaml";
 
-fn run(cmd: &mut std::process::Command) -> Result<(), String> {
+pub(crate) fn run(cmd: &mut std::process::Command) -> Result<(), String> {
     let shown = format!("{cmd:?}");
     let status = cmd.status().map_err(|e| format!("cannot run {shown}: {e}"))?;
     if status.success() {
@@ -373,7 +387,38 @@ fn run(cmd: &mut std::process::Command) -> Result<(), String> {
 
 /// Installs the pinned spec tools (`spec/package-lock.json`) unless they are installed already
 /// from the same lockfile.
+/// The Node.js versions the pinned spec tools need (`engines` in spec/package-lock.json):
+/// Redocly CLI 2.77 needs 20.19+ on the 20 line, or 22.12+.
+const NODE_NEEDED: &str = "Node.js 22.12 or later (or 20.19+ on the 20 line) with npm 10+";
+
+/// Checks that `node` is there and new enough for the pinned tools.
+fn check_node() -> Result<(), String> {
+    let out = std::process::Command::new("node")
+        .arg("--version")
+        .output()
+        .map_err(|e| format!("cannot run node ({e}): the spec tools need {NODE_NEEDED}"))?;
+    let version = String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .trim_start_matches('v')
+        .to_owned();
+    let parts: Vec<u32> = version.split('.').filter_map(|p| p.parse().ok()).collect();
+    let ok = match parts.as_slice() {
+        [20, minor, ..] => *minor >= 19,
+        [22, minor, ..] => *minor >= 12,
+        [major, ..] => *major > 22,
+        [] => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "node {version} is too old or unsupported: the spec tools need {NODE_NEEDED}"
+        ))
+    }
+}
+
 fn ensure_spec_tools() -> Result<(), String> {
+    check_node()?;
     let spec = root().join("spec");
     let installed = spec.join("node_modules/.package-lock.json");
     let fresh = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
@@ -441,16 +486,6 @@ fn docs_drift(args: &[String]) -> Result<(), String> {
         .current_dir(root())
         .args(["run", "--quiet", "-p", "cerebras-batch-docs-drift", "--"])
         .args(args))
-}
-
-fn docs() -> Result<(), String> {
-    ensure_spec_tools()?;
-    let out = root().join("target/api-docs/index.html");
-    run(spec_tool("redocly")
-        .args(["build-docs", "openapi.yaml", "--inlineBundle", "-o"])
-        .arg(&out))?;
-    println!("wrote {}", out.display());
-    Ok(())
 }
 
 fn git(args: &[&str]) -> Result<String, String> {

@@ -1,20 +1,20 @@
-//! The client against a local HTTP server (wiremock, on 127.0.0.1) that answers with the
-//! vendor's examples from the spec.
+//! Every operation against a local server answering with the vendor's examples: the request sent
+//! (method, path, query, body) and the response decoded.
 
-use cerebras_batch::{Client, ErrorKind, types};
-use cerebras_batch_tests::{Example, example};
-use wiremock::matchers::{body_json, header, method, path, query_param};
-use wiremock::{Mock, MockServer, ResponseTemplate};
-
-const KEY: &str = "sk-test-7f3a9c";
-
-/// The example's text as the docs print it (or its value, when no verbatim text exists).
-fn body_of(ex: &Example) -> Vec<u8> {
-    match &ex.verbatim {
-        Some(text) => text.as_bytes().to_vec(),
-        None => serde_json::to_vec_pretty(&ex.value).expect("serialises"),
-    }
-}
+use cerebras_batch::Client;
+use cerebras_batch::types;
+use cerebras_batch_tests::Example;
+use cerebras_batch_tests::batch_json;
+use cerebras_batch_tests::example;
+use serde_json::json;
+use wiremock::Mock;
+use wiremock::MockServer;
+use wiremock::ResponseTemplate;
+use wiremock::matchers::body_json;
+use wiremock::matchers::header;
+use wiremock::matchers::method;
+use wiremock::matchers::path;
+use wiremock::matchers::query_param;
 
 fn client(server: &MockServer) -> Client {
     Client::builder()
@@ -25,11 +25,21 @@ fn client(server: &MockServer) -> Client {
         .expect("client builds")
 }
 
+/// The example's text as the docs print it (or its value, when no verbatim text exists).
+fn body_of(ex: &Example) -> Vec<u8> {
+    match &ex.verbatim {
+        Some(text) => text.as_bytes().to_vec(),
+        None => serde_json::to_vec_pretty(&ex.value).expect("serialises"),
+    }
+}
+
 async fn only_request(server: &MockServer) -> wiremock::Request {
     let mut requests = server.received_requests().await.expect("recording is on");
     assert_eq!(requests.len(), 1, "{requests:?}");
     requests.remove(0)
 }
+
+const KEY: &str = "sk-test-7f3a9c";
 
 #[tokio::test]
 async fn cancel_batch_sends_delete_and_decodes_the_docs_example_byte_for_byte() {
@@ -225,196 +235,22 @@ async fn file_operations_round_trip() {
 }
 
 #[tokio::test]
-async fn plain_text_404_is_not_found_with_the_text() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .respond_with(
-            ResponseTemplate::new(404)
-                .set_body_raw("no such batch", "text/plain")
-                .insert_header("x-request-id", "req_42"),
-        )
-        .mount(&server)
-        .await;
-    let err = client(&server).retrieve_batch("batch_missing").await.expect_err("404");
-    assert_eq!(err.kind(), ErrorKind::NotFound);
-    assert_eq!(err.status().map(|s| s.as_u16()), Some(404));
-    assert_eq!(err.body_text(), Some("no such batch"));
-    assert_eq!(err.request_id(), Some("req_42"));
-    assert_eq!(err.operation(), Some("retrieve_batch"));
-    assert_eq!(err.attempts(), 1);
+async fn a_batch_with_a_list_of_errors_is_typed() {
+    let batch: types::Batch = serde_json::from_value(batch_json(
+        "b1",
+        "failed",
+        json!({"errors": {"object": "list", "data": [{"code": "invalid_json", "message": "line 3 is not JSON", "param": null, "line": 3}]}}),
+    ))
+    .expect("decodes");
+    let Some(types::BatchErrors::BatchErrorList(list)) = batch.errors else {
+        panic!("expected a list of errors, got {:?}", batch.errors);
+    };
+    let error = &list.data.expect("data")[0];
     assert_eq!(
-        err.to_string(),
-        "retrieve_batch (GET /v1/batches/batch_missing): not found (HTTP 404): no such batch (request id req_42)"
+        (error.code.as_deref(), error.message.as_deref(), error.line),
+        (Some("invalid_json"), Some("line 3 is not JSON"), Some(3))
     );
-}
-
-#[tokio::test]
-async fn vendor_error_bodies_decode_flat_and_wrapped() {
-    let server = MockServer::start().await;
-    let flat = serde_json::to_vec(&example("/observed_429").value).unwrap();
-    Mock::given(method("GET"))
-        .and(path("/v1/batches/flat"))
-        .respond_with(ResponseTemplate::new(429).set_body_raw(flat, "application/json"))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/v1/batches/wrapped"))
-        .respond_with(ResponseTemplate::new(400).set_body_raw(
-            r#"{"error":{"message":"bad id","type":"invalid_request_error","code":"bad_id","status_code":404}}"#,
-            "application/json",
-        ))
-        .mount(&server)
-        .await;
-    let c = client(&server);
-    let err = c.retrieve_batch("flat").await.expect_err("429");
-    assert_eq!(err.kind(), ErrorKind::RateLimit);
-    assert_eq!(
-        err.message(),
-        "Requests per minute limit exceeded - too many requests sent."
-    );
-    assert_eq!(
-        err.body().and_then(|b| b.code.as_deref()),
-        Some("request_quota_exceeded")
-    );
-    let err = c.retrieve_batch("wrapped").await.expect_err("400");
-    assert_eq!(
-        err.kind(),
-        ErrorKind::NotFound,
-        "the body's status_code selects the kind, as in the vendor SDK"
-    );
-    assert_eq!(err.status().map(|s| s.as_u16()), Some(400));
-    assert_eq!(err.message(), "bad id");
-}
-
-#[tokio::test]
-async fn html_502_is_a_server_error_with_the_html() {
-    let server = MockServer::start().await;
-    let html = "<html><body><h1>502 Bad Gateway</h1></body></html>";
-    Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(502).set_body_raw(html, "text/html"))
-        .mount(&server)
-        .await;
-    let err = client(&server).retrieve_batch("batch_abc123").await.expect_err("502");
-    assert_eq!(err.kind(), ErrorKind::Server);
-    assert_eq!(err.body_text(), Some(html));
-    assert_eq!(err.body(), None);
-}
-
-#[tokio::test]
-async fn truncated_json_on_200_is_a_decode_error_with_status_and_body() {
-    let server = MockServer::start().await;
-    let truncated = r#"{"id": "batch_abc123", "object": "batch", "stat"#;
-    Mock::given(method("GET"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_raw(truncated, "application/json")
-                .insert_header("x-request-id", "req_7"),
-        )
-        .mount(&server)
-        .await;
-    let err = client(&server)
-        .retrieve_batch("batch_abc123")
-        .await
-        .expect_err("decode");
-    assert_eq!(err.kind(), ErrorKind::Decode);
-    assert_eq!(err.status().map(|s| s.as_u16()), Some(200));
-    assert_eq!(err.body_text(), Some(truncated));
-    assert_eq!(err.request_id(), Some("req_7"));
-}
-
-#[tokio::test]
-async fn ids_that_leave_their_segment_are_refused_before_any_request() {
-    let server = MockServer::start().await;
-    Mock::given(method("DELETE"))
-        .respond_with(ResponseTemplate::new(200))
-        .mount(&server)
-        .await;
-    let c = client(&server);
-    for id in [
-        "", ".", "..", "a\\b", "a\nb", "%2e%2E", "%2E", "a%5Cb", "a%00b", "\u{7f}",
-    ] {
-        let err = c.cancel_batch(id).await.expect_err(id);
-        assert_eq!(err.kind(), ErrorKind::InvalidInput, "{id:?}");
-        assert!(err.message().starts_with("`batch_id` "), "{id:?}: {}", err.message());
-        assert_eq!(err.attempts(), 0);
-    }
-    assert_eq!(server.received_requests().await.unwrap().len(), 0, "nothing was sent");
-}
-
-#[tokio::test]
-async fn other_ids_arrive_as_exactly_one_segment() {
-    let server = MockServer::start().await;
-    Mock::given(method("DELETE"))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_raw(body_of(&example("/cancel_batch_response")), "application/json"),
-        )
-        .mount(&server)
-        .await;
-    let c = client(&server);
-    let table = [
-        ("batch_abc123", "/v1/batches/batch_abc123"),
-        ("a/b?c", "/v1/batches/a%2Fb%3Fc"),
-        ("a b", "/v1/batches/a%20b"),
-        ("100%", "/v1/batches/100%25"),
-        ("x#y", "/v1/batches/x%23y"),
-        ("ünï", "/v1/batches/%C3%BCn%C3%AF"),
-        ("...", "/v1/batches/..."),
-        ("%41", "/v1/batches/%2541"),
-    ];
-    for (id, _) in table {
-        c.cancel_batch(id).await.unwrap_or_else(|e| panic!("{id:?}: {e}"));
-    }
-    let seen: Vec<String> = server
-        .received_requests()
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.url.path().to_owned())
-        .collect();
-    assert_eq!(seen, table.iter().map(|(_, t)| t.to_string()).collect::<Vec<_>>());
-}
-
-#[tokio::test]
-async fn base_url_with_trailing_slash_or_v1_sends_one_v1() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/v1/batches/batch_abc123"))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_raw(body_of(&example("/retrieve_batch_response")), "application/json"),
-        )
-        .mount(&server)
-        .await;
-    for base in [
-        server.uri(),
-        format!("{}/", server.uri()),
-        format!("{}/v1", server.uri()),
-        format!("{}/v1/", server.uri()),
-    ] {
-        let c = Client::builder().api_key(KEY).base_url(&base).build().expect("builds");
-        assert_eq!(c.base_url(), server.uri());
-        c.retrieve_batch("batch_abc123")
-            .await
-            .unwrap_or_else(|e| panic!("{base}: {e}"));
-    }
-}
-
-#[tokio::test]
-async fn the_api_key_never_shows_in_debug_or_errors() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(401).set_body_raw("{\"message\":\"bad key\"}", "application/json"))
-        .mount(&server)
-        .await;
-    let c = client(&server);
-    let err = c.retrieve_batch("batch_abc123").await.expect_err("401");
-    assert_eq!(err.kind(), ErrorKind::Authentication);
-    for text in [
-        format!("{c:?}"),
-        format!("{err:?}"),
-        err.to_string(),
-        format!("{:?}", Client::builder().api_key(KEY)),
-    ] {
-        assert!(!text.contains(KEY), "{text}");
-        assert!(!text.contains("7f3a9c"), "{text}");
-    }
+    let plain: types::Batch =
+        serde_json::from_value(batch_json("b1", "failed", json!({"errors": "Batch failed."}))).expect("decodes");
+    assert_eq!(plain.errors, Some(types::BatchErrors::String("Batch failed.".into())));
 }

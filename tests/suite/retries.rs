@@ -1,17 +1,26 @@
-//! Retries and faults against local servers on 127.0.0.1: every retry rule, the Retry-After
-//! forms (absurd ones included), POST safety, connection failures, timeouts and a connection
-//! reset in the middle of a body. Backoffs are shortened to milliseconds and server-requested
-//! delays are checked through the pure `retry_after` function, so nothing here waits long.
+//! Retries and timeouts against local servers: every retry rule, the Retry-After forms (absurd ones
+//! included), POST safety, redirects, connection failures, timeouts, stalled bodies and TLS against
+//! plain HTTP. Backoffs are shortened to milliseconds and server-requested delays are checked
+//! through the pure `retry_after` function, so nothing here waits long.
 
-use std::time::{Duration, SystemTime};
-
-use cerebras_batch::{Client, ErrorKind, MAX_RETRY_AFTER, retry_after};
-use cerebras_batch_tests::{batch_json, request_count};
-use reqwest::header::{HeaderMap, HeaderValue};
+use cerebras_batch::Client;
+use cerebras_batch::ErrorKind;
+use cerebras_batch::MAX_RETRY_AFTER;
+use cerebras_batch::retry_after;
+use cerebras_batch_tests::batch_json;
+use cerebras_batch_tests::request_count;
+use reqwest::header::HeaderMap;
+use reqwest::header::HeaderValue;
 use serde_json::json;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use std::time::Duration;
+use std::time::SystemTime;
+use tokio::io::AsyncReadExt;
+use tokio::io::AsyncWriteExt;
+use wiremock::Mock;
+use wiremock::MockServer;
+use wiremock::ResponseTemplate;
+use wiremock::matchers::any;
 use wiremock::matchers::method;
-use wiremock::{Mock, MockServer, ResponseTemplate};
 
 fn client(base: &str, retries: u32) -> Client {
     Client::builder()
@@ -40,6 +49,78 @@ async fn sequence(server: &MockServer, first: ResponseTemplate, n: u64, then: Re
         .with_priority(2)
         .mount(server)
         .await;
+}
+
+fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+    let mut h = HeaderMap::new();
+    for (name, value) in pairs {
+        h.insert(*name, HeaderValue::from_str(value).unwrap());
+    }
+    h
+}
+
+fn client_regressions(base: &str) -> Client {
+    Client::builder()
+        .api_key(KEY)
+        .base_url(base)
+        .max_retries(2)
+        .retry_delays(Duration::from_millis(1), Duration::from_millis(2))
+        .build()
+        .unwrap()
+}
+
+fn batch(status: &str) -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(batch_json("b1", status, json!({})))
+}
+
+const KEY: &str = "csk-regression-9d7e";
+
+fn client_errors(base: &str, retries: u32) -> Client {
+    Client::builder()
+        .api_key("sk-errors-test")
+        .base_url(base)
+        .max_retries(retries)
+        .retry_delays(Duration::from_millis(1), Duration::from_millis(4))
+        .timeout(Duration::from_millis(500))
+        .build()
+        .expect("client_errors builds")
+}
+
+/// A server whose first answer stalls in the middle of its JSON body and whose later answers
+/// are whole.
+async fn stalls_once() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let mut first = true;
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let stall = std::mem::replace(&mut first, false);
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 4096];
+                let mut read = Vec::new();
+                while !read.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match socket.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => read.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let body = br#"{"id":"b1","object":"batch","status":"in_progress"}"#;
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+                    body.len()
+                );
+                let _ = socket.write_all(head.as_bytes()).await;
+                if stall {
+                    let _ = socket.write_all(&body[..10]).await;
+                    let _ = socket.flush().await;
+                    tokio::time::sleep(Duration::from_secs(5)).await;
+                } else {
+                    let _ = socket.write_all(body).await;
+                }
+            });
+        }
+    });
+    base
 }
 
 #[tokio::test]
@@ -196,14 +277,6 @@ async fn a_429_with_any_retry_after_form_is_retried_within_bounds() {
     }
 }
 
-fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
-    let mut h = HeaderMap::new();
-    for (name, value) in pairs {
-        h.insert(*name, HeaderValue::from_str(value).unwrap());
-    }
-    h
-}
-
 #[test]
 fn retry_after_parses_every_form_and_ignores_absurd_values() {
     let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_766_000_000);
@@ -283,123 +356,76 @@ async fn a_slow_response_is_a_timeout() {
     assert_eq!((err.kind(), err.attempts()), (ErrorKind::Timeout, 1));
 }
 
-/// A fault injector (not a server): answers the first request with headers that promise
-/// 1000 bytes, sends 20, then resets the connection.
-async fn reset_mid_body() -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        while let Ok((mut socket, _)) = listener.accept().await {
-            let mut buf = vec![0u8; 4096];
-            let mut read = Vec::new();
-            while !read.windows(4).any(|w| w == b"\r\n\r\n") {
-                let n = socket.read(&mut buf).await.unwrap_or(0);
-                if n == 0 {
-                    break;
-                }
-                read.extend_from_slice(&buf[..n]);
-            }
-            let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{\"id\":\"b1\",\"object\"";
-            let _ = socket.write_all(head.as_bytes()).await;
-            let _ = socket.flush().await;
-            // A zero linger makes the close a reset (and never blocks, unlike other lingers).
-            #[allow(deprecated)]
-            let _ = socket.set_linger(Some(Duration::ZERO));
-            drop(socket);
-        }
-    });
-    base
+#[tokio::test]
+async fn a_successful_post_is_never_repeated_even_if_the_server_asks() {
+    let server = MockServer::start().await;
+    Mock::given(any())
+        .respond_with(batch("validating").insert_header("x-should-retry", "true"))
+        .mount(&server)
+        .await;
+    client_regressions(&server.uri())
+        .create_batch(cerebras_batch::types::CreateBatchRequest::chat_completions("file-1"))
+        .await
+        .expect("created");
+    assert_eq!(request_count(&server).await, 1);
 }
 
 #[tokio::test]
-async fn a_connection_reset_mid_body_is_a_connection_error_with_the_status() {
-    let base = reset_mid_body().await;
-    let err = client(&base, 0).retrieve_batch("b1").await.expect_err("body cut off");
-    assert_eq!(err.kind(), ErrorKind::Connection);
-    assert_eq!(err.status().map(|s| s.as_u16()), Some(200));
+async fn redirects_are_not_followed() {
+    let elsewhere = MockServer::start().await;
+    Mock::given(any())
+        .respond_with(batch("cancelled"))
+        .mount(&elsewhere)
+        .await;
+    for status in [301, 302, 303, 307, 308] {
+        let server = MockServer::start().await;
+        let target = format!("{}/v1/batches/b1", elsewhere.uri());
+        Mock::given(any())
+            .respond_with(ResponseTemplate::new(status).insert_header("location", target.as_str()))
+            .mount(&server)
+            .await;
+        let c = client_regressions(&server.uri());
+        let err = c.cancel_batch("b1").await.expect_err("a redirect is an error");
+        assert_eq!(
+            (err.kind(), err.status().map(|s| s.as_u16())),
+            (ErrorKind::OtherStatus, Some(status))
+        );
+        assert_eq!(
+            err.message(),
+            format!("the server redirected to {target}; redirects are not followed")
+        );
+        let err = c
+            .create_batch(cerebras_batch::types::CreateBatchRequest::chat_completions("file-1"))
+            .await
+            .expect_err("a redirect is an error");
+        assert_eq!(err.status().map(|s| s.as_u16()), Some(status));
+        assert_eq!(request_count(&server).await, 2, "{status}: not retried");
+    }
+    assert_eq!(request_count(&elsewhere).await, 0, "nothing reached the other server");
+}
 
-    let download = client(&base, 0)
-        .retrieve_file_content("f1")
-        .await
-        .expect("headers arrive");
-    let chunks: Vec<_> = futures::StreamExt::collect::<Vec<_>>(download.into_stream()).await;
-    let last = chunks.last().expect("at least one item");
-    let err = last.as_ref().expect_err("the stream ends in an error");
+#[tokio::test]
+async fn https_against_a_plain_http_server_says_so_after_one_attempt() {
+    let server = MockServer::start().await;
+    let https = server.uri().replacen("http://", "https://", 1);
+    let err = client_errors(&https, 2).retrieve_batch("b1").await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Connection);
-    assert_eq!(err.attempts(), 1, "the attempt that got the response counts");
-    assert_eq!(err.status().map(|s| s.as_u16()), Some(200));
+    assert_eq!(err.attempts(), 1, "a TLS mismatch is not retried: {err}");
     assert!(
-        err.to_string()
-            .starts_with("retrieve_file_content (GET /v1/files/f1/content): connection failed"),
+        err.message()
+            .contains("the server may speak plain HTTP: if so, use http:// in the base URL"),
         "{err}"
     );
 }
 
-/// The client's `tracing` output, captured process-wide (thread-local subscribers race with the
-/// callsite cache when tests run in parallel). Only the `cerebras_batch` target is kept.
-fn captured_log() -> &'static std::sync::Mutex<Vec<u8>> {
-    use std::sync::{Mutex, OnceLock};
-    use tracing_subscriber::layer::SubscriberExt;
-    static LOG: OnceLock<&'static Mutex<Vec<u8>>> = OnceLock::new();
-    LOG.get_or_init(|| {
-        let log: &'static Mutex<Vec<u8>> = Box::leak(Box::new(Mutex::new(Vec::new())));
-        struct Writer(&'static Mutex<Vec<u8>>);
-        impl std::io::Write for Writer {
-            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-                self.0.lock().unwrap().extend_from_slice(b);
-                Ok(b.len())
-            }
-            fn flush(&mut self) -> std::io::Result<()> {
-                Ok(())
-            }
-        }
-        let layer = tracing_subscriber::fmt::layer()
-            .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
-            .with_ansi(false)
-            .with_writer(move || Writer(log));
-        let filter = tracing_subscriber::filter::Targets::new().with_target("cerebras_batch", tracing::Level::DEBUG);
-        tracing::subscriber::set_global_default(tracing_subscriber::registry().with(layer).with(filter))
-            .expect("no other global subscriber in this test binary");
-        log
-    })
-}
-
 #[tokio::test]
-async fn spans_carry_operation_method_path_status_attempt_and_no_secret() {
-    let log = captured_log();
-    let server = MockServer::start().await;
-    sequence(&server, ResponseTemplate::new(503), 1, ok_batch()).await;
-    client(&server.uri(), 2)
-        .retrieve_batch("batch_tracing_probe")
+async fn a_json_body_that_stalls_is_retried_like_any_timeout() {
+    let base = stalls_once().await;
+    let batch = client_errors(&base, 1)
+        .retrieve_batch("b1")
         .await
-        .expect("recovers");
-
-    let log = String::from_utf8(log.lock().unwrap().clone()).unwrap();
-    let spans: Vec<&str> = log
-        .lines()
-        .filter(|l| l.contains("cerebras_batch.request{") && l.contains("batch_tracing_probe") && l.contains("close"))
-        .collect();
-    assert_eq!(spans.len(), 2, "{log}");
-    for (i, status) in [(1, 503), (2, 200)] {
-        let span = spans[i - 1];
-        for field in [
-            "operation=\"retrieve_batch\"".to_owned(),
-            "method=GET".to_owned(),
-            "path=/v1/batches/batch_tracing_probe".to_owned(),
-            format!("attempt={i}"),
-            format!("status={status}"),
-            "duration_ms=".to_owned(),
-        ] {
-            assert!(span.contains(&field), "{field} missing from {span}");
-        }
-    }
-    assert!(
-        log.lines()
-            .any(|l| l.contains("batch_tracing_probe") && l.contains("retrying")),
-        "{log}"
-    );
-    assert!(
-        !log.contains("sk-fault-test"),
-        "the API key leaked into the logs: {log}"
-    );
+        .expect("the second attempt succeeds");
+    assert_eq!(batch.id, "b1");
+    let err = client_errors(&base, 0).retrieve_batch("b1").await;
+    assert!(err.is_ok(), "only the first answer stalls");
 }

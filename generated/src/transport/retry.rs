@@ -1,0 +1,109 @@
+//! When and how long to wait before trying a request again.
+//!
+//! A failed attempt is retried at most `max_retries` times (default 2), after a delay of
+//! `min(0.5 s × 2ⁿ, 8 s)` scaled by a random 75–100 % (n = retries so far), or after the
+//! server's `retry-after-ms` / `Retry-After` (integer or fractional seconds, or an HTTP date)
+//! when that is more than 0 and at most 60 s. A header `x-should-retry: true` or `false` from the
+//! server overrides the rules below, except that a success, a redirect or an informational
+//! response is final: it is never repeated.
+//!
+//! - **Idempotent methods** (GET, DELETE, ...) are retried on 408, 409, 429, 5xx, timeouts and
+//!   connection errors.
+//! - **POST is retried only when the request certainly was not processed**: the connection
+//!   could not be made (nothing was sent), or the server answered 429 (rate limits reject a
+//!   request before processing). A 5xx, a timeout or a connection lost after sending may
+//!   follow a batch that was created; repeating the POST could create a second batch, so the
+//!   error is returned instead. (The API has no idempotency keys.)
+//! - A request whose body is a stream (an upload) is sent once.
+
+use std::time::{Duration, SystemTime};
+
+use reqwest::StatusCode;
+use reqwest::header::HeaderMap;
+
+pub(crate) struct Decision {
+    pub(crate) retry: bool,
+    pub(crate) server_delay: Option<Duration>,
+}
+
+fn should_retry_header(headers: &HeaderMap) -> Option<bool> {
+    match headers.get("x-should-retry")?.to_str().ok()?.trim() {
+        "true" => Some(true),
+        "false" => Some(false),
+        _ => None,
+    }
+}
+
+pub(crate) fn retry_after_response(status: StatusCode, headers: &HeaderMap, idempotent: bool) -> Decision {
+    let retry = match should_retry_header(headers) {
+        // A success is final: repeating it (a POST above all) could act twice.
+        _ if status.is_success() || status.is_redirection() || status.is_informational() => false,
+        Some(explicit) => explicit,
+        None if idempotent => matches!(status.as_u16(), 408 | 409 | 429) || status.is_server_error(),
+        None => status == StatusCode::TOO_MANY_REQUESTS,
+    };
+    Decision {
+        retry,
+        server_delay: if retry {
+            retry_after(headers, SystemTime::now())
+        } else {
+            None
+        },
+    }
+}
+
+pub(crate) fn retry_after_error(e: &reqwest::Error, idempotent: bool, https: bool) -> Decision {
+    // A TLS handshake with a plain-HTTP server fails the same way every time.
+    let retry = if https && tls_mismatch(e) {
+        false
+    } else if idempotent {
+        e.is_connect() || e.is_timeout() || e.is_request() || e.is_body() || e.is_decode()
+    } else {
+        e.is_connect()
+    };
+    Decision {
+        retry,
+        server_delay: None,
+    }
+}
+
+/// Whether an error is a TLS handshake that met something other than TLS (a plain-HTTP
+/// server behind an `https://` URL): rustls reports the first bytes as a corrupt record.
+pub(crate) fn tls_mismatch(e: &(dyn std::error::Error + 'static)) -> bool {
+    std::iter::successors(Some(e), |e| e.source()).any(|e| {
+        let text = e.to_string();
+        text.contains("InvalidContentType") || text.contains("corrupt message") || text.contains("wrong version number")
+    })
+}
+
+/// The longest server-requested delay that is honoured.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+
+/// The server's requested delay: `retry-after-ms` (milliseconds), else `Retry-After` (seconds,
+/// integer or fractional, or an HTTP date). Only a delay above 0 and at most
+/// [`MAX_RETRY_AFTER`] counts; anything else (negative, NaN, huge, unparseable, a date in the
+/// past) gives `None`, and the backoff applies.
+pub fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
+    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
+    // The bounds apply to the Duration, not the float: `1e-20` s is positive but rounds to 0 ns.
+    let from_secs = |secs: f64| {
+        (secs.is_finite() && secs > 0.0 && secs <= MAX_RETRY_AFTER.as_secs_f64())
+            .then(|| Duration::from_secs_f64(secs))
+            .filter(|d| !d.is_zero())
+    };
+    if let Some(ms) = text("retry-after-ms").and_then(|t| t.parse::<f64>().ok()) {
+        return from_secs(ms / 1000.0);
+    }
+    let value = text("retry-after")?;
+    if let Ok(secs) = value.parse::<f64>() {
+        return from_secs(secs);
+    }
+    let date = httpdate::parse_http_date(value).ok()?;
+    from_secs(date.duration_since(now).ok()?.as_secs_f64())
+}
+
+/// `min(initial × 2^retries, max)` × a random factor in 75–100 %.
+pub(crate) fn backoff(retries: u32, initial: Duration, max: Duration) -> Duration {
+    let base = initial.saturating_mul(2u32.saturating_pow(retries.min(16))).min(max);
+    base.mul_f64(1.0 - 0.25 * fastrand::f64())
+}

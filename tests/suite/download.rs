@@ -1,0 +1,250 @@
+//! Downloads: streamed bodies that outlive the timeout, body errors that name the call, compressed
+//! results, and batches without an output file.
+
+use cerebras_batch::Client;
+use cerebras_batch::types;
+use cerebras_batch_tests::batch_json;
+use cerebras_batch_tests::request_count;
+use futures::StreamExt;
+use serde_json::json;
+use std::io::Write;
+use std::time::Duration;
+use tokio::io::AsyncReadExt;
+use tokio::io::AsyncWriteExt;
+use wiremock::Mock;
+use wiremock::MockServer;
+use wiremock::ResponseTemplate;
+use wiremock::matchers::header;
+use wiremock::matchers::header_regex;
+use wiremock::matchers::method;
+use wiremock::matchers::path;
+
+/// A fault injector: answers with `head`, then writes each chunk after `pause`.
+async fn trickle(head: String, chunks: Vec<Vec<u8>>, pause: Duration) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let Ok((mut socket, _)) = listener.accept().await else {
+            return;
+        };
+        let mut buf = vec![0u8; 8192];
+        let mut read = Vec::new();
+        while !read.windows(4).any(|w| w == b"\r\n\r\n") {
+            match socket.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => read.extend_from_slice(&buf[..n]),
+            }
+        }
+        let _ = socket.write_all(head.as_bytes()).await;
+        for chunk in chunks {
+            tokio::time::sleep(pause).await;
+            if socket.write_all(&chunk).await.is_err() {
+                return;
+            }
+        }
+        let _ = socket.shutdown().await;
+    });
+    base
+}
+
+const KEY: &str = "csk-regression-9d7e";
+
+fn client(base: &str, retries: u32) -> Client {
+    Client::builder()
+        .api_key("sk-errors-test")
+        .base_url(base)
+        .max_retries(retries)
+        .retry_delays(Duration::from_millis(1), Duration::from_millis(4))
+        .timeout(Duration::from_millis(500))
+        .build()
+        .expect("client builds")
+}
+
+fn client_workflow(server: &MockServer) -> Client {
+    Client::builder()
+        .api_key("test-key")
+        .base_url(server.uri())
+        .max_retries(0)
+        .build()
+        .expect("client_workflow builds")
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder.write_all(bytes).unwrap();
+    encoder.finish().unwrap()
+}
+
+#[tokio::test]
+async fn a_slow_but_steady_download_outlives_the_timeout() {
+    // 6 parts 100 ms apart: 600 ms in all, against a 300 ms timeout that applies per read.
+    let line = b"{\"custom_id\":\"x\",\"status\":\"succeeded\",\"response\":{}}\n".to_vec();
+    let total = line.len() * 6;
+    let head = format!("HTTP/1.1 200 OK\r\ncontent-type: application/x-ndjson\r\ncontent-length: {total}\r\n\r\n");
+    let base = trickle(head, vec![line; 6], Duration::from_millis(100)).await;
+    let c = Client::builder()
+        .api_key(KEY)
+        .base_url(&base)
+        .timeout(Duration::from_millis(300))
+        .max_retries(0)
+        .build()
+        .unwrap();
+    let body = c
+        .retrieve_file_content("f1")
+        .await
+        .expect("headers")
+        .bytes()
+        .await
+        .expect("the whole body");
+    assert_eq!(body.len(), total);
+}
+
+#[tokio::test]
+async fn a_download_body_error_names_the_call_and_counts_its_attempts() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v1/files/f1/content"))
+        .respond_with(ResponseTemplate::new(503))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1/files/f1/content"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("{}\n"))
+        .mount(&server)
+        .await;
+    // The download arrives on the second attempt; its attempts travel with it.
+    let download = client(&server.uri(), 2)
+        .retrieve_file_content("f1")
+        .await
+        .expect("second attempt");
+    let lines: Vec<_> = futures::StreamExt::collect::<Vec<_>>(download.into_stream()).await;
+    assert!(lines.iter().all(|l| l.is_ok()));
+    assert_eq!(request_count(&server).await, 2);
+}
+
+#[tokio::test]
+async fn an_empty_output_file_id_means_no_output_and_no_request() {
+    let server = MockServer::start().await;
+    let batch: types::Batch = serde_json::from_value(batch_json(
+        "b1",
+        "completed",
+        json!({"output_file_id": "", "error_file_id": ""}),
+    ))
+    .expect("decodes");
+    assert_eq!(
+        (batch.output_file_id.as_deref(), batch.error_file_id.as_deref()),
+        (None, None)
+    );
+    let c = client_workflow(&server);
+    assert!(c.download_output(&batch).await.expect("no error").is_none());
+    assert!(c.download_errors(&batch).await.expect("no error").is_none());
+    // Even a batch built by hand with an empty id sends nothing.
+    let by_hand = types::Batch::new("b2").with_output_file_id("");
+    assert!(c.download_output(&by_hand).await.expect("no error").is_none());
+    assert_eq!(request_count(&server).await, 0);
+}
+
+/// A results file served gzip-compressed, even to a client told to ask for it by hand.
+#[tokio::test]
+async fn compressed_results_are_saved_and_read_decompressed() {
+    let plain: Vec<u8> = (0..500)
+        .flat_map(|i| {
+            format!("{{\"custom_id\":\"r{i}\",\"status\":\"succeeded\",\"response\":{{\"id\":\"c{i}\"}}}}\n")
+                .into_bytes()
+        })
+        .collect();
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v1/files/f1/content"))
+        .and(header("accept-encoding", "gzip"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("content-encoding", "gzip")
+                .set_body_raw(gzip(&plain), "application/x-ndjson"),
+        )
+        .mount(&server)
+        .await;
+    let client = Client::builder()
+        .from_vars(|name| match name {
+            "CEREBRAS_API_KEY" => Some("k".into()),
+            "CEREBRAS_BASE_URL" => Some(server.uri()),
+            "CEREBRAS_CUSTOM_HEADERS" => Some("Accept-Encoding: gzip".into()),
+            _ => None,
+        })
+        .unwrap()
+        .build()
+        .unwrap();
+    let dir = std::env::temp_dir().join(format!("cerebras-gzip-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let saved = dir.join("results.jsonl");
+    let written = client
+        .retrieve_file_content("f1")
+        .await
+        .unwrap()
+        .save(&saved)
+        .await
+        .unwrap();
+    assert_eq!(written, plain.len() as u64);
+    assert_eq!(std::fs::read(&saved).unwrap(), plain);
+    let read: Vec<_> = client
+        .retrieve_file_content("f1")
+        .await
+        .unwrap()
+        .results()
+        .collect()
+        .await;
+    assert_eq!(read.len(), 500);
+    assert!(read.iter().all(|l| l.is_ok()));
+    assert_eq!(read[499].as_ref().unwrap().custom_id(), "r499");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test]
+async fn without_custom_headers_the_client_asks_for_compression_itself() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(header_regex("accept-encoding", "gzip"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("content-encoding", "gzip")
+                .set_body_raw(gzip(b"{\"custom_id\":\"a\"}\n"), "application/x-ndjson"),
+        )
+        .mount(&server)
+        .await;
+    let client = Client::builder().api_key("k").base_url(server.uri()).build().unwrap();
+    let bytes = client
+        .retrieve_file_content("f1")
+        .await
+        .expect("asked with gzip")
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(&bytes[..], b"{\"custom_id\":\"a\"}\n");
+}
+
+/// A body that breaks off never leaves a file that looks complete: the target keeps what it held,
+/// and the temporary file is gone.
+#[tokio::test]
+async fn a_save_that_fails_leaves_the_target_untouched() {
+    let head = "HTTP/1.1 200 OK\r\ncontent-type: application/x-ndjson\r\ncontent-length: 1000\r\n\r\n".to_owned();
+    let base = trickle(head, vec![b"{\"custom_id\"".to_vec()], Duration::from_millis(10)).await;
+    let dir = std::env::temp_dir().join(format!("cerebras-batch-save-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let target = dir.join("results.jsonl");
+    std::fs::write(&target, "the previous results\n").unwrap();
+    let download = client(&base, 0)
+        .retrieve_file_content("file-1")
+        .await
+        .expect("the head arrives");
+    let err = download.save(&target).await.expect_err("the body breaks off");
+    assert_eq!(err.kind(), cerebras_batch::ErrorKind::Connection, "{err}");
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "the previous results\n");
+    let left: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(left, ["results.jsonl"], "no temporary file is left");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -1,0 +1,228 @@
+//! Uploads: the multipart form as the client sends it, and bad input refused before sending.
+
+use cerebras_batch::Client;
+use cerebras_batch::ErrorKind;
+use cerebras_batch::UploadFile;
+use cerebras_batch::jsonl::ChatCompletionRequest;
+use cerebras_batch::jsonl::ChatMessage;
+use cerebras_batch::jsonl::RequestWriter;
+use cerebras_batch::types;
+use cerebras_batch_tests::request_count;
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::time::Duration;
+use wiremock::MockServer;
+
+fn client(server: &MockServer) -> Client {
+    Client::builder()
+        .api_key("test-key")
+        .base_url(server.uri())
+        .max_retries(0)
+        .build()
+        .expect("client builds")
+}
+
+fn twelve_requests() -> Vec<u8> {
+    let mut writer = RequestWriter::new(Vec::new());
+    for i in 1..=12 {
+        let body = ChatCompletionRequest::new("llama-3.3-70b", vec![ChatMessage::user(format!("Question {i}"))])
+            .max_completion_tokens(500);
+        writer.push(format!("req-{i:02}"), &body).expect("valid line");
+    }
+    let (bytes, summary) = writer.finish().expect("12 lines are enough");
+    assert_eq!((summary.lines, summary.bytes as usize), (12, bytes.len()));
+    bytes
+}
+
+/// The multipart fields of a request body: `(name, filename, content type, bytes)`.
+async fn multipart_fields(request: &wiremock::Request) -> Vec<(String, Option<String>, Option<String>, Vec<u8>)> {
+    let content_type = request
+        .headers
+        .get("content-type")
+        .expect("content-type")
+        .to_str()
+        .unwrap();
+    let boundary = multer::parse_boundary(content_type).expect("a multipart boundary");
+    let body = request.body.clone();
+    let stream = futures::stream::once(async move { Ok::<_, std::io::Error>(bytes::Bytes::from(body)) });
+    let mut multipart = multer::Multipart::new(stream, boundary);
+    let mut fields = Vec::new();
+    while let Some(field) = multipart.next_field().await.expect("valid multipart") {
+        let name = field.name().unwrap_or_default().to_owned();
+        let filename = field.file_name().map(str::to_owned);
+        let content_type = field.content_type().map(|m| m.to_string());
+        fields.push((
+            name,
+            filename,
+            content_type,
+            field.bytes().await.expect("field body").to_vec(),
+        ));
+    }
+    fields
+}
+
+fn client_regressions(base: &str) -> Client {
+    Client::builder()
+        .api_key(KEY)
+        .base_url(base)
+        .max_retries(2)
+        .retry_delays(Duration::from_millis(1), Duration::from_millis(2))
+        .build()
+        .unwrap()
+}
+
+const KEY: &str = "csk-regression-9d7e";
+
+#[tokio::test]
+async fn upload_streams_a_12_line_file_as_multipart() {
+    let server = cerebras_batch_tests::demo().await;
+    let dir = std::env::temp_dir().join(format!("cerebras-upload-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("requests.jsonl");
+    let content = twelve_requests();
+    std::fs::write(&path, &content).unwrap();
+
+    let progress = Arc::new(Mutex::new(Vec::new()));
+    let seen = progress.clone();
+    let file = client(&server)
+        .upload_file(
+            UploadFile::from_path(&path)
+                .expires_after(86400)
+                .on_progress(move |p| seen.lock().unwrap().push(p)),
+        )
+        .await
+        .expect("upload succeeds");
+    assert_eq!(file.id, cerebras_batch_mock::demo::INPUT_FILE_ID);
+    assert_eq!(file.purpose, Some(types::FilePurpose::Batch));
+
+    let requests = server.received_requests().await.unwrap();
+    assert_eq!(requests.len(), 1);
+    let request = &requests[0];
+    assert_eq!((request.method.as_str(), request.url.path()), ("POST", "/v1/files"));
+    assert_eq!(request.headers.get("authorization").unwrap(), "Bearer test-key");
+    let fields = multipart_fields(request).await;
+    let names: Vec<&str> = fields.iter().map(|f| f.0.as_str()).collect();
+    assert_eq!(
+        names,
+        ["purpose", "expires_after[anchor]", "expires_after[seconds]", "file"]
+    );
+    assert_eq!(fields[0].3, b"batch");
+    assert_eq!(fields[1].3, b"created_at");
+    assert_eq!(fields[2].3, b"86400");
+    assert_eq!(fields[3].1.as_deref(), Some("requests.jsonl"));
+    assert_eq!(fields[3].2.as_deref(), Some("application/octet-stream"));
+    assert_eq!(fields[3].3, content, "the server received the file byte for byte");
+    assert_eq!(fields[3].3.iter().filter(|b| **b == b'\n').count(), 12);
+
+    let progress = progress.lock().unwrap();
+    let last = progress.last().expect("progress was reported");
+    assert_eq!(
+        (last.sent, last.total),
+        (content.len() as u64, Some(content.len() as u64))
+    );
+    assert!(progress.windows(2).all(|w| w[0].sent <= w[1].sent));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test]
+async fn upload_refuses_bad_input_before_sending() {
+    let server = cerebras_batch_tests::demo().await;
+    let c = client(&server);
+    let err = c
+        .upload_file(UploadFile::from_reader(&b"x"[..], "a.jsonl", Some(1)).expires_after(60))
+        .await
+        .expect_err("too short");
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    assert_eq!(err.message(), "expires_after is 60 s; it must be from 3600 to 2592000");
+    let err = c
+        .upload_file(UploadFile::from_reader(
+            &b"x"[..],
+            "a.jsonl",
+            Some(cerebras_batch::MAX_FILE_BYTES + 1),
+        ))
+        .await
+        .expect_err("too big");
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    let err = c
+        .upload_file(UploadFile::from_path("/nonexistent/requests.jsonl"))
+        .await
+        .expect_err("no file");
+    assert_eq!(err.kind(), ErrorKind::Io);
+    assert_eq!(server.received_requests().await.unwrap().len(), 0);
+}
+
+#[tokio::test]
+async fn upload_problems_are_io_or_invalid_input_errors() {
+    let server = cerebras_batch_tests::demo().await;
+    let c = client_regressions(&server.uri());
+    let err = c
+        .upload_file(UploadFile::from_reader(
+            std::io::Cursor::new(vec![b'x'; 5000]),
+            "a.jsonl",
+            Some(100),
+        ))
+        .await
+        .expect_err("longer");
+    assert_eq!(
+        (err.kind(), err.message()),
+        (ErrorKind::Io, "the reader gave more than the 100 bytes declared")
+    );
+    let err = c
+        .upload_file(UploadFile::from_reader(
+            std::io::Cursor::new(vec![b'x'; 100]),
+            "a.jsonl",
+            Some(5000),
+        ))
+        .await
+        .expect_err("shorter");
+    assert_eq!(
+        (err.kind(), err.message()),
+        (ErrorKind::Io, "the reader ended after 100 of the 5000 bytes declared")
+    );
+
+    struct Failing(usize);
+    impl tokio::io::AsyncRead for Failing {
+        fn poll_read(
+            mut self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+            buf: &mut tokio::io::ReadBuf<'_>,
+        ) -> std::task::Poll<std::io::Result<()>> {
+            if self.0 == 0 {
+                return std::task::Poll::Ready(Err(std::io::Error::other("disk on fire")));
+            }
+            self.0 -= 1;
+            buf.put_slice(b"{}\n");
+            std::task::Poll::Ready(Ok(()))
+        }
+    }
+    let err = c
+        .upload_file(UploadFile::from_reader(Failing(3), "a.jsonl", None))
+        .await
+        .expect_err("reader fails");
+    assert_eq!(
+        (err.kind(), err.message()),
+        (ErrorKind::Io, "reading the file failed: disk on fire")
+    );
+
+    let dir = std::env::temp_dir();
+    let err = c
+        .upload_file(UploadFile::from_path(&dir))
+        .await
+        .expect_err("a directory");
+    assert_eq!(err.kind(), ErrorKind::Io);
+
+    let before = request_count(&server).await;
+    for name in [
+        "a.jsonl\"\r\nContent-Type: text/evil",
+        "line\nbreak.jsonl",
+        "",
+        "tab\there",
+    ] {
+        let err = c
+            .upload_file(UploadFile::from_reader(&b"{}\n"[..], name, Some(3)))
+            .await
+            .expect_err(name);
+        assert_eq!(err.kind(), ErrorKind::InvalidInput, "{name:?}");
+    }
+    assert_eq!(request_count(&server).await, before, "refused names send nothing");
+}

@@ -1,0 +1,289 @@
+//! Waiting and cancelling: polling through unknown statuses, deadlines (a poll in flight included),
+//! the poll interval's floor, huge durations, and cancels the server refuses.
+
+use cerebras_batch::Client;
+use cerebras_batch::ErrorKind;
+use cerebras_batch::WaitOptions;
+use cerebras_batch::types;
+use cerebras_batch::types::BatchStatus;
+use cerebras_batch_tests::batch_json;
+use cerebras_batch_tests::request_count;
+use futures::StreamExt;
+use serde_json::json;
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::time::Duration;
+use wiremock::Mock;
+use wiremock::MockServer;
+use wiremock::ResponseTemplate;
+use wiremock::matchers::method;
+use wiremock::matchers::path;
+
+fn client(base: &str) -> Client {
+    Client::builder()
+        .api_key(KEY)
+        .base_url(base)
+        .max_retries(2)
+        .retry_delays(Duration::from_millis(1), Duration::from_millis(2))
+        .build()
+        .unwrap()
+}
+
+fn batch(status: &str) -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(batch_json("b1", status, json!({})))
+}
+
+const KEY: &str = "csk-regression-9d7e";
+
+fn client_workflow(server: &MockServer) -> Client {
+    Client::builder()
+        .api_key("test-key")
+        .base_url(server.uri())
+        .max_retries(0)
+        .build()
+        .expect("client_workflow builds")
+}
+
+fn fast() -> WaitOptions {
+    WaitOptions::default().intervals(Duration::from_millis(1), Duration::from_millis(5))
+}
+
+/// A cancel the server refuses: the batch is retrieved, and what it says decides.
+async fn refused_cancel(retrieved: &[&str]) -> (MockServer, Result<types::Batch, cerebras_batch::Error>) {
+    let server = MockServer::start().await;
+    Mock::given(method("DELETE"))
+        .and(path("/v1/batches/b1"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(json!({
+            "message": "batch is already cancelling", "type": "invalid_request_error"
+        })))
+        .mount(&server)
+        .await;
+    for (i, status) in retrieved.iter().enumerate() {
+        let last = i + 1 == retrieved.len();
+        let mock = Mock::given(method("GET"))
+            .and(path("/v1/batches/b1"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(batch_json("b1", status, json!({}))))
+            .with_priority(1 + i as u8);
+        let mock = if last { mock } else { mock.up_to_n_times(1) };
+        mock.mount(&server).await;
+    }
+    let result = client_workflow(&server).cancel_and_wait("b1", fast()).await;
+    (server, result)
+}
+
+#[tokio::test]
+async fn waits_with_huge_durations_do_not_panic() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(batch("in_progress"))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(batch("completed"))
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    let done = client(&server.uri())
+        .wait_for_batch(
+            "b1",
+            WaitOptions::default()
+                .deadline(Duration::MAX)
+                .intervals(Duration::ZERO, Duration::ZERO),
+        )
+        .await;
+    assert_eq!(done.expect("completes").status, Some(types::BatchStatus::Completed));
+
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(batch("in_progress"))
+        .mount(&server)
+        .await;
+    let err = client(&server.uri())
+        .wait_for_batch(
+            "b1",
+            WaitOptions::default()
+                .deadline(Duration::from_millis(50))
+                .intervals(Duration::MAX, Duration::MAX),
+        )
+        .await
+        .expect_err("deadline");
+    assert_eq!(err.kind(), ErrorKind::DeadlineExceeded);
+}
+
+#[tokio::test]
+async fn the_deadline_bounds_a_poll_in_flight() {
+    // A slow server that would answer `completed`: past the deadline, the wait must not take it.
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(batch("completed").set_delay(Duration::from_secs(3)))
+        .mount(&server)
+        .await;
+    let err = client(&server.uri())
+        .wait_for_batch("b1", WaitOptions::default().deadline(Duration::from_millis(200)))
+        .await
+        .expect_err("deadline first");
+    assert_eq!(err.kind(), ErrorKind::DeadlineExceeded);
+    assert!(err.last_batch().is_none());
+
+    // A server that asks to retry in 4 s: the wait ends at its deadline, not after the retries.
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(503).insert_header("retry-after", "4"))
+        .mount(&server)
+        .await;
+    let err = client(&server.uri())
+        .wait_for_batch("b1", WaitOptions::default().deadline(Duration::from_millis(200)))
+        .await
+        .expect_err("deadline first");
+    assert_eq!(err.kind(), ErrorKind::DeadlineExceeded);
+}
+
+#[tokio::test]
+async fn a_zero_interval_has_a_floor() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(batch("in_progress"))
+        .mount(&server)
+        .await;
+    let err = client(&server.uri())
+        .wait_for_batch(
+            "b1",
+            WaitOptions::default()
+                .deadline(Duration::from_millis(350))
+                .intervals(Duration::ZERO, Duration::ZERO),
+        )
+        .await
+        .expect_err("deadline");
+    assert_eq!(err.kind(), ErrorKind::DeadlineExceeded);
+    assert!(
+        request_count(&server).await <= 5,
+        "at most one poll per MIN_POLL_INTERVAL: {}",
+        request_count(&server).await
+    );
+}
+
+#[tokio::test]
+async fn waiting_goes_on_through_unknown_statuses() {
+    let server = MockServer::start().await;
+    let get = || Mock::given(method("GET")).and(path("/v1/batches/b1"));
+    get()
+        .respond_with(ResponseTemplate::new(200).set_body_json(batch_json("b1", "calling", json!({}))))
+        .up_to_n_times(2)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    get()
+        .respond_with(ResponseTemplate::new(200).set_body_json(batch_json(
+            "b1",
+            "expired",
+            json!({"expired_at": 1766090000}),
+        )))
+        .mount(&server)
+        .await;
+    let batch = client_workflow(&server)
+        .wait_for_batch("b1", fast())
+        .await
+        .expect("ends");
+    assert_eq!(batch.status, Some(BatchStatus::Expired));
+    assert_eq!(server.received_requests().await.unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn waiting_past_the_deadline_returns_the_last_batch() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(batch_json("b1", "in_progress", json!({}))))
+        .mount(&server)
+        .await;
+    let err = client_workflow(&server)
+        .wait_for_batch("b1", fast().deadline(Duration::from_millis(30)))
+        .await
+        .expect_err("deadline");
+    assert_eq!(err.kind(), ErrorKind::DeadlineExceeded);
+    let last = err.last_batch().expect("the last batch seen");
+    assert_eq!(
+        (last.id.as_str(), last.status.clone()),
+        ("b1", Some(BatchStatus::InProgress))
+    );
+}
+
+#[tokio::test]
+async fn cancel_and_wait_reaches_cancelled_with_partial_results() {
+    let server = cerebras_batch_tests::demo().await;
+    let c = client_workflow(&server);
+    let statuses = Arc::new(Mutex::new(Vec::new()));
+    let seen = statuses.clone();
+    let batch = c
+        .cancel_and_wait(
+            cerebras_batch_mock::demo::CANCEL_BATCH_ID,
+            fast().on_poll(move |b| seen.lock().unwrap().push(b.status.clone())),
+        )
+        .await
+        .expect("cancelled");
+    assert_eq!(batch.status, Some(BatchStatus::Cancelled));
+    assert_eq!(
+        *statuses.lock().unwrap(),
+        [BatchStatus::Cancelling, BatchStatus::Cancelling, BatchStatus::Cancelled].map(Some)
+    );
+    let partial: Vec<_> = c
+        .download_output(&batch)
+        .await
+        .unwrap()
+        .unwrap()
+        .results()
+        .collect()
+        .await;
+    assert_eq!(partial.iter().filter(|l| l.is_ok()).count(), 3);
+    let methods: Vec<String> = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.method.to_string())
+        .collect();
+    assert_eq!(methods, ["DELETE", "GET", "GET", "GET"]);
+}
+
+#[tokio::test]
+async fn cancelling_a_batch_that_is_already_cancelling_keeps_waiting() {
+    let (_server, result) = refused_cancel(&["cancelling", "cancelling", "cancelled"]).await;
+    assert_eq!(
+        result.expect("waits for cancelled").status,
+        Some(BatchStatus::Cancelled)
+    );
+}
+
+#[tokio::test]
+async fn cancelling_a_batch_that_already_finished_returns_it() {
+    let (server, result) = refused_cancel(&["completed"]).await;
+    assert_eq!(result.expect("the batch as it is").status, Some(BatchStatus::Completed));
+    assert_eq!(request_count(&server).await, 2, "one DELETE, one GET");
+}
+
+#[tokio::test]
+async fn a_refused_cancel_of_a_running_batch_is_an_error_holding_the_batch() {
+    let (_server, result) = refused_cancel(&["in_progress"]).await;
+    let err = result.expect_err("the refusal");
+    assert_eq!(err.kind(), ErrorKind::BadRequest);
+    assert_eq!(
+        err.message(),
+        "batch is already cancelling; the batch is in_progress, and the server refused to cancel it"
+    );
+    assert_eq!(
+        err.last_batch().and_then(|b| b.status.clone()),
+        Some(BatchStatus::InProgress)
+    );
+}
+
+#[tokio::test]
+async fn a_refused_cancel_of_a_missing_batch_is_the_refusal() {
+    let server = cerebras_batch_tests::demo().await;
+    let err = client_workflow(&server)
+        .cancel_and_wait("batch_nope", fast())
+        .await
+        .expect_err("404");
+    assert_eq!(err.kind(), ErrorKind::NotFound);
+    assert_eq!(err.operation(), Some("cancel_batch"));
+}
