@@ -76,14 +76,18 @@ pub async fn ours_read(client: &cerebras_batch::Client) -> Result<u64, String> {
     Ok(n)
 }
 
-pub async fn floor_read(http: &reqwest::Client, base: &str) -> Result<u64, String> {
-    let response = http
-        .get(format!("{base}/v1/files/{FILE_ID}/content"))
+/// The floor's `GET /v1/files/{id}/content`: plain reqwest, the status checked.
+async fn floor_get_content(http: &reqwest::Client, base: &str) -> Result<reqwest::Response, String> {
+    http.get(format!("{base}/v1/files/{FILE_ID}/content"))
         .bearer_auth(KEY)
         .send()
         .await
         .and_then(reqwest::Response::error_for_status)
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| e.to_string())
+}
+
+pub async fn floor_read(http: &reqwest::Client, base: &str) -> Result<u64, String> {
+    let response = floor_get_content(http, base).await?;
     let stream = response.bytes_stream().map_err(std::io::Error::other);
     let mut reader = tokio::io::BufReader::with_capacity(64 * 1024, tokio_util::io::StreamReader::new(stream));
     let mut buf = Vec::new();
@@ -143,13 +147,7 @@ async fn ours_save(client: &cerebras_batch::Client, out: &Path) -> Result<u64, S
 }
 
 async fn floor_save(http: &reqwest::Client, base: &str, out: &Path) -> Result<u64, String> {
-    let response = http
-        .get(format!("{base}/v1/files/{FILE_ID}/content"))
-        .bearer_auth(KEY)
-        .send()
-        .await
-        .and_then(reqwest::Response::error_for_status)
-        .map_err(|e| e.to_string())?;
+    let response = floor_get_content(http, base).await?;
     let mut file = tokio::fs::File::create(out).await.map_err(|e| e.to_string())?;
     let mut stream = response.bytes_stream();
     let mut n = 0u64;

@@ -1,4 +1,4 @@
-//! Support for the snapshot and end-to-end tests in `tests/all/`: loading the spec, finding
+//! Support for the snapshot and end-to-end tests in `tests/suite/`: loading the spec, finding
 //! every example in it, validating examples against their schemas, and the spec audit.
 
 use serde_json::{Value, json};
@@ -124,4 +124,72 @@ pub fn schema_violations(spec: &Value, schema: &Value, instance: &Value) -> Vec<
         .collect();
     out.sort();
     out
+}
+
+/// The API key every test client sends; tests check it never shows in errors or logs.
+pub const TEST_KEY: &str = "csk-test-never-shown-9d7e";
+
+/// A client for `base` with [`TEST_KEY`], `retries` retries, and backoffs of milliseconds
+/// (1 to 4 ms) so that retry tests do not wait.
+pub fn test_client(base: &str, retries: u32) -> cerebras_batch::Client {
+    test_client_builder(base, retries)
+        .build()
+        .expect("a test client builds")
+}
+
+/// As [`test_client`], a builder to add settings to (a short timeout, say).
+pub fn test_client_builder(base: &str, retries: u32) -> cerebras_batch::ClientBuilder {
+    cerebras_batch::Client::builder()
+        .api_key(TEST_KEY)
+        .base_url(base)
+        .max_retries(retries)
+        .retry_delays(std::time::Duration::from_millis(1), std::time::Duration::from_millis(4))
+}
+
+/// A `200` response carrying [`batch_json`] for batch `b1` in `status`.
+pub fn batch_response(status: &str) -> wiremock::ResponseTemplate {
+    wiremock::ResponseTemplate::new(200).set_body_json(batch_json("b1", status, json!({})))
+}
+
+/// Mounts `first` on `server` for its first `n` requests, then `then` for every later one.
+pub async fn respond_in_sequence(
+    server: &wiremock::MockServer,
+    first: wiremock::ResponseTemplate,
+    n: u64,
+    then: wiremock::ResponseTemplate,
+) {
+    wiremock::Mock::given(wiremock::matchers::any())
+        .respond_with(first)
+        .up_to_n_times(n)
+        .with_priority(1)
+        .mount(server)
+        .await;
+    wiremock::Mock::given(wiremock::matchers::any())
+        .respond_with(then)
+        .with_priority(2)
+        .mount(server)
+        .await;
+}
+
+/// The example's text as the docs print it (or its value, when no verbatim text exists).
+pub fn example_body(ex: &Example) -> Vec<u8> {
+    match &ex.verbatim {
+        Some(text) => text.as_bytes().to_vec(),
+        None => serde_json::to_vec_pretty(&ex.value).expect("an example serialises"),
+    }
+}
+
+/// A valid request file of 12 chat-completion lines (`req-01` to `req-12`), written by the
+/// library's [`RequestWriter`](cerebras_batch::jsonl::RequestWriter).
+pub fn twelve_requests() -> Vec<u8> {
+    use cerebras_batch::jsonl::{ChatCompletionRequest, ChatMessage, RequestWriter};
+    let mut writer = RequestWriter::new(Vec::new());
+    for i in 1..=12 {
+        let body = ChatCompletionRequest::new("llama-3.3-70b", vec![ChatMessage::user(format!("Question {i}"))])
+            .max_completion_tokens(500);
+        writer.push(format!("req-{i:02}"), &body).expect("valid line");
+    }
+    let (bytes, summary) = writer.finish().expect("12 lines are enough");
+    assert_eq!((summary.lines, summary.bytes as usize), (12, bytes.len()));
+    bytes
 }

@@ -4,11 +4,11 @@
 use cerebras_batch::Client;
 use cerebras_batch::ClientBuilder;
 use cerebras_batch::ErrorKind;
-use cerebras_batch_tests::Example;
-use cerebras_batch_tests::batch_json;
+use cerebras_batch_tests::batch_response;
 use cerebras_batch_tests::example;
+use cerebras_batch_tests::example_body;
+use cerebras_batch_tests::{TEST_KEY, test_client};
 use serde_json::json;
-use std::time::Duration;
 use wiremock::Mock;
 use wiremock::MockServer;
 use wiremock::ResponseTemplate;
@@ -20,41 +20,6 @@ fn vars_owned(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<>
     let pairs: Vec<(String, String)> = pairs.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect();
     move |name: &str| pairs.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone())
 }
-
-fn client(base: &str) -> Client {
-    Client::builder()
-        .api_key(KEY)
-        .base_url(base)
-        .max_retries(2)
-        .retry_delays(Duration::from_millis(1), Duration::from_millis(2))
-        .build()
-        .unwrap()
-}
-
-fn batch(status: &str) -> ResponseTemplate {
-    ResponseTemplate::new(200).set_body_json(batch_json("b1", status, json!({})))
-}
-
-const KEY: &str = "csk-regression-9d7e";
-
-fn client_e2e(server: &MockServer) -> Client {
-    Client::builder()
-        .api_key(KEY_E2E)
-        .base_url(server.uri())
-        .max_retries(0)
-        .build()
-        .expect("client_e2e builds")
-}
-
-/// The example's text as the docs print it (or its value, when no verbatim text exists).
-fn body_of(ex: &Example) -> Vec<u8> {
-    match &ex.verbatim {
-        Some(text) => text.as_bytes().to_vec(),
-        None => serde_json::to_vec_pretty(&ex.value).expect("serialises"),
-    }
-}
-
-const KEY_E2E: &str = "sk-test-7f3a9c";
 
 #[test]
 fn base_urls_are_normalised_or_refused() {
@@ -237,13 +202,13 @@ fn header_injection_and_reserved_headers_are_refused() {
         ("Connection", "close"),
     ];
     for (name, value) in refused {
-        let err = Client::builder().api_key(KEY).header(name, value).expect_err(name);
+        let err = Client::builder().api_key(TEST_KEY).header(name, value).expect_err(name);
         assert_eq!(err.kind(), ErrorKind::Config, "{name}: {value:?}");
         assert!(!err.to_string().contains("attacker-key"));
     }
     let err = ClientBuilder::default()
         .from_vars(|n| match n {
-            "CEREBRAS_API_KEY" => Some(KEY.into()),
+            "CEREBRAS_API_KEY" => Some(TEST_KEY.into()),
             "CEREBRAS_CUSTOM_HEADERS" => Some("X-Ok: 1\nHost: evil.example".into()),
             _ => None,
         })
@@ -258,11 +223,11 @@ fn header_injection_and_reserved_headers_are_refused() {
 async fn repeated_custom_headers_keep_every_value() {
     let server = MockServer::start().await;
     Mock::given(any())
-        .respond_with(batch("in_progress"))
+        .respond_with(batch_response("in_progress"))
         .mount(&server)
         .await;
     let c = Client::builder()
-        .api_key(KEY)
+        .api_key(TEST_KEY)
         .base_url(server.uri())
         .header("X-Tag", "first")
         .unwrap()
@@ -287,24 +252,27 @@ async fn an_echoed_key_is_redacted_and_a_base_url_with_credentials_is_not_shown(
     Mock::given(any())
         .respond_with(
             ResponseTemplate::new(401)
-                .set_body_json(json!({"message": format!("Invalid API key: {KEY}")}))
-                .insert_header("x-echo", KEY),
+                .set_body_json(json!({"message": format!("Invalid API key: {TEST_KEY}")}))
+                .insert_header("x-echo", TEST_KEY),
         )
         .mount(&server)
         .await;
-    let err = client(&server.uri()).retrieve_batch("b1").await.expect_err("401");
+    let err = test_client(&server.uri(), 2)
+        .retrieve_batch("b1")
+        .await
+        .expect_err("401");
     assert_eq!(err.message(), "Invalid API key: [redacted]");
     assert_eq!(
         err.body().and_then(|b| b.message.as_deref()),
         Some("Invalid API key: [redacted]")
     );
     for text in [err.to_string(), format!("{err:?}"), err.body_text().unwrap().to_owned()] {
-        assert!(!text.contains(KEY), "{text}");
+        assert!(!text.contains(TEST_KEY), "{text}");
     }
     let builder = Client::builder()
-        .api_key(KEY)
-        .base_url(format!("https://user:{KEY}@api.cerebras.ai"));
-    assert!(!format!("{builder:?}").contains(KEY));
+        .api_key(TEST_KEY)
+        .base_url(format!("https://user:{TEST_KEY}@api.cerebras.ai"));
+    assert!(!format!("{builder:?}").contains(TEST_KEY));
 }
 
 #[tokio::test]
@@ -313,7 +281,8 @@ async fn base_url_with_trailing_slash_or_v1_sends_one_v1() {
     Mock::given(method("GET"))
         .and(path("/v1/batches/batch_abc123"))
         .respond_with(
-            ResponseTemplate::new(200).set_body_raw(body_of(&example("/retrieve_batch_response")), "application/json"),
+            ResponseTemplate::new(200)
+                .set_body_raw(example_body(&example("/retrieve_batch_response")), "application/json"),
         )
         .mount(&server)
         .await;
@@ -324,7 +293,7 @@ async fn base_url_with_trailing_slash_or_v1_sends_one_v1() {
         format!("{}/v1/", server.uri()),
     ] {
         let c = Client::builder()
-            .api_key(KEY_E2E)
+            .api_key(TEST_KEY)
             .base_url(&base)
             .build()
             .expect("builds");
@@ -342,16 +311,16 @@ async fn the_api_key_never_shows_in_debug_or_errors() {
         .respond_with(ResponseTemplate::new(401).set_body_raw("{\"message\":\"bad key\"}", "application/json"))
         .mount(&server)
         .await;
-    let c = client_e2e(&server);
+    let c = test_client(&server.uri(), 0);
     let err = c.retrieve_batch("batch_abc123").await.expect_err("401");
     assert_eq!(err.kind(), ErrorKind::Authentication);
     for text in [
         format!("{c:?}"),
         format!("{err:?}"),
         err.to_string(),
-        format!("{:?}", Client::builder().api_key(KEY_E2E)),
+        format!("{:?}", Client::builder().api_key(TEST_KEY)),
     ] {
-        assert!(!text.contains(KEY_E2E), "{text}");
+        assert!(!text.contains(TEST_KEY), "{text}");
         assert!(!text.contains("7f3a9c"), "{text}");
     }
 }

@@ -5,6 +5,7 @@ use cerebras_batch::Client;
 use cerebras_batch::types;
 use cerebras_batch_tests::batch_json;
 use cerebras_batch_tests::request_count;
+use cerebras_batch_tests::{TEST_KEY, test_client, test_client_builder};
 use futures::StreamExt;
 use serde_json::json;
 use std::io::Write;
@@ -47,28 +48,6 @@ async fn trickle(head: String, chunks: Vec<Vec<u8>>, pause: Duration) -> String 
     base
 }
 
-const KEY: &str = "csk-regression-9d7e";
-
-fn client(base: &str, retries: u32) -> Client {
-    Client::builder()
-        .api_key("sk-errors-test")
-        .base_url(base)
-        .max_retries(retries)
-        .retry_delays(Duration::from_millis(1), Duration::from_millis(4))
-        .timeout(Duration::from_millis(500))
-        .build()
-        .expect("client builds")
-}
-
-fn client_workflow(server: &MockServer) -> Client {
-    Client::builder()
-        .api_key("test-key")
-        .base_url(server.uri())
-        .max_retries(0)
-        .build()
-        .expect("client_workflow builds")
-}
-
 fn gzip(bytes: &[u8]) -> Vec<u8> {
     let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     encoder.write_all(bytes).unwrap();
@@ -83,7 +62,7 @@ async fn a_slow_but_steady_download_outlives_the_timeout() {
     let head = format!("HTTP/1.1 200 OK\r\ncontent-type: application/x-ndjson\r\ncontent-length: {total}\r\n\r\n");
     let base = trickle(head, vec![line; 6], Duration::from_millis(100)).await;
     let c = Client::builder()
-        .api_key(KEY)
+        .api_key(TEST_KEY)
         .base_url(&base)
         .timeout(Duration::from_millis(300))
         .max_retries(0)
@@ -115,7 +94,10 @@ async fn a_download_body_error_names_the_call_and_counts_its_attempts() {
         .mount(&server)
         .await;
     // The download arrives on the second attempt; its attempts travel with it.
-    let download = client(&server.uri(), 2)
+    let download = test_client_builder(&server.uri(), 2)
+        .timeout(Duration::from_millis(500))
+        .build()
+        .expect("a test client builds")
         .retrieve_file_content("f1")
         .await
         .expect("second attempt");
@@ -137,7 +119,7 @@ async fn an_empty_output_file_id_means_no_output_and_no_request() {
         (batch.output_file_id.as_deref(), batch.error_file_id.as_deref()),
         (None, None)
     );
-    let c = client_workflow(&server);
+    let c = test_client(&server.uri(), 0);
     assert!(c.download_output(&batch).await.expect("no error").is_none());
     assert!(c.download_errors(&batch).await.expect("no error").is_none());
     // Even a batch built by hand with an empty id sends nothing.
@@ -234,7 +216,10 @@ async fn a_save_that_fails_leaves_the_target_untouched() {
     std::fs::create_dir_all(&dir).unwrap();
     let target = dir.join("results.jsonl");
     std::fs::write(&target, "the previous results\n").unwrap();
-    let download = client(&base, 0)
+    let download = test_client_builder(&base, 0)
+        .timeout(Duration::from_millis(500))
+        .build()
+        .expect("a test client builds")
         .retrieve_file_content("file-1")
         .await
         .expect("the head arrives");

@@ -2,9 +2,9 @@
 //! the server's message (or an HTML page's title) and the request id; error bodies flat or wrapped,
 //! with numeric codes; undeclared or broken bodies keep status and body.
 
-use cerebras_batch::Client;
 use cerebras_batch::ErrorKind;
 use cerebras_batch_tests::example;
+use cerebras_batch_tests::{test_client, test_client_builder};
 use std::time::Duration;
 use tokio::io::AsyncReadExt;
 use tokio::io::AsyncWriteExt;
@@ -13,27 +13,6 @@ use wiremock::MockServer;
 use wiremock::ResponseTemplate;
 use wiremock::matchers::method;
 use wiremock::matchers::path;
-
-fn client(server: &MockServer) -> Client {
-    Client::builder()
-        .api_key(KEY)
-        .base_url(server.uri())
-        .max_retries(0)
-        .build()
-        .expect("client builds")
-}
-
-const KEY: &str = "sk-test-7f3a9c";
-
-fn client_faults(base: &str, retries: u32) -> Client {
-    Client::builder()
-        .api_key("sk-fault-test")
-        .base_url(base)
-        .max_retries(retries)
-        .retry_delays(Duration::from_millis(1), Duration::from_millis(4))
-        .build()
-        .expect("client_faults builds")
-}
 
 /// A fault injector (not a server): answers the first request with headers that promise
 /// 1000 bytes, sends 20, then resets the connection.
@@ -63,17 +42,6 @@ async fn reset_mid_body() -> String {
     base
 }
 
-fn client_errors(base: &str, retries: u32) -> Client {
-    Client::builder()
-        .api_key("sk-errors-test")
-        .base_url(base)
-        .max_retries(retries)
-        .retry_delays(Duration::from_millis(1), Duration::from_millis(4))
-        .timeout(Duration::from_millis(500))
-        .build()
-        .expect("client_errors builds")
-}
-
 async fn answering(status: u16, body: &str, content_type: &str) -> MockServer {
     let server = MockServer::start().await;
     Mock::given(wiremock::matchers::any())
@@ -98,7 +66,10 @@ async fn plain_text_404_is_not_found_with_the_text() {
         )
         .mount(&server)
         .await;
-    let err = client(&server).retrieve_batch("batch_missing").await.expect_err("404");
+    let err = test_client(&server.uri(), 0)
+        .retrieve_batch("batch_missing")
+        .await
+        .expect_err("404");
     assert_eq!(err.kind(), ErrorKind::NotFound);
     assert_eq!(err.status().map(|s| s.as_u16()), Some(404));
     assert_eq!(err.body_text(), Some("no such batch"));
@@ -128,7 +99,7 @@ async fn vendor_error_bodies_decode_flat_and_wrapped() {
         ))
         .mount(&server)
         .await;
-    let c = client(&server);
+    let c = test_client(&server.uri(), 0);
     let err = c.retrieve_batch("flat").await.expect_err("429");
     assert_eq!(err.kind(), ErrorKind::RateLimit);
     assert_eq!(
@@ -157,7 +128,10 @@ async fn html_502_is_a_server_error_with_the_html() {
         .respond_with(ResponseTemplate::new(502).set_body_raw(html, "text/html"))
         .mount(&server)
         .await;
-    let err = client(&server).retrieve_batch("batch_abc123").await.expect_err("502");
+    let err = test_client(&server.uri(), 0)
+        .retrieve_batch("batch_abc123")
+        .await
+        .expect_err("502");
     assert_eq!(err.kind(), ErrorKind::Server);
     assert_eq!(err.body_text(), Some(html));
     assert_eq!(err.body(), None);
@@ -175,7 +149,7 @@ async fn truncated_json_on_200_is_a_decode_error_with_status_and_body() {
         )
         .mount(&server)
         .await;
-    let err = client(&server)
+    let err = test_client(&server.uri(), 0)
         .retrieve_batch("batch_abc123")
         .await
         .expect_err("decode");
@@ -188,14 +162,14 @@ async fn truncated_json_on_200_is_a_decode_error_with_status_and_body() {
 #[tokio::test]
 async fn a_connection_reset_mid_body_is_a_connection_error_with_the_status() {
     let base = reset_mid_body().await;
-    let err = client_faults(&base, 0)
+    let err = test_client(&base, 0)
         .retrieve_batch("b1")
         .await
         .expect_err("body cut off");
     assert_eq!(err.kind(), ErrorKind::Connection);
     assert_eq!(err.status().map(|s| s.as_u16()), Some(200));
 
-    let download = client_faults(&base, 0)
+    let download = test_client(&base, 0)
         .retrieve_file_content("f1")
         .await
         .expect("headers arrive");
@@ -220,7 +194,10 @@ async fn a_wrapped_error_with_a_numeric_code_is_decoded() {
         "application/json",
     )
     .await;
-    let err = client_errors(&server.uri(), 0)
+    let err = test_client_builder(&server.uri(), 0)
+        .timeout(Duration::from_millis(500))
+        .build()
+        .expect("a test client builds")
         .retrieve_batch("batch_nope")
         .await
         .unwrap_err();
@@ -246,7 +223,10 @@ async fn a_flat_error_with_a_numeric_code_is_decoded() {
         "application/json",
     )
     .await;
-    let err = client_errors(&server.uri(), 0)
+    let err = test_client_builder(&server.uri(), 0)
+        .timeout(Duration::from_millis(500))
+        .build()
+        .expect("a test client builds")
         .create_batch(cerebras_batch::types::CreateBatchRequest::chat_completions("file_1"))
         .await
         .unwrap_err();
@@ -262,7 +242,10 @@ async fn a_flat_error_with_a_numeric_code_is_decoded() {
 async fn an_html_page_gives_its_title_or_a_short_excerpt() {
     let page = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n";
     let server = answering(502, page, "text/html").await;
-    let err = client_errors(&server.uri(), 0)
+    let err = test_client_builder(&server.uri(), 0)
+        .timeout(Duration::from_millis(500))
+        .build()
+        .expect("a test client builds")
         .cancel_batch("batch_1")
         .await
         .unwrap_err();
@@ -275,7 +258,10 @@ async fn an_html_page_gives_its_title_or_a_short_excerpt() {
 
     let untitled = "<!DOCTYPE html><html><body><script>var x = 1;</script><h1>Service\n unavailable</h1><p>Try later.</p></body></html>";
     let server = answering(503, untitled, "text/html").await;
-    let err = client_errors(&server.uri(), 0)
+    let err = test_client_builder(&server.uri(), 0)
+        .timeout(Duration::from_millis(500))
+        .build()
+        .expect("a test client builds")
         .retrieve_file("file_1")
         .await
         .unwrap_err();
@@ -285,7 +271,10 @@ async fn an_html_page_gives_its_title_or_a_short_excerpt() {
 #[tokio::test]
 async fn the_fake_api_answers_unknown_ids_with_vendor_shaped_errors() {
     let server = cerebras_batch_tests::demo().await;
-    let err = client_errors(&server.uri(), 0)
+    let err = test_client_builder(&server.uri(), 0)
+        .timeout(Duration::from_millis(500))
+        .build()
+        .expect("a test client builds")
         .retrieve_batch("batch_nope")
         .await
         .unwrap_err();
@@ -298,7 +287,10 @@ async fn the_fake_api_answers_unknown_ids_with_vendor_shaped_errors() {
 
 #[tokio::test]
 async fn a_refusal_before_sending_names_the_route() {
-    let err = client_errors("http://127.0.0.1:9", 0)
+    let err = test_client_builder("http://127.0.0.1:9", 0)
+        .timeout(Duration::from_millis(500))
+        .build()
+        .expect("a test client builds")
         .retrieve_batch("..")
         .await
         .unwrap_err();

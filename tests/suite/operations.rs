@@ -1,11 +1,11 @@
 //! Every operation against a local server answering with the vendor's examples: the request sent
 //! (method, path, query, body) and the response decoded.
 
-use cerebras_batch::Client;
 use cerebras_batch::types;
-use cerebras_batch_tests::Example;
 use cerebras_batch_tests::batch_json;
 use cerebras_batch_tests::example;
+use cerebras_batch_tests::example_body;
+use cerebras_batch_tests::{TEST_KEY, test_client};
 use serde_json::json;
 use wiremock::Mock;
 use wiremock::MockServer;
@@ -16,49 +16,30 @@ use wiremock::matchers::method;
 use wiremock::matchers::path;
 use wiremock::matchers::query_param;
 
-fn client(server: &MockServer) -> Client {
-    Client::builder()
-        .api_key(KEY)
-        .base_url(server.uri())
-        .max_retries(0)
-        .build()
-        .expect("client builds")
-}
-
-/// The example's text as the docs print it (or its value, when no verbatim text exists).
-fn body_of(ex: &Example) -> Vec<u8> {
-    match &ex.verbatim {
-        Some(text) => text.as_bytes().to_vec(),
-        None => serde_json::to_vec_pretty(&ex.value).expect("serialises"),
-    }
-}
-
 async fn only_request(server: &MockServer) -> wiremock::Request {
     let mut requests = server.received_requests().await.expect("recording is on");
     assert_eq!(requests.len(), 1, "{requests:?}");
     requests.remove(0)
 }
 
-const KEY: &str = "sk-test-7f3a9c";
-
 #[tokio::test]
 async fn cancel_batch_sends_delete_and_decodes_the_docs_example_byte_for_byte() {
     let server = MockServer::start().await;
     let ex = example("/cancel_batch_response");
-    let body = body_of(&ex);
+    let body = example_body(&ex);
     assert!(
         String::from_utf8_lossy(&body).contains("\"cancelled_at\":null"),
         "the verbatim text is served"
     );
     Mock::given(method("DELETE"))
         .and(path("/v1/batches/batch_abc123"))
-        .and(header("authorization", format!("Bearer {KEY}").as_str()))
+        .and(header("authorization", format!("Bearer {TEST_KEY}").as_str()))
         .respond_with(ResponseTemplate::new(200).set_body_raw(body, "application/json"))
         .expect(1)
         .mount(&server)
         .await;
 
-    let batch = client(&server)
+    let batch = test_client(&server.uri(), 0)
         .cancel_batch("batch_abc123")
         .await
         .expect("cancel succeeds");
@@ -94,12 +75,13 @@ async fn retrieve_batch_round_trip() {
     Mock::given(method("GET"))
         .and(path("/v1/batches/batch_abc123"))
         .respond_with(
-            ResponseTemplate::new(200).set_body_raw(body_of(&example("/retrieve_batch_response")), "application/json"),
+            ResponseTemplate::new(200)
+                .set_body_raw(example_body(&example("/retrieve_batch_response")), "application/json"),
         )
         .expect(1)
         .mount(&server)
         .await;
-    let batch = client(&server)
+    let batch = test_client(&server.uri(), 0)
         .retrieve_batch("batch_abc123")
         .await
         .expect("retrieve succeeds");
@@ -112,7 +94,7 @@ async fn retrieve_batch_round_trip() {
     );
     assert_eq!(
         only_request(&server).await.headers.get("authorization").unwrap(),
-        format!("Bearer {KEY}").as_str()
+        format!("Bearer {TEST_KEY}").as_str()
     );
 }
 
@@ -124,12 +106,13 @@ async fn list_batches_sends_limit_and_after() {
         .and(query_param("limit", "3"))
         .and(query_param("after", "batch_prev"))
         .respond_with(
-            ResponseTemplate::new(200).set_body_raw(body_of(&example("/list_batches_response")), "application/json"),
+            ResponseTemplate::new(200)
+                .set_body_raw(example_body(&example("/list_batches_response")), "application/json"),
         )
         .expect(1)
         .mount(&server)
         .await;
-    let list = client(&server)
+    let list = test_client(&server.uri(), 0)
         .list_batches()
         .after("batch_prev")
         .limit(3)
@@ -156,7 +139,10 @@ async fn list_batches_without_arguments_sends_no_query() {
         )
         .mount(&server)
         .await;
-    let list = client(&server).list_batches().await.expect("list succeeds");
+    let list = test_client(&server.uri(), 0)
+        .list_batches()
+        .await
+        .expect("list succeeds");
     assert_eq!((list.data, list.has_more), (None, None));
     assert_eq!(only_request(&server).await.url.query(), None);
 }
@@ -170,7 +156,8 @@ async fn create_batch_posts_the_guide_request_body() {
         .and(header("content-type", "application/json"))
         .and(body_json(&request_example.value))
         .respond_with(
-            ResponseTemplate::new(200).set_body_raw(body_of(&example("/create_batch_response")), "application/json"),
+            ResponseTemplate::new(200)
+                .set_body_raw(example_body(&example("/create_batch_response")), "application/json"),
         )
         .expect(1)
         .mount(&server)
@@ -178,7 +165,10 @@ async fn create_batch_posts_the_guide_request_body() {
     let body: types::CreateBatchRequest = serde_json::from_value(request_example.value.clone()).expect("decodes");
     assert_eq!(body.endpoint, types::BatchEndpoint::ChatCompletions);
     assert_eq!(body.completion_window, types::CompletionWindow::Hours24);
-    let batch = client(&server).create_batch(body).await.expect("create succeeds");
+    let batch = test_client(&server.uri(), 0)
+        .create_batch(body)
+        .await
+        .expect("create succeeds");
     assert_eq!(batch.status, Some(types::BatchStatus::Validating));
     assert_eq!(batch.request_counts.and_then(|c| c.total), Some(0));
     assert_eq!(batch.metadata, None);
@@ -190,21 +180,23 @@ async fn file_operations_round_trip() {
     Mock::given(method("GET"))
         .and(path("/v1/files"))
         .respond_with(
-            ResponseTemplate::new(200).set_body_raw(body_of(&example("/list_files_response")), "application/json"),
+            ResponseTemplate::new(200).set_body_raw(example_body(&example("/list_files_response")), "application/json"),
         )
         .mount(&server)
         .await;
     Mock::given(method("GET"))
         .and(path("/v1/files/file_123"))
         .respond_with(
-            ResponseTemplate::new(200).set_body_raw(body_of(&example("/retrieve_file_response")), "application/json"),
+            ResponseTemplate::new(200)
+                .set_body_raw(example_body(&example("/retrieve_file_response")), "application/json"),
         )
         .mount(&server)
         .await;
     Mock::given(method("DELETE"))
         .and(path("/v1/files/file_123"))
         .respond_with(
-            ResponseTemplate::new(200).set_body_raw(body_of(&example("/delete_file_response")), "application/json"),
+            ResponseTemplate::new(200)
+                .set_body_raw(example_body(&example("/delete_file_response")), "application/json"),
         )
         .mount(&server)
         .await;
@@ -215,7 +207,7 @@ async fn file_operations_round_trip() {
         .mount(&server)
         .await;
 
-    let c = client(&server);
+    let c = test_client(&server.uri(), 0);
     let list = c.list_files().await.expect("list");
     assert_eq!(
         list.data.expect("data").iter().map(|f| f.bytes).collect::<Vec<_>>(),

@@ -1,10 +1,10 @@
 //! Pagination: list streams follow `after` through every page, stop on `has_more` false, null or
 //! absent and on an empty page, and catch a server that repeats a page.
 
-use cerebras_batch::Client;
 use cerebras_batch::ErrorKind;
 use cerebras_batch_tests::batch_json;
 use cerebras_batch_tests::request_count;
+use cerebras_batch_tests::test_client;
 use futures::StreamExt;
 use serde_json::json;
 use wiremock::Mock;
@@ -14,15 +14,6 @@ use wiremock::matchers::method;
 use wiremock::matchers::path;
 use wiremock::matchers::query_param;
 use wiremock::matchers::query_param_is_missing;
-
-fn client(server: &MockServer) -> Client {
-    Client::builder()
-        .api_key("test-key")
-        .base_url(server.uri())
-        .max_retries(0)
-        .build()
-        .expect("client builds")
-}
 
 fn page(ids: &[&str], has_more: serde_json::Value) -> ResponseTemplate {
     let data: Vec<_> = ids.iter().map(|id| batch_json(id, "completed", json!({}))).collect();
@@ -52,7 +43,7 @@ async fn list_batches_stream_walks_three_pages() {
         .respond_with(page(&["b5"], json!(false)))
         .mount(&server)
         .await;
-    let c = client(&server);
+    let c = test_client(&server.uri(), 0);
     let ids: Vec<String> = c
         .list_batches()
         .limit(2)
@@ -77,7 +68,7 @@ async fn list_stream_stops_on_null_has_more_and_empty_data() {
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"object": "list", "data": [], "has_more": true})))
         .mount(&server)
         .await;
-    let c = client(&server);
+    let c = test_client(&server.uri(), 0);
     assert_eq!(c.list_batches().into_stream().collect::<Vec<_>>().await.len(), 1);
     assert_eq!(c.list_files().into_stream().collect::<Vec<_>>().await.len(), 0);
     assert_eq!(server.received_requests().await.unwrap().len(), 2);
@@ -91,7 +82,11 @@ async fn a_server_that_repeats_a_page_is_caught() {
         .respond_with(page(&["b1", "b2"], json!(true)))
         .mount(&server)
         .await;
-    let items: Vec<_> = client(&server).list_batches().into_stream().collect().await;
+    let items: Vec<_> = test_client(&server.uri(), 0)
+        .list_batches()
+        .into_stream()
+        .collect()
+        .await;
     assert_eq!(
         items.len(),
         3,
@@ -116,7 +111,7 @@ async fn a_files_page_without_has_more_decodes_and_the_stream_stops() {
             .respond_with(ResponseTemplate::new(200).set_body_json(page.clone()))
             .mount(&server)
             .await;
-        let c = client(&server);
+        let c = test_client(&server.uri(), 0);
         let list = c.list_files().await.expect("decodes");
         assert_eq!(list.has_more, None, "{page}");
         let items: Vec<_> = c.list_files().into_stream().collect().await;

@@ -3,14 +3,13 @@
 
 use cerebras_batch::Client;
 use cerebras_batch::ErrorKind;
-use cerebras_batch_tests::Example;
-use cerebras_batch_tests::batch_json;
+use cerebras_batch_tests::batch_response;
 use cerebras_batch_tests::example;
+use cerebras_batch_tests::example_body;
 use cerebras_batch_tests::request_count;
+use cerebras_batch_tests::test_client;
 use percent_encoding::percent_decode_str;
 use proptest::prelude::*;
-use serde_json::json;
-use std::time::Duration;
 use wiremock::Mock;
 use wiremock::MockServer;
 use wiremock::ResponseTemplate;
@@ -29,41 +28,6 @@ fn must_refuse(id: &str) -> bool {
     };
     bad(id) || bad(&percent_decode_str(id).decode_utf8_lossy())
 }
-
-fn client(base: &str) -> Client {
-    Client::builder()
-        .api_key(KEY)
-        .base_url(base)
-        .max_retries(2)
-        .retry_delays(Duration::from_millis(1), Duration::from_millis(2))
-        .build()
-        .unwrap()
-}
-
-fn batch(status: &str) -> ResponseTemplate {
-    ResponseTemplate::new(200).set_body_json(batch_json("b1", status, json!({})))
-}
-
-const KEY: &str = "csk-regression-9d7e";
-
-fn client_e2e(server: &MockServer) -> Client {
-    Client::builder()
-        .api_key(KEY_E2E)
-        .base_url(server.uri())
-        .max_retries(0)
-        .build()
-        .expect("client_e2e builds")
-}
-
-/// The example's text as the docs print it (or its value, when no verbatim text exists).
-fn body_of(ex: &Example) -> Vec<u8> {
-    match &ex.verbatim {
-        Some(text) => text.as_bytes().to_vec(),
-        None => serde_json::to_vec_pretty(&ex.value).expect("serialises"),
-    }
-}
-
-const KEY_E2E: &str = "sk-test-7f3a9c";
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() })]
@@ -106,10 +70,10 @@ proptest! {
 async fn check_path_segment_refuses_double_decoding_escapes_and_huge_ids() {
     let server = MockServer::start().await;
     Mock::given(any_request())
-        .respond_with(batch("in_progress"))
+        .respond_with(batch_response("in_progress"))
         .mount(&server)
         .await;
-    let c = client(&server.uri());
+    let c = test_client(&server.uri(), 2);
     for id in [
         "%2e%2e%2f",
         "..%2F..%2Fadmin",
@@ -133,7 +97,7 @@ async fn ids_that_leave_their_segment_are_refused_before_any_request() {
         .respond_with(ResponseTemplate::new(200))
         .mount(&server)
         .await;
-    let c = client_e2e(&server);
+    let c = test_client(&server.uri(), 0);
     for id in [
         "", ".", "..", "a\\b", "a\nb", "%2e%2E", "%2E", "a%5Cb", "a%00b", "\u{7f}",
     ] {
@@ -150,11 +114,12 @@ async fn other_ids_arrive_as_exactly_one_segment() {
     let server = MockServer::start().await;
     Mock::given(method("DELETE"))
         .respond_with(
-            ResponseTemplate::new(200).set_body_raw(body_of(&example("/cancel_batch_response")), "application/json"),
+            ResponseTemplate::new(200)
+                .set_body_raw(example_body(&example("/cancel_batch_response")), "application/json"),
         )
         .mount(&server)
         .await;
-    let c = client_e2e(&server);
+    let c = test_client(&server.uri(), 0);
     let table = [
         ("batch_abc123", "/v1/batches/batch_abc123"),
         ("a/b?c", "/v1/batches/a%2Fb%3Fc"),

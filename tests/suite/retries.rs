@@ -7,11 +7,12 @@ use cerebras_batch::Client;
 use cerebras_batch::ErrorKind;
 use cerebras_batch::MAX_RETRY_AFTER;
 use cerebras_batch::retry_after;
-use cerebras_batch_tests::batch_json;
+use cerebras_batch_tests::batch_response;
 use cerebras_batch_tests::request_count;
+use cerebras_batch_tests::respond_in_sequence;
+use cerebras_batch_tests::{test_client, test_client_builder};
 use reqwest::header::HeaderMap;
 use reqwest::header::HeaderValue;
-use serde_json::json;
 use std::time::Duration;
 use std::time::SystemTime;
 use tokio::io::AsyncReadExt;
@@ -22,68 +23,12 @@ use wiremock::ResponseTemplate;
 use wiremock::matchers::any;
 use wiremock::matchers::method;
 
-fn client(base: &str, retries: u32) -> Client {
-    Client::builder()
-        .api_key("sk-fault-test")
-        .base_url(base)
-        .max_retries(retries)
-        .retry_delays(Duration::from_millis(1), Duration::from_millis(4))
-        .build()
-        .expect("client builds")
-}
-
-fn ok_batch() -> ResponseTemplate {
-    ResponseTemplate::new(200).set_body_json(batch_json("b1", "in_progress", json!({})))
-}
-
-/// Mounts `first` for the first `n` requests, then `then`.
-async fn sequence(server: &MockServer, first: ResponseTemplate, n: u64, then: ResponseTemplate) {
-    Mock::given(wiremock::matchers::any())
-        .respond_with(first)
-        .up_to_n_times(n)
-        .with_priority(1)
-        .mount(server)
-        .await;
-    Mock::given(wiremock::matchers::any())
-        .respond_with(then)
-        .with_priority(2)
-        .mount(server)
-        .await;
-}
-
 fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
     let mut h = HeaderMap::new();
     for (name, value) in pairs {
         h.insert(*name, HeaderValue::from_str(value).unwrap());
     }
     h
-}
-
-fn client_regressions(base: &str) -> Client {
-    Client::builder()
-        .api_key(KEY)
-        .base_url(base)
-        .max_retries(2)
-        .retry_delays(Duration::from_millis(1), Duration::from_millis(2))
-        .build()
-        .unwrap()
-}
-
-fn batch(status: &str) -> ResponseTemplate {
-    ResponseTemplate::new(200).set_body_json(batch_json("b1", status, json!({})))
-}
-
-const KEY: &str = "csk-regression-9d7e";
-
-fn client_errors(base: &str, retries: u32) -> Client {
-    Client::builder()
-        .api_key("sk-errors-test")
-        .base_url(base)
-        .max_retries(retries)
-        .retry_delays(Duration::from_millis(1), Duration::from_millis(4))
-        .timeout(Duration::from_millis(500))
-        .build()
-        .expect("client_errors builds")
 }
 
 /// A server whose first answer stalls in the middle of its JSON body and whose later answers
@@ -126,8 +71,11 @@ async fn stalls_once() -> String {
 #[tokio::test]
 async fn get_recovers_from_503_503_200() {
     let server = MockServer::start().await;
-    sequence(&server, ResponseTemplate::new(503), 2, ok_batch()).await;
-    let batch = client(&server.uri(), 2).retrieve_batch("b1").await.expect("recovers");
+    respond_in_sequence(&server, ResponseTemplate::new(503), 2, batch_response("in_progress")).await;
+    let batch = test_client(&server.uri(), 2)
+        .retrieve_batch("b1")
+        .await
+        .expect("recovers");
     assert_eq!(batch.id, "b1");
     assert_eq!(request_count(&server).await, 3);
 }
@@ -139,7 +87,7 @@ async fn the_final_error_counts_its_attempts() {
         .respond_with(ResponseTemplate::new(500).set_body_string("boom"))
         .mount(&server)
         .await;
-    let err = client(&server.uri(), 2)
+    let err = test_client(&server.uri(), 2)
         .retrieve_batch("b1")
         .await
         .expect_err("always 500");
@@ -158,8 +106,8 @@ async fn the_final_error_counts_its_attempts() {
 async fn retried_statuses_for_idempotent_calls() {
     for status in [408, 409, 429, 500, 502, 503, 504] {
         let server = MockServer::start().await;
-        sequence(&server, ResponseTemplate::new(status), 1, ok_batch()).await;
-        client(&server.uri(), 1)
+        respond_in_sequence(&server, ResponseTemplate::new(status), 1, batch_response("in_progress")).await;
+        test_client(&server.uri(), 1)
             .cancel_batch("b1")
             .await
             .unwrap_or_else(|e| panic!("{status}: {e}"));
@@ -167,8 +115,8 @@ async fn retried_statuses_for_idempotent_calls() {
     }
     for status in [400, 401, 403, 404, 422] {
         let server = MockServer::start().await;
-        sequence(&server, ResponseTemplate::new(status), 1, ok_batch()).await;
-        let err = client(&server.uri(), 2)
+        respond_in_sequence(&server, ResponseTemplate::new(status), 1, batch_response("in_progress")).await;
+        let err = test_client(&server.uri(), 2)
             .retrieve_batch("b1")
             .await
             .expect_err("not retried");
@@ -181,8 +129,8 @@ async fn retried_statuses_for_idempotent_calls() {
 async fn post_is_not_retried_when_the_request_may_have_been_processed() {
     for status in [408, 409, 500, 503] {
         let server = MockServer::start().await;
-        sequence(&server, ResponseTemplate::new(status), 1, ok_batch()).await;
-        let err = client(&server.uri(), 2)
+        respond_in_sequence(&server, ResponseTemplate::new(status), 1, batch_response("in_progress")).await;
+        let err = test_client(&server.uri(), 2)
             .create_batch(cerebras_batch::types::CreateBatchRequest::chat_completions("file-1"))
             .await
             .expect_err("not retried");
@@ -198,22 +146,22 @@ async fn post_is_not_retried_when_the_request_may_have_been_processed() {
 #[tokio::test]
 async fn post_is_retried_on_429_and_when_the_server_says_so() {
     let server = MockServer::start().await;
-    sequence(&server, ResponseTemplate::new(429), 1, ok_batch()).await;
-    client(&server.uri(), 2)
+    respond_in_sequence(&server, ResponseTemplate::new(429), 1, batch_response("in_progress")).await;
+    test_client(&server.uri(), 2)
         .create_batch(cerebras_batch::types::CreateBatchRequest::chat_completions("file-1"))
         .await
         .expect("retried after 429");
     assert_eq!(request_count(&server).await, 2);
 
     let server = MockServer::start().await;
-    sequence(
+    respond_in_sequence(
         &server,
         ResponseTemplate::new(503).insert_header("x-should-retry", "true"),
         1,
-        ok_batch(),
+        batch_response("in_progress"),
     )
     .await;
-    client(&server.uri(), 2)
+    test_client(&server.uri(), 2)
         .create_batch(cerebras_batch::types::CreateBatchRequest::chat_completions("file-1"))
         .await
         .expect("retried: x-should-retry");
@@ -223,14 +171,14 @@ async fn post_is_retried_on_429_and_when_the_server_says_so() {
 #[tokio::test]
 async fn x_should_retry_false_stops_a_retry() {
     let server = MockServer::start().await;
-    sequence(
+    respond_in_sequence(
         &server,
         ResponseTemplate::new(503).insert_header("x-should-retry", "false"),
         1,
-        ok_batch(),
+        batch_response("in_progress"),
     )
     .await;
-    let err = client(&server.uri(), 2)
+    let err = test_client(&server.uri(), 2)
         .retrieve_batch("b1")
         .await
         .expect_err("not retried");
@@ -256,15 +204,15 @@ async fn a_429_with_any_retry_after_form_is_retried_within_bounds() {
     ];
     for (name, value) in forms {
         let server = MockServer::start().await;
-        sequence(
+        respond_in_sequence(
             &server,
             ResponseTemplate::new(429).insert_header(name, value.as_str()),
             1,
-            ok_batch(),
+            batch_response("in_progress"),
         )
         .await;
         let started = std::time::Instant::now();
-        client(&server.uri(), 1)
+        test_client(&server.uri(), 1)
             .retrieve_batch("b1")
             .await
             .unwrap_or_else(|e| panic!("{name}: {value}: {e}"));
@@ -327,7 +275,7 @@ async fn connection_refused_is_retried_then_a_connection_error() {
         .local_addr()
         .unwrap()
         .port();
-    let err = client(&format!("http://127.0.0.1:{port}"), 2)
+    let err = test_client(&format!("http://127.0.0.1:{port}"), 2)
         .retrieve_batch("b1")
         .await
         .expect_err("nobody listens");
@@ -342,7 +290,7 @@ async fn connection_refused_is_retried_then_a_connection_error() {
 async fn a_slow_response_is_a_timeout() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
-        .respond_with(ok_batch().set_delay(Duration::from_secs(5)))
+        .respond_with(batch_response("in_progress").set_delay(Duration::from_secs(5)))
         .mount(&server)
         .await;
     let c = Client::builder()
@@ -360,10 +308,10 @@ async fn a_slow_response_is_a_timeout() {
 async fn a_successful_post_is_never_repeated_even_if_the_server_asks() {
     let server = MockServer::start().await;
     Mock::given(any())
-        .respond_with(batch("validating").insert_header("x-should-retry", "true"))
+        .respond_with(batch_response("validating").insert_header("x-should-retry", "true"))
         .mount(&server)
         .await;
-    client_regressions(&server.uri())
+    test_client(&server.uri(), 2)
         .create_batch(cerebras_batch::types::CreateBatchRequest::chat_completions("file-1"))
         .await
         .expect("created");
@@ -374,7 +322,7 @@ async fn a_successful_post_is_never_repeated_even_if_the_server_asks() {
 async fn redirects_are_not_followed() {
     let elsewhere = MockServer::start().await;
     Mock::given(any())
-        .respond_with(batch("cancelled"))
+        .respond_with(batch_response("cancelled"))
         .mount(&elsewhere)
         .await;
     for status in [301, 302, 303, 307, 308] {
@@ -384,7 +332,7 @@ async fn redirects_are_not_followed() {
             .respond_with(ResponseTemplate::new(status).insert_header("location", target.as_str()))
             .mount(&server)
             .await;
-        let c = client_regressions(&server.uri());
+        let c = test_client(&server.uri(), 2);
         let err = c.cancel_batch("b1").await.expect_err("a redirect is an error");
         assert_eq!(
             (err.kind(), err.status().map(|s| s.as_u16())),
@@ -408,7 +356,13 @@ async fn redirects_are_not_followed() {
 async fn https_against_a_plain_http_server_says_so_after_one_attempt() {
     let server = MockServer::start().await;
     let https = server.uri().replacen("http://", "https://", 1);
-    let err = client_errors(&https, 2).retrieve_batch("b1").await.unwrap_err();
+    let err = test_client_builder(&https, 2)
+        .timeout(Duration::from_millis(500))
+        .build()
+        .expect("a test client builds")
+        .retrieve_batch("b1")
+        .await
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Connection);
     assert_eq!(err.attempts(), 1, "a TLS mismatch is not retried: {err}");
     assert!(
@@ -421,11 +375,19 @@ async fn https_against_a_plain_http_server_says_so_after_one_attempt() {
 #[tokio::test]
 async fn a_json_body_that_stalls_is_retried_like_any_timeout() {
     let base = stalls_once().await;
-    let batch = client_errors(&base, 1)
+    let batch = test_client_builder(&base, 1)
+        .timeout(Duration::from_millis(500))
+        .build()
+        .expect("a test client builds")
         .retrieve_batch("b1")
         .await
         .expect("the second attempt succeeds");
     assert_eq!(batch.id, "b1");
-    let err = client_errors(&base, 0).retrieve_batch("b1").await;
+    let err = test_client_builder(&base, 0)
+        .timeout(Duration::from_millis(500))
+        .build()
+        .expect("a test client builds")
+        .retrieve_batch("b1")
+        .await;
     assert!(err.is_ok(), "only the first answer stalls");
 }

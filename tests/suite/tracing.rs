@@ -1,42 +1,11 @@
 //! Logs: each attempt's span carries the operation, method, path, status and attempt, and never the
 //! key.
 
-use cerebras_batch::Client;
-use cerebras_batch_tests::batch_json;
-use serde_json::json;
-use std::time::Duration;
-use wiremock::Mock;
+use cerebras_batch_tests::batch_response;
+use cerebras_batch_tests::respond_in_sequence;
+use cerebras_batch_tests::test_client;
 use wiremock::MockServer;
 use wiremock::ResponseTemplate;
-
-fn client(base: &str, retries: u32) -> Client {
-    Client::builder()
-        .api_key("sk-fault-test")
-        .base_url(base)
-        .max_retries(retries)
-        .retry_delays(Duration::from_millis(1), Duration::from_millis(4))
-        .build()
-        .expect("client builds")
-}
-
-fn ok_batch() -> ResponseTemplate {
-    ResponseTemplate::new(200).set_body_json(batch_json("b1", "in_progress", json!({})))
-}
-
-/// Mounts `first` for the first `n` requests, then `then`.
-async fn sequence(server: &MockServer, first: ResponseTemplate, n: u64, then: ResponseTemplate) {
-    Mock::given(wiremock::matchers::any())
-        .respond_with(first)
-        .up_to_n_times(n)
-        .with_priority(1)
-        .mount(server)
-        .await;
-    Mock::given(wiremock::matchers::any())
-        .respond_with(then)
-        .with_priority(2)
-        .mount(server)
-        .await;
-}
 
 /// The client's `tracing` output, captured process-wide (thread-local subscribers race with the
 /// callsite cache when tests run in parallel). Only the `cerebras_batch` target is kept.
@@ -71,8 +40,8 @@ fn captured_log() -> &'static std::sync::Mutex<Vec<u8>> {
 async fn spans_carry_operation_method_path_status_attempt_and_no_secret() {
     let log = captured_log();
     let server = MockServer::start().await;
-    sequence(&server, ResponseTemplate::new(503), 1, ok_batch()).await;
-    client(&server.uri(), 2)
+    respond_in_sequence(&server, ResponseTemplate::new(503), 1, batch_response("in_progress")).await;
+    test_client(&server.uri(), 2)
         .retrieve_batch("batch_tracing_probe")
         .await
         .expect("recovers");

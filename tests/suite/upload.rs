@@ -1,38 +1,14 @@
 //! Uploads: the multipart form as the client sends it, and bad input refused before sending.
 
-use cerebras_batch::Client;
 use cerebras_batch::ErrorKind;
 use cerebras_batch::UploadFile;
-use cerebras_batch::jsonl::ChatCompletionRequest;
-use cerebras_batch::jsonl::ChatMessage;
-use cerebras_batch::jsonl::RequestWriter;
 use cerebras_batch::types;
+use cerebras_batch_tests::TEST_KEY;
 use cerebras_batch_tests::request_count;
+use cerebras_batch_tests::test_client;
+use cerebras_batch_tests::twelve_requests;
 use std::sync::Arc;
 use std::sync::Mutex;
-use std::time::Duration;
-use wiremock::MockServer;
-
-fn client(server: &MockServer) -> Client {
-    Client::builder()
-        .api_key("test-key")
-        .base_url(server.uri())
-        .max_retries(0)
-        .build()
-        .expect("client builds")
-}
-
-fn twelve_requests() -> Vec<u8> {
-    let mut writer = RequestWriter::new(Vec::new());
-    for i in 1..=12 {
-        let body = ChatCompletionRequest::new("llama-3.3-70b", vec![ChatMessage::user(format!("Question {i}"))])
-            .max_completion_tokens(500);
-        writer.push(format!("req-{i:02}"), &body).expect("valid line");
-    }
-    let (bytes, summary) = writer.finish().expect("12 lines are enough");
-    assert_eq!((summary.lines, summary.bytes as usize), (12, bytes.len()));
-    bytes
-}
 
 /// The multipart fields of a request body: `(name, filename, content type, bytes)`.
 async fn multipart_fields(request: &wiremock::Request) -> Vec<(String, Option<String>, Option<String>, Vec<u8>)> {
@@ -61,18 +37,6 @@ async fn multipart_fields(request: &wiremock::Request) -> Vec<(String, Option<St
     fields
 }
 
-fn client_regressions(base: &str) -> Client {
-    Client::builder()
-        .api_key(KEY)
-        .base_url(base)
-        .max_retries(2)
-        .retry_delays(Duration::from_millis(1), Duration::from_millis(2))
-        .build()
-        .unwrap()
-}
-
-const KEY: &str = "csk-regression-9d7e";
-
 #[tokio::test]
 async fn upload_streams_a_12_line_file_as_multipart() {
     let server = cerebras_batch_tests::demo().await;
@@ -84,7 +48,7 @@ async fn upload_streams_a_12_line_file_as_multipart() {
 
     let progress = Arc::new(Mutex::new(Vec::new()));
     let seen = progress.clone();
-    let file = client(&server)
+    let file = test_client(&server.uri(), 0)
         .upload_file(
             UploadFile::from_path(&path)
                 .expires_after(86400)
@@ -99,7 +63,10 @@ async fn upload_streams_a_12_line_file_as_multipart() {
     assert_eq!(requests.len(), 1);
     let request = &requests[0];
     assert_eq!((request.method.as_str(), request.url.path()), ("POST", "/v1/files"));
-    assert_eq!(request.headers.get("authorization").unwrap(), "Bearer test-key");
+    assert_eq!(
+        request.headers.get("authorization").unwrap(),
+        &format!("Bearer {TEST_KEY}")
+    );
     let fields = multipart_fields(request).await;
     let names: Vec<&str> = fields.iter().map(|f| f.0.as_str()).collect();
     assert_eq!(
@@ -127,7 +94,7 @@ async fn upload_streams_a_12_line_file_as_multipart() {
 #[tokio::test]
 async fn upload_refuses_bad_input_before_sending() {
     let server = cerebras_batch_tests::demo().await;
-    let c = client(&server);
+    let c = test_client(&server.uri(), 0);
     let err = c
         .upload_file(UploadFile::from_reader(&b"x"[..], "a.jsonl", Some(1)).expires_after(60))
         .await
@@ -154,7 +121,7 @@ async fn upload_refuses_bad_input_before_sending() {
 #[tokio::test]
 async fn upload_problems_are_io_or_invalid_input_errors() {
     let server = cerebras_batch_tests::demo().await;
-    let c = client_regressions(&server.uri());
+    let c = test_client(&server.uri(), 2);
     let err = c
         .upload_file(UploadFile::from_reader(
             std::io::Cursor::new(vec![b'x'; 5000]),

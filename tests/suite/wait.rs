@@ -1,13 +1,14 @@
 //! Waiting and cancelling: polling through unknown statuses, deadlines (a poll in flight included),
 //! the poll interval's floor, huge durations, and cancels the server refuses.
 
-use cerebras_batch::Client;
 use cerebras_batch::ErrorKind;
 use cerebras_batch::WaitOptions;
 use cerebras_batch::types;
 use cerebras_batch::types::BatchStatus;
 use cerebras_batch_tests::batch_json;
+use cerebras_batch_tests::batch_response;
 use cerebras_batch_tests::request_count;
+use cerebras_batch_tests::test_client;
 use futures::StreamExt;
 use serde_json::json;
 use std::sync::Arc;
@@ -18,31 +19,6 @@ use wiremock::MockServer;
 use wiremock::ResponseTemplate;
 use wiremock::matchers::method;
 use wiremock::matchers::path;
-
-fn client(base: &str) -> Client {
-    Client::builder()
-        .api_key(KEY)
-        .base_url(base)
-        .max_retries(2)
-        .retry_delays(Duration::from_millis(1), Duration::from_millis(2))
-        .build()
-        .unwrap()
-}
-
-fn batch(status: &str) -> ResponseTemplate {
-    ResponseTemplate::new(200).set_body_json(batch_json("b1", status, json!({})))
-}
-
-const KEY: &str = "csk-regression-9d7e";
-
-fn client_workflow(server: &MockServer) -> Client {
-    Client::builder()
-        .api_key("test-key")
-        .base_url(server.uri())
-        .max_retries(0)
-        .build()
-        .expect("client_workflow builds")
-}
 
 fn fast() -> WaitOptions {
     WaitOptions::default().intervals(Duration::from_millis(1), Duration::from_millis(5))
@@ -67,7 +43,7 @@ async fn refused_cancel(retrieved: &[&str]) -> (MockServer, Result<types::Batch,
         let mock = if last { mock } else { mock.up_to_n_times(1) };
         mock.mount(&server).await;
     }
-    let result = client_workflow(&server).cancel_and_wait("b1", fast()).await;
+    let result = test_client(&server.uri(), 0).cancel_and_wait("b1", fast()).await;
     (server, result)
 }
 
@@ -75,17 +51,17 @@ async fn refused_cancel(retrieved: &[&str]) -> (MockServer, Result<types::Batch,
 async fn waits_with_huge_durations_do_not_panic() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
-        .respond_with(batch("in_progress"))
+        .respond_with(batch_response("in_progress"))
         .up_to_n_times(1)
         .with_priority(1)
         .mount(&server)
         .await;
     Mock::given(method("GET"))
-        .respond_with(batch("completed"))
+        .respond_with(batch_response("completed"))
         .with_priority(2)
         .mount(&server)
         .await;
-    let done = client(&server.uri())
+    let done = test_client(&server.uri(), 2)
         .wait_for_batch(
             "b1",
             WaitOptions::default()
@@ -97,10 +73,10 @@ async fn waits_with_huge_durations_do_not_panic() {
 
     let server = MockServer::start().await;
     Mock::given(method("GET"))
-        .respond_with(batch("in_progress"))
+        .respond_with(batch_response("in_progress"))
         .mount(&server)
         .await;
-    let err = client(&server.uri())
+    let err = test_client(&server.uri(), 2)
         .wait_for_batch(
             "b1",
             WaitOptions::default()
@@ -117,10 +93,10 @@ async fn the_deadline_bounds_a_poll_in_flight() {
     // A slow server that would answer `completed`: past the deadline, the wait must not take it.
     let server = MockServer::start().await;
     Mock::given(method("GET"))
-        .respond_with(batch("completed").set_delay(Duration::from_secs(3)))
+        .respond_with(batch_response("completed").set_delay(Duration::from_secs(3)))
         .mount(&server)
         .await;
-    let err = client(&server.uri())
+    let err = test_client(&server.uri(), 2)
         .wait_for_batch("b1", WaitOptions::default().deadline(Duration::from_millis(200)))
         .await
         .expect_err("deadline first");
@@ -133,7 +109,7 @@ async fn the_deadline_bounds_a_poll_in_flight() {
         .respond_with(ResponseTemplate::new(503).insert_header("retry-after", "4"))
         .mount(&server)
         .await;
-    let err = client(&server.uri())
+    let err = test_client(&server.uri(), 2)
         .wait_for_batch("b1", WaitOptions::default().deadline(Duration::from_millis(200)))
         .await
         .expect_err("deadline first");
@@ -144,10 +120,10 @@ async fn the_deadline_bounds_a_poll_in_flight() {
 async fn a_zero_interval_has_a_floor() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
-        .respond_with(batch("in_progress"))
+        .respond_with(batch_response("in_progress"))
         .mount(&server)
         .await;
-    let err = client(&server.uri())
+    let err = test_client(&server.uri(), 2)
         .wait_for_batch(
             "b1",
             WaitOptions::default()
@@ -182,7 +158,7 @@ async fn waiting_goes_on_through_unknown_statuses() {
         )))
         .mount(&server)
         .await;
-    let batch = client_workflow(&server)
+    let batch = test_client(&server.uri(), 0)
         .wait_for_batch("b1", fast())
         .await
         .expect("ends");
@@ -197,7 +173,7 @@ async fn waiting_past_the_deadline_returns_the_last_batch() {
         .respond_with(ResponseTemplate::new(200).set_body_json(batch_json("b1", "in_progress", json!({}))))
         .mount(&server)
         .await;
-    let err = client_workflow(&server)
+    let err = test_client(&server.uri(), 0)
         .wait_for_batch("b1", fast().deadline(Duration::from_millis(30)))
         .await
         .expect_err("deadline");
@@ -212,7 +188,7 @@ async fn waiting_past_the_deadline_returns_the_last_batch() {
 #[tokio::test]
 async fn cancel_and_wait_reaches_cancelled_with_partial_results() {
     let server = cerebras_batch_tests::demo().await;
-    let c = client_workflow(&server);
+    let c = test_client(&server.uri(), 0);
     let statuses = Arc::new(Mutex::new(Vec::new()));
     let seen = statuses.clone();
     let batch = c
@@ -280,7 +256,7 @@ async fn a_refused_cancel_of_a_running_batch_is_an_error_holding_the_batch() {
 #[tokio::test]
 async fn a_refused_cancel_of_a_missing_batch_is_the_refusal() {
     let server = cerebras_batch_tests::demo().await;
-    let err = client_workflow(&server)
+    let err = test_client(&server.uri(), 0)
         .cancel_and_wait("batch_nope", fast())
         .await
         .expect_err("404");

@@ -1,50 +1,26 @@
 //! The whole batch workflow against the fake API on 127.0.0.1: upload, create, wait, download and
 //! read the results.
 
-use cerebras_batch::Client;
 use cerebras_batch::UploadFile;
 use cerebras_batch::WaitOptions;
-use cerebras_batch::jsonl::ChatCompletionRequest;
-use cerebras_batch::jsonl::ChatMessage;
-use cerebras_batch::jsonl::RequestWriter;
 use cerebras_batch::jsonl::ResultShape;
 use cerebras_batch::types::BatchResultStatus;
 use cerebras_batch::types::BatchStatus;
+use cerebras_batch_tests::test_client;
+use cerebras_batch_tests::twelve_requests;
 use futures::StreamExt;
 use std::sync::Arc;
 use std::sync::Mutex;
 use std::time::Duration;
-use wiremock::MockServer;
-
-fn client(server: &MockServer) -> Client {
-    Client::builder()
-        .api_key("test-key")
-        .base_url(server.uri())
-        .max_retries(0)
-        .build()
-        .expect("client builds")
-}
 
 fn fast() -> WaitOptions {
     WaitOptions::default().intervals(Duration::from_millis(1), Duration::from_millis(5))
 }
 
-fn twelve_requests() -> Vec<u8> {
-    let mut writer = RequestWriter::new(Vec::new());
-    for i in 1..=12 {
-        let body = ChatCompletionRequest::new("llama-3.3-70b", vec![ChatMessage::user(format!("Question {i}"))])
-            .max_completion_tokens(500);
-        writer.push(format!("req-{i:02}"), &body).expect("valid line");
-    }
-    let (bytes, summary) = writer.finish().expect("12 lines are enough");
-    assert_eq!((summary.lines, summary.bytes as usize), (12, bytes.len()));
-    bytes
-}
-
 #[tokio::test]
 async fn create_wait_and_download_the_results() {
     let server = cerebras_batch_tests::demo().await;
-    let c = client(&server);
+    let c = test_client(&server.uri(), 0);
     let file = c
         .upload_file(UploadFile::from_reader(
             std::io::Cursor::new(twelve_requests()),
