@@ -14,8 +14,9 @@ use crate::transport::{CallRecord, Settings, Transport, WithRecord};
 
 /// The API's base URL. Every path carries `/v1`; this URL does not.
 pub const DEFAULT_BASE_URL: &str = "https://api.cerebras.ai";
-/// The longest wait for the server to send anything (the response, or the next bytes of a
-/// body): 60 s, as the vendor's SDKs (whose httpx timeouts are per read, not per transfer).
+/// The timeout of an attempt, 60 s (as the vendor's SDKs): a JSON call's whole answer must
+/// arrive within it; an upload or a download must not wait longer than it for its next bytes
+/// (a slow but steady transfer never times out). See [`ClientBuilder::timeout`].
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 /// Time allowed to connect, as in the vendor's SDKs: 5 s.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -41,7 +42,10 @@ pub const DEFAULT_MAX_RETRIES: u32 = 2;
 /// ```
 #[derive(Clone)]
 pub struct Client {
+    /// For JSON calls: the timeout bounds each attempt whole (one timer per attempt).
     raw: RawClient,
+    /// For uploads and downloads: the timeout bounds each wait for the next bytes.
+    raw_stream: RawClient,
     base_url: Arc<str>,
 }
 
@@ -89,8 +93,14 @@ impl Client {
         &self.base_url
     }
 
+    /// The generated client for calls answered in JSON.
     pub(crate) fn raw(&self) -> &RawClient {
         &self.raw
+    }
+
+    /// The generated client for streamed bodies (uploads, downloads).
+    pub(crate) fn raw_stream(&self) -> &RawClient {
+        &self.raw_stream
     }
 
     fn raw_transport(&self) -> &Transport {
@@ -289,10 +299,13 @@ impl ClientBuilder {
         self
     }
 
-    /// The longest wait for the server to send anything, default [`DEFAULT_TIMEOUT`]: for the
-    /// response, then for each next part of a body. A slow but steady transfer (a 200 MB
-    /// download) never times out; a stalled one does. Ignored with
-    /// [`http_client`](Self::http_client).
+    /// The timeout of each attempt, default [`DEFAULT_TIMEOUT`]. For a call answered in JSON
+    /// (every operation but uploads and downloads), the whole answer must arrive within it,
+    /// counted from sending. For an upload or a download it is the longest wait for the
+    /// server to send anything: the response, then each next part of the body, so a slow but
+    /// steady transfer (a 200 MB download) never times out while a stalled one does. An
+    /// attempt that times out is an [`ErrorKind::Timeout`], retried as the retry rules say.
+    /// Ignored with [`http_client`](Self::http_client).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
         self
@@ -418,20 +431,32 @@ impl ClientBuilder {
         );
         headers.extend(self.headers);
 
-        let http = match self.http_client {
-            Some(c) => c,
+        // Two reqwest clients, alike but for their timeout: a total one for JSON calls (one
+        // timer per attempt; reqwest's per-read timeout arms a timer for the response and
+        // again for the body, about 4 % of a call's CPU time on loopback) and a per-read one
+        // for streamed bodies, whose length has no bound. Building the second costs about 3 ms.
+        let (http, http_stream) = match self.http_client {
+            Some(c) => (c.clone(), c),
             None => {
                 install_crypto_provider();
-                reqwest::Client::builder()
-                    .read_timeout(self.timeout.unwrap_or(DEFAULT_TIMEOUT))
-                    // The API never redirects; following one could send a request (a POST, custom
-                    // headers) to another server.
-                    .redirect(reqwest::redirect::Policy::none())
-                    .connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))
-                    .build()
-                    .map_err(|e| {
-                        Error::new(ErrorKind::Config, format!("could not build the HTTP client: {e}")).with_source(e)
-                    })?
+                let timeout = self.timeout.unwrap_or(DEFAULT_TIMEOUT);
+                let connect_timeout = self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT);
+                let build = |timeouts: fn(reqwest::ClientBuilder, Duration) -> reqwest::ClientBuilder| {
+                    timeouts(reqwest::Client::builder(), timeout)
+                        // The API never redirects; following one could send a request (a POST,
+                        // custom headers) to another server.
+                        .redirect(reqwest::redirect::Policy::none())
+                        .connect_timeout(connect_timeout)
+                        .build()
+                        .map_err(|e| {
+                            Error::new(ErrorKind::Config, format!("could not build the HTTP client: {e}"))
+                                .with_source(e)
+                        })
+                };
+                (
+                    build(reqwest::ClientBuilder::timeout)?,
+                    build(reqwest::ClientBuilder::read_timeout)?,
+                )
             }
         };
         let (initial_retry_delay, max_retry_delay) = self
@@ -446,7 +471,8 @@ impl ClientBuilder {
             max_retry_delay,
         }));
         Ok(Client {
-            raw: RawClient::new_with_client(&base_url, http, transport),
+            raw: RawClient::new_with_client(&base_url, http, transport.clone()),
+            raw_stream: RawClient::new_with_client(&base_url, http_stream, transport),
             base_url: base_url.into(),
         })
     }

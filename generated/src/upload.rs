@@ -252,7 +252,7 @@ impl crate::Client {
         }
         let form = form.part("file", part);
 
-        let raw = self.raw();
+        let raw = self.raw_stream();
         let url = format!("{}{}", progenitor_client::ClientInfo::baseurl(raw), op.path);
         let call = async move {
             let http = progenitor_client::ClientInfo::client(raw);

@@ -274,6 +274,13 @@ fn builder(op: &OperationSpec, call: &Call, open_enums: &BTreeSet<String>) -> To
         Returns::Json(ty) => (quote!(#ty), quote!(execute), quote!(.map(ResponseValue::into_inner))),
     };
     let has_stream = all.iter().any(|p| p.ty == syn::parse_quote!(::reqwest::Body));
+    // A streamed body, up or down, goes through the client whose timeout is per read; a JSON
+    // answer, read whole, through the one whose timeout bounds the whole attempt.
+    let raw = if has_stream || matches!(call.returns, Returns::Download) {
+        quote!(raw_stream)
+    } else {
+        quote!(raw)
+    };
     let derive = if has_stream {
         quote!(#[derive(Debug)])
     } else {
@@ -308,7 +315,7 @@ fn builder(op: &OperationSpec, call: &Call, open_enums: &BTreeSet<String>) -> To
                 #( #checks )*
                 // Boxed once here: the call's future is large, and moving it by value through
                 // the layers below would copy it at each.
-                let call = ::std::boxed::Box::pin(client.raw().#method( #( #raw_args ),* ));
+                let call = ::std::boxed::Box::pin(client.#raw().#method( #( #raw_args ),* ));
                 client.#run(&crate::operations::#const_name, call).await #finish
             }
         }

@@ -193,3 +193,32 @@ pub fn twelve_requests() -> Vec<u8> {
     assert_eq!((summary.lines, summary.bytes as usize), (12, bytes.len()));
     bytes
 }
+
+/// A fault injector on 127.0.0.1 (wiremock cannot send a body in parts): answers one request with `head`, then writes each chunk after `pause`.
+pub async fn trickle(head: String, chunks: Vec<Vec<u8>>, pause: std::time::Duration) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let Ok((mut socket, _)) = listener.accept().await else {
+            return;
+        };
+        let mut buf = vec![0u8; 8192];
+        let mut read = Vec::new();
+        while !read.windows(4).any(|w| w == b"\r\n\r\n") {
+            match socket.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => read.extend_from_slice(&buf[..n]),
+            }
+        }
+        let _ = socket.write_all(head.as_bytes()).await;
+        for chunk in chunks {
+            tokio::time::sleep(pause).await;
+            if socket.write_all(&chunk).await.is_err() {
+                return;
+            }
+        }
+        let _ = socket.shutdown().await;
+    });
+    base
+}

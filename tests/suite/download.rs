@@ -5,13 +5,12 @@ use cerebras_batch::Client;
 use cerebras_batch::types;
 use cerebras_batch_tests::batch_json;
 use cerebras_batch_tests::request_count;
+use cerebras_batch_tests::trickle;
 use cerebras_batch_tests::{TEST_KEY, test_client, test_client_builder};
 use futures::StreamExt;
 use serde_json::json;
 use std::io::Write;
 use std::time::Duration;
-use tokio::io::AsyncReadExt;
-use tokio::io::AsyncWriteExt;
 use wiremock::Mock;
 use wiremock::MockServer;
 use wiremock::ResponseTemplate;
@@ -19,34 +18,6 @@ use wiremock::matchers::header;
 use wiremock::matchers::header_regex;
 use wiremock::matchers::method;
 use wiremock::matchers::path;
-
-/// A fault injector: answers with `head`, then writes each chunk after `pause`.
-async fn trickle(head: String, chunks: Vec<Vec<u8>>, pause: Duration) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        let Ok((mut socket, _)) = listener.accept().await else {
-            return;
-        };
-        let mut buf = vec![0u8; 8192];
-        let mut read = Vec::new();
-        while !read.windows(4).any(|w| w == b"\r\n\r\n") {
-            match socket.read(&mut buf).await {
-                Ok(0) | Err(_) => return,
-                Ok(n) => read.extend_from_slice(&buf[..n]),
-            }
-        }
-        let _ = socket.write_all(head.as_bytes()).await;
-        for chunk in chunks {
-            tokio::time::sleep(pause).await;
-            if socket.write_all(&chunk).await.is_err() {
-                return;
-            }
-        }
-        let _ = socket.shutdown().await;
-    });
-    base
-}
 
 fn gzip(bytes: &[u8]) -> Vec<u8> {
     let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());

@@ -7,12 +7,15 @@ use cerebras_batch::Client;
 use cerebras_batch::ErrorKind;
 use cerebras_batch::MAX_RETRY_AFTER;
 use cerebras_batch::retry_after;
+use cerebras_batch_tests::batch_json;
 use cerebras_batch_tests::batch_response;
 use cerebras_batch_tests::request_count;
 use cerebras_batch_tests::respond_in_sequence;
+use cerebras_batch_tests::trickle;
 use cerebras_batch_tests::{test_client, test_client_builder};
 use reqwest::header::HeaderMap;
 use reqwest::header::HeaderValue;
+use serde_json::json;
 use std::time::Duration;
 use std::time::SystemTime;
 use tokio::io::AsyncReadExt;
@@ -301,6 +304,27 @@ async fn a_slow_response_is_a_timeout() {
         .build()
         .unwrap();
     let err = c.retrieve_batch("b1").await.expect_err("too slow");
+    assert_eq!((err.kind(), err.attempts()), (ErrorKind::Timeout, 1));
+}
+
+#[tokio::test]
+async fn a_json_answer_must_arrive_whole_within_the_timeout() {
+    // 6 parts 100 ms apart: each within the 300 ms timeout, the whole not. A JSON answer is
+    // bounded whole (a download, per read: see download.rs).
+    let body = serde_json::to_vec(&batch_json("b1", "in_progress", json!({}))).unwrap();
+    let head = format!(
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+        body.len()
+    );
+    let parts: Vec<Vec<u8>> = body.chunks(body.len().div_ceil(6)).map(<[u8]>::to_vec).collect();
+    let base = trickle(head, parts, Duration::from_millis(100)).await;
+    let err = test_client_builder(&base, 0)
+        .timeout(Duration::from_millis(300))
+        .build()
+        .unwrap()
+        .retrieve_batch("b1")
+        .await
+        .expect_err("the whole answer takes 600 ms");
     assert_eq!((err.kind(), err.attempts()), (ErrorKind::Timeout, 1));
 }
 

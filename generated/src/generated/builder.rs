@@ -257,7 +257,7 @@ impl<'a> RetrieveBatchResults<'a> {
             &batch_id,
         )?;
         let call = ::std::boxed::Box::pin(
-            client.raw().retrieve_batch_results(&batch_id),
+            client.raw_stream().retrieve_batch_results(&batch_id),
         );
         client.download(&crate::operations::RETRIEVE_BATCH_RESULTS, call).await
     }
@@ -474,7 +474,9 @@ impl<'a> RetrieveFileContent<'a> {
             "file_id",
             &file_id,
         )?;
-        let call = ::std::boxed::Box::pin(client.raw().retrieve_file_content(&file_id));
+        let call = ::std::boxed::Box::pin(
+            client.raw_stream().retrieve_file_content(&file_id),
+        );
         client.download(&crate::operations::RETRIEVE_FILE_CONTENT, call).await
     }
 }

@@ -35,6 +35,16 @@ pub fn check_path_segment(op: &Operation, name: &str, value: &str) -> Result<()>
 }
 
 fn segment_problem(value: &str) -> Option<String> {
+    // The common case, an id such as `batch_abc123`: letters, digits, `_` and `-` only, none of
+    // which the checks below can object to.
+    if !value.is_empty()
+        && value.len() <= MAX_PATH_SEGMENT_BYTES
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    {
+        return None;
+    }
     if value.is_empty() {
         Some("is empty".into())
     } else if value.len() > MAX_PATH_SEGMENT_BYTES {

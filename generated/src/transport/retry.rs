@@ -35,9 +35,15 @@ fn should_retry_header(headers: &HeaderMap) -> Option<bool> {
 }
 
 pub(crate) fn retry_after_response(status: StatusCode, headers: &HeaderMap, idempotent: bool) -> Decision {
+    // A success is final: repeating it (a POST above all) could act twice. (Checked before any
+    // header is looked at: this is every call's path.)
+    if status.is_success() || status.is_redirection() || status.is_informational() {
+        return Decision {
+            retry: false,
+            server_delay: None,
+        };
+    }
     let retry = match should_retry_header(headers) {
-        // A success is final: repeating it (a POST above all) could act twice.
-        _ if status.is_success() || status.is_redirection() || status.is_informational() => false,
         Some(explicit) => explicit,
         None if idempotent => matches!(status.as_u16(), 408 | 409 | 429) || status.is_server_error(),
         None => status == StatusCode::TOO_MANY_REQUESTS,
