@@ -107,50 +107,68 @@ impl Client {
         progenitor_client::ClientInfo::inner(&self.raw)
     }
 
-    /// Runs one generated call and turns every failure into an [`Error`] that keeps status,
-    /// headers and raw body.
-    pub(crate) async fn execute<T>(
+    /// Runs one generated call, with its retries, and turns every failure into an [`Error`]
+    /// that keeps status, headers and raw body. `call` builds the request and sends it once
+    /// (through [`Transport::send`]); when the transport leaves a retry delay in the call's
+    /// record, this waits it out and calls `call` again.
+    pub(crate) async fn execute<T, F>(
         &self,
         op: &'static Operation,
-        call: impl Future<Output = std::result::Result<ResponseValue<T>, progenitor_client::Error<()>>> + Unpin,
-    ) -> Result<ResponseValue<T>> {
-        // As `run`, one layer less: each layer copies the decoded value on its way out.
-        let record = Arc::new(CallRecord::default());
-        match WithRecord::new(record.clone(), call).await {
-            Ok(value) => Ok(value),
-            Err(e) => Err(Box::pin(convert(op, e, &record))
-                .await
-                .redact(&self.raw_transport().0.api_key)),
-        }
+        call: impl FnMut() -> F,
+    ) -> Result<ResponseValue<T>>
+    where
+        F: Future<Output = std::result::Result<ResponseValue<T>, progenitor_client::Error<()>>> + Unpin,
+    {
+        self.run(op, &Arc::new(CallRecord::default()), call).await
     }
 
     /// As [`execute`](Self::execute), for a streamed body: the [`Download`] remembers the
     /// call, so that an error while reading the body names it and its attempts.
-    pub(crate) async fn download(
-        &self,
-        op: &'static Operation,
-        call: impl Future<
-            Output = std::result::Result<ResponseValue<progenitor_client::ByteStream>, progenitor_client::Error<()>>,
-        > + Unpin,
-    ) -> Result<crate::Download> {
-        let (value, record) = self.run(op, call).await?;
+    pub(crate) async fn download<F>(&self, op: &'static Operation, call: impl FnMut() -> F) -> Result<crate::Download>
+    where
+        F: Future<
+                Output = std::result::Result<
+                    ResponseValue<progenitor_client::ByteStream>,
+                    progenitor_client::Error<()>,
+                >,
+            > + Unpin,
+    {
+        let record = Arc::new(CallRecord::default());
+        let value = self.run(op, &record, call).await?;
         let attempts = record.attempts.load(std::sync::atomic::Ordering::Relaxed);
         let request = record.request.lock().expect("call record lock").take();
         Ok(crate::Download::new(value, op, attempts, request))
     }
 
-    async fn run<T>(
+    /// The call loop: an attempt, then as many more as the transport asks for.
+    async fn run<T, F>(
         &self,
         op: &'static Operation,
-        call: impl Future<Output = std::result::Result<ResponseValue<T>, progenitor_client::Error<()>>> + Unpin,
-    ) -> Result<(ResponseValue<T>, Arc<CallRecord>)> {
-        let record = Arc::new(CallRecord::default());
-        match WithRecord::new(record.clone(), call).await {
-            Ok(value) => Ok((value, record)),
-            // Boxed: the error path's future would otherwise enlarge every call's.
-            Err(e) => Err(Box::pin(convert(op, e, &record))
-                .await
-                .redact(&self.raw_transport().0.api_key)),
+        record: &Arc<CallRecord>,
+        mut call: impl FnMut() -> F,
+    ) -> Result<ResponseValue<T>>
+    where
+        F: Future<Output = std::result::Result<ResponseValue<T>, progenitor_client::Error<()>>> + Unpin,
+    {
+        loop {
+            let e = match WithRecord::new(record.clone(), call()).await {
+                Ok(value) => return Ok(value),
+                Err(e) => e,
+            };
+            let retry = record.retry.lock().expect("call record lock").take();
+            match retry {
+                Some(delay) => {
+                    // Not read: the connection is not reused, which is fine for a retry.
+                    drop(e);
+                    // Boxed, as is the error path below: every call's future would carry them.
+                    Box::pin(tokio::time::sleep(delay)).await;
+                }
+                None => {
+                    return Err(Box::pin(convert(op, e, record))
+                        .await
+                        .redact(&self.raw_transport().0.api_key));
+                }
+            }
         }
     }
 }

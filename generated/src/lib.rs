@@ -38,7 +38,8 @@
 //!
 //! [`Client::from_env`] reads `CEREBRAS_API_KEY`, `CEREBRAS_BASE_URL` and
 //! `CEREBRAS_CUSTOM_HEADERS`; [`ClientBuilder`] sets the same and the timeouts
-//! ([`DEFAULT_TIMEOUT`] per read, [`DEFAULT_CONNECT_TIMEOUT`]) and retries
+//! ([`DEFAULT_TIMEOUT`] for a JSON answer whole and per read for a transfer,
+//! [`DEFAULT_CONNECT_TIMEOUT`]) and retries
 //! ([`DEFAULT_MAX_RETRIES`]). Every failure is an [`Error`] with an [`ErrorKind`]; one that had a
 //! response keeps its status, headers and body text. GET and DELETE are retried on 408, 409,
 //! 429, 5xx and connection failures; POST only when it certainly was not processed. The API key

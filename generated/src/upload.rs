@@ -254,21 +254,31 @@ impl crate::Client {
 
         let raw = self.raw_stream();
         let url = format!("{}{}", progenitor_client::ClientInfo::baseurl(raw), op.path);
-        let call = async move {
-            let http = progenitor_client::ClientInfo::client(raw);
-            let request = http
-                .post(url)
-                .header(reqwest::header::ACCEPT, "application/json")
-                .multipart(form)
-                .build()?;
-            let response = progenitor_client::ClientInfo::inner(raw)
-                .send(http, request, op.id)
-                .await?;
-            match response.status().as_u16() {
-                200 => crate::transport::json_response(response).await,
-                _ => Err(progenitor_client::Error::UnexpectedResponse(response)),
-            }
+        // The form streams the file: it is sent once (the transport never repeats a request
+        // whose body is a stream), so a second call of this closure does not happen.
+        let mut form = Some(form);
+        let call = move || {
+            let form = form.take();
+            let url = url.clone();
+            Box::pin(async move {
+                let form = form.ok_or_else(|| {
+                    progenitor_client::Error::InvalidRequest("an upload's body is sent once".to_owned())
+                })?;
+                let http = progenitor_client::ClientInfo::client(raw);
+                let request = http
+                    .post(url)
+                    .header(reqwest::header::ACCEPT, "application/json")
+                    .multipart(form)
+                    .build()?;
+                let response = progenitor_client::ClientInfo::inner(raw)
+                    .send(http, request, op.id)
+                    .await?;
+                match response.status().as_u16() {
+                    200 => crate::transport::json_response(response).await,
+                    _ => Err(progenitor_client::Error::UnexpectedResponse(response)),
+                }
+            })
         };
-        self.execute(op, Box::pin(call)).await.map(ResponseValue::into_inner)
+        self.execute(op, call).await.map(ResponseValue::into_inner)
     }
 }

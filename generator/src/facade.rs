@@ -260,13 +260,21 @@ fn builder(op: &OperationSpec, call: &Call, open_enums: &BTreeSet<String>) -> To
         quote! { crate::transport::check_path_segment(&crate::operations::#const_name, #spec_name, &#n)?; }
     });
     // Progenitor's argument order, whatever it is.
+    // Each attempt calls the generated method again, so a value it takes is cloned (the values
+    // are small: numbers, enums); a body is sent again from its bytes, or once if a stream.
+    let is_body = |p: &Param| p.ty == syn::parse_quote!(::reqwest::Body);
+    let bodies = all.iter().filter(|p| is_body(p)).map(|p| {
+        let n = &p.name;
+        quote!(let mut #n = crate::transport::RepeatableBody::new(#n);)
+    });
     let raw_args = raw_order(call).into_iter().map(|p| {
         let n = &p.name;
         match p.pass {
             Pass::Ref => quote!(&#n),
             Pass::OptionDeref => quote!(#n.as_deref()),
             Pass::OptionRef => quote!(#n.as_ref()),
-            Pass::Value => quote!(#n),
+            Pass::Value if is_body(p) => quote!(#n.next()),
+            Pass::Value => quote!(::std::clone::Clone::clone(&#n)),
         }
     });
     let (ret, run, finish) = match &call.returns {
@@ -313,9 +321,11 @@ fn builder(op: &OperationSpec, call: &Call, open_enums: &BTreeSet<String>) -> To
             pub async fn send(self) -> crate::Result<#ret> {
                 let Self { client, #( #names, )* } = self;
                 #( #checks )*
-                // Boxed once here: the call's future is large, and moving it by value through
-                // the layers below would copy it at each.
-                let call = ::std::boxed::Box::pin(client.#raw().#method( #( #raw_args ),* ));
+                #( #bodies )*
+                // One attempt per call of the closure: a retry rebuilds the request rather than
+                // keep a copy of it. Boxed: the attempt's future is large, and moving it by value
+                // through the layers below would copy it at each.
+                let call = || ::std::boxed::Box::pin(client.#raw().#method( #( #raw_args ),* ));
                 client.#run(&crate::operations::#const_name, call).await #finish
             }
         }

@@ -65,8 +65,10 @@ impl<'a> ListBatches<'a> {
     /// - [`Connection`](crate::ErrorKind::Connection) or [`Timeout`](crate::ErrorKind::Timeout) when no response arrived.
     pub async fn send(self) -> crate::Result<types::BatchList> {
         let Self { client, after, limit } = self;
-        let call = ::std::boxed::Box::pin(
-            client.raw().list_batches(after.as_deref(), limit),
+        let call = || ::std::boxed::Box::pin(
+            client
+                .raw()
+                .list_batches(after.as_deref(), ::std::clone::Clone::clone(&limit)),
         );
         client
             .execute(&crate::operations::LIST_BATCHES, call)
@@ -110,7 +112,7 @@ impl<'a> CreateBatch<'a> {
     /// - [`Connection`](crate::ErrorKind::Connection) or [`Timeout`](crate::ErrorKind::Timeout) when no response arrived.
     pub async fn send(self) -> crate::Result<types::Batch> {
         let Self { client, body } = self;
-        let call = ::std::boxed::Box::pin(client.raw().create_batch(&body));
+        let call = || ::std::boxed::Box::pin(client.raw().create_batch(&body));
         client
             .execute(&crate::operations::CREATE_BATCH, call)
             .await
@@ -159,7 +161,7 @@ impl<'a> RetrieveBatch<'a> {
             "batch_id",
             &batch_id,
         )?;
-        let call = ::std::boxed::Box::pin(client.raw().retrieve_batch(&batch_id));
+        let call = || ::std::boxed::Box::pin(client.raw().retrieve_batch(&batch_id));
         client
             .execute(&crate::operations::RETRIEVE_BATCH, call)
             .await
@@ -208,7 +210,7 @@ impl<'a> CancelBatch<'a> {
             "batch_id",
             &batch_id,
         )?;
-        let call = ::std::boxed::Box::pin(client.raw().cancel_batch(&batch_id));
+        let call = || ::std::boxed::Box::pin(client.raw().cancel_batch(&batch_id));
         client
             .execute(&crate::operations::CANCEL_BATCH, call)
             .await
@@ -256,7 +258,7 @@ impl<'a> RetrieveBatchResults<'a> {
             "batch_id",
             &batch_id,
         )?;
-        let call = ::std::boxed::Box::pin(
+        let call = || ::std::boxed::Box::pin(
             client.raw_stream().retrieve_batch_results(&batch_id),
         );
         client.download(&crate::operations::RETRIEVE_BATCH_RESULTS, call).await
@@ -326,8 +328,8 @@ impl<'a> ListFiles<'a> {
     /// - [`Connection`](crate::ErrorKind::Connection) or [`Timeout`](crate::ErrorKind::Timeout) when no response arrived.
     pub async fn send(self) -> crate::Result<types::FileList> {
         let Self { client, after, limit } = self;
-        let call = ::std::boxed::Box::pin(
-            client.raw().list_files(after.as_deref(), limit),
+        let call = || ::std::boxed::Box::pin(
+            client.raw().list_files(after.as_deref(), ::std::clone::Clone::clone(&limit)),
         );
         client
             .execute(&crate::operations::LIST_FILES, call)
@@ -377,7 +379,7 @@ impl<'a> RetrieveFile<'a> {
             "file_id",
             &file_id,
         )?;
-        let call = ::std::boxed::Box::pin(client.raw().retrieve_file(&file_id));
+        let call = || ::std::boxed::Box::pin(client.raw().retrieve_file(&file_id));
         client
             .execute(&crate::operations::RETRIEVE_FILE, call)
             .await
@@ -426,7 +428,7 @@ impl<'a> DeleteFile<'a> {
             "file_id",
             &file_id,
         )?;
-        let call = ::std::boxed::Box::pin(client.raw().delete_file(&file_id));
+        let call = || ::std::boxed::Box::pin(client.raw().delete_file(&file_id));
         client
             .execute(&crate::operations::DELETE_FILE, call)
             .await
@@ -474,7 +476,7 @@ impl<'a> RetrieveFileContent<'a> {
             "file_id",
             &file_id,
         )?;
-        let call = ::std::boxed::Box::pin(
+        let call = || ::std::boxed::Box::pin(
             client.raw_stream().retrieve_file_content(&file_id),
         );
         client.download(&crate::operations::RETRIEVE_FILE_CONTENT, call).await

@@ -23,8 +23,11 @@ use retry::{backoff, retry_after_error, retry_after_response};
 
 pub use path::{MAX_PATH_SEGMENT_BYTES, check_path_segment};
 pub(crate) use record::{CallRecord, WithRecord, take_body};
-pub(crate) use retry::tls_mismatch;
 pub use retry::{MAX_RETRY_AFTER, retry_after};
+// For the generated code of an operation with a raw request body (this spec has none today).
+#[allow(unused_imports)]
+pub(crate) use retry::RepeatableBody;
+pub(crate) use retry::tls_mismatch;
 
 /// Settings shared by every request of a client.
 pub(crate) struct Settings {
@@ -72,45 +75,53 @@ impl Transport {
         }
     }
 
-    /// Sends `request` with the retry rules described at the top of this module.
-    pub(crate) async fn send(
-        &self,
+    /// Sends `request` once, and decides by the rules in [`retry`] whether another attempt is
+    /// due: when it is, the delay before it is left in the call record
+    /// ([`CallRecord::retry`]) for [`crate::Client`]'s call loop, which rebuilds the request
+    /// through the generated code (so that no request is copied in case it fails) and sends it
+    /// again.
+    ///
+    /// What can be done before sending is done when this is called (the caller polls the
+    /// future at once), so that the future holds only what the attempt needs after it: every
+    /// call's future moves through several layers, and a large one is copied at each.
+    pub(crate) fn send<'a>(
+        &'a self,
         http: &reqwest::Client,
         mut request: Request,
         operation: &str,
-    ) -> reqwest::Result<Response> {
+    ) -> impl Future<Output = reqwest::Result<Response>> + 'a {
         self.prepare(&mut request);
         let idempotent = request.method() != Method::POST && request.method() != Method::PATCH;
-        let method = request.method().clone();
         let https = request.url().scheme() == "https";
+        // A streamed body (an upload) cannot be sent again.
+        let repeatable = request.body().is_none_or(|b| b.as_bytes().is_some());
         // A JSON answer is read whole within the attempt, so that a body that breaks off or
         // stalls is retried like any other failure; a download streams to the caller instead.
         let buffer = request
             .headers()
             .get(reqwest::header::ACCEPT)
             .is_some_and(|a| a.as_bytes().starts_with(b"application/json"));
-        record(|r| *r.method.lock().expect("call record lock") = Some(method.clone()));
-        let mut retries = 0u32;
-        loop {
-            let next = if retries < self.0.max_retries {
-                request.try_clone()
-            } else {
-                None
-            };
-            let attempt = retries + 1;
-            record(|r| {
-                r.attempts.store(attempt, Ordering::Relaxed);
-                if attempt > 1 {
-                    // What a response of an earlier attempt said does not describe this one.
-                    *r.last.lock().expect("call record lock") = None;
-                }
-            });
-            // The fields are evaluated only when a subscriber listens; so is the clock read.
-            let span = tracing::debug_span!("cerebras_batch.request", operation, method = %method, path = %request.url().path(), attempt, status = tracing::field::Empty, duration_ms = tracing::field::Empty);
-            let started = (!span.is_disabled()).then(std::time::Instant::now);
+        let mut attempt = 1;
+        record(|r| {
+            *r.method.lock().expect("call record lock") = Some(request.method().clone());
+            attempt = r.attempts.fetch_add(1, Ordering::Relaxed) + 1;
+            *r.retry.lock().expect("call record lock") = None;
+            if attempt > 1 {
+                // What a response of an earlier attempt said does not describe this one.
+                *r.last.lock().expect("call record lock") = None;
+            }
+        });
+        // The fields are evaluated only when a subscriber listens; so is the clock read.
+        let span = tracing::debug_span!("cerebras_batch.request", operation, method = %request.method(), path = %request.url().path(), attempt, status = tracing::field::Empty, duration_ms = tracing::field::Empty);
+        let started = (!span.is_disabled()).then(std::time::Instant::now);
+        let pending = {
+            let _entered = span.enter();
+            http.execute(request)
+        };
+        async move {
             let result = tracing::Instrument::instrument(
                 async {
-                    let response = http.execute(request).await?;
+                    let response = pending.await?;
                     if buffer && response.status().is_success() {
                         // The body is read here and kept for `json_response`; the response goes
                         // on as it is. Status and headers are recorded only if the body fails
@@ -144,19 +155,14 @@ impl Transport {
                 }
                 Err(e) => retry_after_error(e, idempotent, https),
             };
-            let (Some(again), true) = (next, decision.retry) else {
-                return result;
-            };
-            let delay = decision
-                .server_delay
-                .unwrap_or_else(|| backoff(retries, self.0.initial_retry_delay, self.0.max_retry_delay));
-            tracing::debug!(parent: &span, delay_ms = delay.as_millis() as u64, "retrying");
-            if let Ok(resp) = result {
-                drop(resp); // not read: the connection is not reused, which is fine for a retry
+            if decision.retry && repeatable && attempt <= self.0.max_retries {
+                let delay = decision
+                    .server_delay
+                    .unwrap_or_else(|| backoff(attempt - 1, self.0.initial_retry_delay, self.0.max_retry_delay));
+                tracing::debug!(parent: &span, delay_ms = delay.as_millis() as u64, "retrying");
+                record(|r| *r.retry.lock().expect("call record lock") = Some(delay));
             }
-            tokio::time::sleep(delay).await;
-            request = again;
-            retries += 1;
+            result
         }
     }
 }
@@ -181,37 +187,44 @@ async fn read_all(response: &mut Response) -> reqwest::Result<bytes::Bytes> {
 
 /// Decodes a JSON success, as progenitor's `ResponseValue::from_response` does, but moving the
 /// headers instead of copying them, and recording them when the body does not decode (the
-/// error then keeps them). The generated code calls it (see `generator/src/lean.rs`).
-pub(crate) async fn json_response<T: serde::de::DeserializeOwned, E>(
+/// error then keeps them). The generated code calls it (see `generator/src/lean.rs`), within
+/// the call's poll: the body `buffer_body` kept is taken at once, and the future holds no more
+/// than the response and that body.
+pub(crate) fn json_response<T: serde::de::DeserializeOwned, E>(
     mut response: Response,
-) -> std::result::Result<progenitor_client::ResponseValue<T>, progenitor_client::Error<E>> {
-    let status = response.status();
-    let headers = std::mem::take(response.headers_mut());
-    let read = match take_body() {
-        Some(body) => Ok(body),
-        None => read_all(&mut response).await,
-    };
-    let full = match read {
-        Ok(full) => full,
-        Err(e) => {
-            record_request(response.url());
-            record_response(status, headers);
-            return Err(progenitor_client::Error::ResponseBodyError(e));
-        }
-    };
-    match serde_json::from_slice(&full) {
-        Ok(inner) => Ok(progenitor_client::ResponseValue::new(inner, status, headers)),
-        Err(e) => {
-            record_request(response.url());
-            record_response(status, headers);
-            Err(progenitor_client::Error::InvalidResponsePayload(full, e))
+) -> impl Future<Output = std::result::Result<progenitor_client::ResponseValue<T>, progenitor_client::Error<E>>> {
+    let kept = take_body();
+    async move {
+        let status = response.status();
+        let headers = std::mem::take(response.headers_mut());
+        let read = match kept {
+            Some(body) => Ok(body),
+            // Boxed: only a body that was not read within the attempt takes this way.
+            None => Box::pin(read_all(&mut response)).await,
+        };
+        let full = match read {
+            Ok(full) => full,
+            Err(e) => {
+                record_request(response.url());
+                record_response(status, headers);
+                return Err(progenitor_client::Error::ResponseBodyError(e));
+            }
+        };
+        match serde_json::from_slice(&full) {
+            Ok(inner) => Ok(progenitor_client::ResponseValue::new(inner, status, headers)),
+            Err(e) => {
+                record_request(response.url());
+                record_response(status, headers);
+                Err(progenitor_client::Error::InvalidResponsePayload(full, e))
+            }
         }
     }
 }
 
 impl ClientHooks<Transport> for RawClient {
-    async fn exec(&self, request: Request, info: &OperationInfo) -> reqwest::Result<Response> {
-        self.inner().send(self.client(), request, info.operation_id).await
+    // Not `async`: the transport's future is returned as is, one layer less to move it through.
+    fn exec(&self, request: Request, info: &OperationInfo) -> impl Future<Output = reqwest::Result<Response>> {
+        self.inner().send(self.client(), request, info.operation_id)
     }
 }
 

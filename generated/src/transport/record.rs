@@ -18,6 +18,9 @@ pub(crate) struct CallRecord {
     /// The method of the call (set first: a method copies without allocating); the path is
     /// added to `request` only when an error or a download needs it.
     pub(crate) method: std::sync::Mutex<Option<Method>>,
+    /// Set by an attempt that failed and is to be tried again: the delay before the next one
+    /// (the transport decides; the call loop in `client.rs` waits and rebuilds the request).
+    pub(crate) retry: std::sync::Mutex<Option<std::time::Duration>>,
     /// A JSON success's body, read whole within its attempt (so that a body that breaks off is
     /// retried); `json_response` takes it from here.
     pub(crate) body: std::sync::Mutex<Option<bytes::Bytes>>,

@@ -113,3 +113,61 @@ pub(crate) fn backoff(retries: u32, initial: Duration, max: Duration) -> Duratio
     let base = initial.saturating_mul(2u32.saturating_pow(retries.min(16))).min(max);
     base.mul_f64(1.0 - 0.25 * fastrand::f64())
 }
+
+/// A request body for a call that may be attempted more than once: a body held in memory is
+/// sent again from its bytes (a cheap shared copy); a stream is sent once (the transport never
+/// repeats a request whose body is a stream, so a second attempt does not happen; should it,
+/// its body fails with an I/O error rather than send something else). The generated code uses
+/// it for an operation whose request body is raw bytes (this spec has none today).
+#[allow(dead_code)]
+pub(crate) struct RepeatableBody {
+    bytes: Option<bytes::Bytes>,
+    stream: Option<reqwest::Body>,
+}
+
+#[allow(dead_code)]
+impl RepeatableBody {
+    pub(crate) fn new(body: reqwest::Body) -> Self {
+        match body.as_bytes().map(bytes::Bytes::copy_from_slice) {
+            Some(bytes) => Self {
+                bytes: Some(bytes),
+                stream: None,
+            },
+            None => Self {
+                bytes: None,
+                stream: Some(body),
+            },
+        }
+    }
+
+    /// The body for the next attempt.
+    pub(crate) fn next(&mut self) -> reqwest::Body {
+        if let Some(bytes) = &self.bytes {
+            return reqwest::Body::from(bytes.clone());
+        }
+        self.stream.take().unwrap_or_else(|| {
+            reqwest::Body::wrap_stream(futures::stream::once(async {
+                Err::<bytes::Bytes, _>(std::io::Error::other("a streamed request body is sent once"))
+            }))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RepeatableBody;
+
+    #[test]
+    fn a_body_in_memory_is_sent_again_and_a_stream_once() {
+        let mut body = RepeatableBody::new(reqwest::Body::from("abc"));
+        assert_eq!(body.next().as_bytes(), Some(&b"abc"[..]));
+        assert_eq!(body.next().as_bytes(), Some(&b"abc"[..]));
+        let stream = futures::stream::iter([Ok::<_, std::io::Error>(bytes::Bytes::from_static(b"x"))]);
+        let mut body = RepeatableBody::new(reqwest::Body::wrap_stream(stream));
+        assert!(body.next().as_bytes().is_none(), "the stream itself, first");
+        assert!(
+            body.next().as_bytes().is_none(),
+            "then a body that fails, never an empty one"
+        );
+    }
+}
