@@ -37,7 +37,7 @@ enum Command {
         #[arg(long, default_value_t = 7)]
         rounds: usize,
         /// Calls per measurement at 1 in flight (64 in flight makes 10× as many).
-        #[arg(long, default_value_t = 4000)]
+        #[arg(long, default_value_t = 12_000)]
         calls: usize,
         /// The results file's size in MB.
         #[arg(long, default_value_t = 200)]

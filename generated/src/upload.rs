@@ -252,7 +252,7 @@ impl crate::Client {
         }
         let form = form.part("file", part);
 
-        let raw = self.raw_stream();
+        let raw = self.raw_stream()?;
         let url = format!("{}{}", progenitor_client::ClientInfo::baseurl(raw), op.path);
         // The form streams the file: it is sent once (the transport never repeats a request
         // whose body is a stream), so a second call of this closure does not happen.

@@ -285,9 +285,9 @@ fn builder(op: &OperationSpec, call: &Call, open_enums: &BTreeSet<String>) -> To
     // A streamed body, up or down, goes through the client whose timeout is per read; a JSON
     // answer, read whole, through the one whose timeout bounds the whole attempt.
     let raw = if has_stream || matches!(call.returns, Returns::Download) {
-        quote!(raw_stream)
+        quote!(let raw = client.raw_stream()?;)
     } else {
-        quote!(raw)
+        quote!(let raw = client.raw();)
     };
     let derive = if has_stream {
         quote!(#[derive(Debug)])
@@ -325,7 +325,8 @@ fn builder(op: &OperationSpec, call: &Call, open_enums: &BTreeSet<String>) -> To
                 // One attempt per call of the closure: a retry rebuilds the request rather than
                 // keep a copy of it. Boxed: the attempt's future is large, and moving it by value
                 // through the layers below would copy it at each.
-                let call = || ::std::boxed::Box::pin(client.#raw().#method( #( #raw_args ),* ));
+                #raw
+                let call = || ::std::boxed::Box::pin(raw.#method( #( #raw_args ),* ));
                 client.#run(&crate::operations::#const_name, call).await #finish
             }
         }
@@ -449,5 +450,16 @@ fn send_doc(op: &OperationSpec, call: &Call) -> String {
         d.push_str("- [`Decode`](crate::ErrorKind::Decode) when a 2xx body does not decode; status, headers and body are kept.\n");
     }
     d.push_str("- [`Connection`](crate::ErrorKind::Connection) or [`Timeout`](crate::ErrorKind::Timeout) when no response arrived.\n");
+    let streams = matches!(call.returns, Returns::Download)
+        || call
+            .args
+            .iter()
+            .chain(&call.options)
+            .any(|p| p.ty == syn::parse_quote!(::reqwest::Body));
+    if streams {
+        d.push_str(
+            "- [`Config`](crate::ErrorKind::Config) when the HTTP client for transfers, built on a client's first upload or download, cannot be built.\n",
+        );
+    }
     d
 }

@@ -7,6 +7,7 @@ use cerebras_batch::ErrorKind;
 use cerebras_batch_tests::batch_response;
 use cerebras_batch_tests::example;
 use cerebras_batch_tests::example_body;
+use cerebras_batch_tests::request_count;
 use cerebras_batch_tests::{TEST_KEY, test_client};
 use serde_json::json;
 use wiremock::Mock;
@@ -323,4 +324,44 @@ async fn the_api_key_never_shows_in_debug_or_errors() {
         assert!(!text.contains(TEST_KEY), "{text}");
         assert!(!text.contains("7f3a9c"), "{text}");
     }
+}
+
+#[tokio::test]
+async fn a_given_http_client_carries_every_call_transfers_included() {
+    let server = MockServer::start().await;
+    Mock::given(wiremock::matchers::header("x-from-http-client", "yes"))
+        .and(path("/v1/batches/b1"))
+        .respond_with(batch_response("in_progress"))
+        .mount(&server)
+        .await;
+    Mock::given(wiremock::matchers::header("x-from-http-client", "yes"))
+        .and(path("/v1/files/f1/content"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("{}\n"))
+        .mount(&server)
+        .await;
+    // Building one of ours first installs the rustls provider (ring) that a reqwest client
+    // without its default features needs (see the `rustls` feature).
+    drop(test_client(&server.uri(), 0));
+    let mut defaults = reqwest::header::HeaderMap::new();
+    defaults.insert("x-from-http-client", reqwest::header::HeaderValue::from_static("yes"));
+    let http = reqwest::Client::builder().default_headers(defaults).build().unwrap();
+    let client = Client::builder()
+        .api_key(TEST_KEY)
+        .base_url(server.uri())
+        .http_client(http)
+        .max_retries(0)
+        .build()
+        .unwrap();
+    assert_eq!(client.retrieve_batch("b1").await.expect("a JSON call").id, "b1");
+    // A clone shares the client for transfers, which is the one given here too.
+    let body = client
+        .clone()
+        .retrieve_file_content("f1")
+        .await
+        .expect("a download")
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(&body[..], b"{}\n");
+    assert_eq!(request_count(&server).await, 2);
 }

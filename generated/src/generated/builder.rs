@@ -65,10 +65,9 @@ impl<'a> ListBatches<'a> {
     /// - [`Connection`](crate::ErrorKind::Connection) or [`Timeout`](crate::ErrorKind::Timeout) when no response arrived.
     pub async fn send(self) -> crate::Result<types::BatchList> {
         let Self { client, after, limit } = self;
+        let raw = client.raw();
         let call = || ::std::boxed::Box::pin(
-            client
-                .raw()
-                .list_batches(after.as_deref(), ::std::clone::Clone::clone(&limit)),
+            raw.list_batches(after.as_deref(), ::std::clone::Clone::clone(&limit)),
         );
         client
             .execute(&crate::operations::LIST_BATCHES, call)
@@ -112,7 +111,8 @@ impl<'a> CreateBatch<'a> {
     /// - [`Connection`](crate::ErrorKind::Connection) or [`Timeout`](crate::ErrorKind::Timeout) when no response arrived.
     pub async fn send(self) -> crate::Result<types::Batch> {
         let Self { client, body } = self;
-        let call = || ::std::boxed::Box::pin(client.raw().create_batch(&body));
+        let raw = client.raw();
+        let call = || ::std::boxed::Box::pin(raw.create_batch(&body));
         client
             .execute(&crate::operations::CREATE_BATCH, call)
             .await
@@ -161,7 +161,8 @@ impl<'a> RetrieveBatch<'a> {
             "batch_id",
             &batch_id,
         )?;
-        let call = || ::std::boxed::Box::pin(client.raw().retrieve_batch(&batch_id));
+        let raw = client.raw();
+        let call = || ::std::boxed::Box::pin(raw.retrieve_batch(&batch_id));
         client
             .execute(&crate::operations::RETRIEVE_BATCH, call)
             .await
@@ -210,7 +211,8 @@ impl<'a> CancelBatch<'a> {
             "batch_id",
             &batch_id,
         )?;
-        let call = || ::std::boxed::Box::pin(client.raw().cancel_batch(&batch_id));
+        let raw = client.raw();
+        let call = || ::std::boxed::Box::pin(raw.cancel_batch(&batch_id));
         client
             .execute(&crate::operations::CANCEL_BATCH, call)
             .await
@@ -251,6 +253,7 @@ impl<'a> RetrieveBatchResults<'a> {
     /// - [`InvalidInput`](crate::ErrorKind::InvalidInput), before any request, when `batch_id` is empty, is `.` or `..`, or holds a backslash or control character (also percent-encoded).
     /// - The kind of the HTTP status for a non-2xx response (the spec declares `400`, `401`, `402`, `403`, `404`, `422`, `429`, `4XX`, `500`, `503`, `5XX`). The error keeps the status, headers, raw body text and decoded [`ErrorBody`](crate::types::ErrorBody).
     /// - [`Connection`](crate::ErrorKind::Connection) or [`Timeout`](crate::ErrorKind::Timeout) when no response arrived.
+    /// - [`Config`](crate::ErrorKind::Config) when the HTTP client for transfers, built on a client's first upload or download, cannot be built.
     pub async fn send(self) -> crate::Result<crate::Download> {
         let Self { client, batch_id } = self;
         crate::transport::check_path_segment(
@@ -258,9 +261,8 @@ impl<'a> RetrieveBatchResults<'a> {
             "batch_id",
             &batch_id,
         )?;
-        let call = || ::std::boxed::Box::pin(
-            client.raw_stream().retrieve_batch_results(&batch_id),
-        );
+        let raw = client.raw_stream()?;
+        let call = || ::std::boxed::Box::pin(raw.retrieve_batch_results(&batch_id));
         client.download(&crate::operations::RETRIEVE_BATCH_RESULTS, call).await
     }
 }
@@ -328,8 +330,9 @@ impl<'a> ListFiles<'a> {
     /// - [`Connection`](crate::ErrorKind::Connection) or [`Timeout`](crate::ErrorKind::Timeout) when no response arrived.
     pub async fn send(self) -> crate::Result<types::FileList> {
         let Self { client, after, limit } = self;
+        let raw = client.raw();
         let call = || ::std::boxed::Box::pin(
-            client.raw().list_files(after.as_deref(), ::std::clone::Clone::clone(&limit)),
+            raw.list_files(after.as_deref(), ::std::clone::Clone::clone(&limit)),
         );
         client
             .execute(&crate::operations::LIST_FILES, call)
@@ -379,7 +382,8 @@ impl<'a> RetrieveFile<'a> {
             "file_id",
             &file_id,
         )?;
-        let call = || ::std::boxed::Box::pin(client.raw().retrieve_file(&file_id));
+        let raw = client.raw();
+        let call = || ::std::boxed::Box::pin(raw.retrieve_file(&file_id));
         client
             .execute(&crate::operations::RETRIEVE_FILE, call)
             .await
@@ -428,7 +432,8 @@ impl<'a> DeleteFile<'a> {
             "file_id",
             &file_id,
         )?;
-        let call = || ::std::boxed::Box::pin(client.raw().delete_file(&file_id));
+        let raw = client.raw();
+        let call = || ::std::boxed::Box::pin(raw.delete_file(&file_id));
         client
             .execute(&crate::operations::DELETE_FILE, call)
             .await
@@ -469,6 +474,7 @@ impl<'a> RetrieveFileContent<'a> {
     /// - [`InvalidInput`](crate::ErrorKind::InvalidInput), before any request, when `file_id` is empty, is `.` or `..`, or holds a backslash or control character (also percent-encoded).
     /// - The kind of the HTTP status for a non-2xx response (the spec declares `400`, `401`, `402`, `403`, `404`, `422`, `429`, `4XX`, `500`, `503`, `5XX`). The error keeps the status, headers, raw body text and decoded [`ErrorBody`](crate::types::ErrorBody).
     /// - [`Connection`](crate::ErrorKind::Connection) or [`Timeout`](crate::ErrorKind::Timeout) when no response arrived.
+    /// - [`Config`](crate::ErrorKind::Config) when the HTTP client for transfers, built on a client's first upload or download, cannot be built.
     pub async fn send(self) -> crate::Result<crate::Download> {
         let Self { client, file_id } = self;
         crate::transport::check_path_segment(
@@ -476,9 +482,8 @@ impl<'a> RetrieveFileContent<'a> {
             "file_id",
             &file_id,
         )?;
-        let call = || ::std::boxed::Box::pin(
-            client.raw_stream().retrieve_file_content(&file_id),
-        );
+        let raw = client.raw_stream()?;
+        let call = || ::std::boxed::Box::pin(raw.retrieve_file_content(&file_id));
         client.download(&crate::operations::RETRIEVE_FILE_CONTENT, call).await
     }
 }

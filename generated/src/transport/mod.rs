@@ -68,10 +68,13 @@ impl Transport {
         headers.insert(reqwest::header::AUTHORIZATION, self.0.authorization.clone());
         // The client's headers replace a request's own of the same name, and keep every value.
         for name in self.0.headers.keys() {
-            headers.remove(name);
-        }
-        for (name, value) in &self.0.headers {
-            headers.append(name.clone(), value.clone());
+            let mut values = self.0.headers.get_all(name).iter();
+            if let Some(first) = values.next() {
+                headers.insert(name.clone(), first.clone());
+            }
+            for value in values {
+                headers.append(name.clone(), value.clone());
+            }
         }
     }
 
@@ -119,22 +122,24 @@ impl Transport {
             http.execute(request)
         };
         async move {
-            let result = tracing::Instrument::instrument(
-                async {
-                    let response = pending.await?;
-                    if buffer && response.status().is_success() {
-                        // The body is read here and kept for `json_response`; the response goes
-                        // on as it is. Status and headers are recorded only if the body fails
-                        // to arrive or to decode: no copy on the way to a success.
-                        buffer_body(response).await
-                    } else {
-                        record_response(response.status(), response.headers().clone());
-                        Ok(response)
-                    }
-                },
-                span.clone(),
-            )
-            .await;
+            let attempt_future = async {
+                let response = pending.await?;
+                if buffer && response.status().is_success() {
+                    // The body is read here and kept for `json_response`; the response goes on
+                    // as it is. Status and headers are recorded only if the body fails to
+                    // arrive or to decode: no copy on the way to a success.
+                    buffer_body(response).await
+                } else {
+                    record_response(response.status(), response.headers().clone());
+                    Ok(response)
+                }
+            };
+            // Entered on every poll only when a subscriber listens.
+            let result = if span.is_disabled() {
+                attempt_future.await
+            } else {
+                tracing::Instrument::instrument(attempt_future, span.clone()).await
+            };
             if let Some(started) = started {
                 span.record("duration_ms", started.elapsed().as_millis() as u64);
             }

@@ -34,15 +34,22 @@ pub fn check_path_segment(op: &Operation, name: &str, value: &str) -> Result<()>
     }
 }
 
+/// The bytes of a plain id: ASCII letters and digits, `_` and `-`.
+const PLAIN: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric() || c == b'_' || c == b'-';
+        b += 1;
+    }
+    table
+};
+
 fn segment_problem(value: &str) -> Option<String> {
     // The common case, an id such as `batch_abc123`: letters, digits, `_` and `-` only, none of
     // which the checks below can object to.
-    if !value.is_empty()
-        && value.len() <= MAX_PATH_SEGMENT_BYTES
-        && value
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-    {
+    if !value.is_empty() && value.len() <= MAX_PATH_SEGMENT_BYTES && value.bytes().all(|b| PLAIN[usize::from(b)]) {
         return None;
     }
     if value.is_empty() {
