@@ -143,7 +143,7 @@ impl Client {
         call: impl FnMut() -> F,
     ) -> Result<ResponseValue<T>>
     where
-        F: Future<Output = std::result::Result<ResponseValue<T>, progenitor_client::Error<()>>> + Unpin,
+        F: Future<Output = std::result::Result<ResponseValue<T>, progenitor_client::Error<()>>>,
     {
         self.run(op, &Arc::new(CallRecord::default()), call).await
     }
@@ -153,11 +153,8 @@ impl Client {
     pub(crate) async fn download<F>(&self, op: &'static Operation, call: impl FnMut() -> F) -> Result<crate::Download>
     where
         F: Future<
-                Output = std::result::Result<
-                    ResponseValue<progenitor_client::ByteStream>,
-                    progenitor_client::Error<()>,
-                >,
-            > + Unpin,
+            Output = std::result::Result<ResponseValue<progenitor_client::ByteStream>, progenitor_client::Error<()>>,
+        >,
     {
         let record = Arc::new(CallRecord::default());
         let value = self.run(op, &record, call).await?;
@@ -174,10 +171,13 @@ impl Client {
         mut call: impl FnMut() -> F,
     ) -> Result<ResponseValue<T>>
     where
-        F: Future<Output = std::result::Result<ResponseValue<T>, progenitor_client::Error<()>>> + Unpin,
+        F: Future<Output = std::result::Result<ResponseValue<T>, progenitor_client::Error<()>>>,
     {
         loop {
-            let e = match WithRecord::new(record.clone(), call()).await {
+            // Pinned where it stands: the attempt's future lives in this one's state, which
+            // lives wherever the caller keeps it (one allocation for `.await` on a builder).
+            let attempt = std::pin::pin!(call());
+            let e = match WithRecord::new(record.clone(), attempt).await {
                 Ok(value) => return Ok(value),
                 Err(e) => e,
             };

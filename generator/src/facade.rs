@@ -323,10 +323,9 @@ fn builder(op: &OperationSpec, call: &Call, open_enums: &BTreeSet<String>) -> To
                 #( #checks )*
                 #( #bodies )*
                 // One attempt per call of the closure: a retry rebuilds the request rather than
-                // keep a copy of it. Boxed: the attempt's future is large, and moving it by value
-                // through the layers below would copy it at each.
+                // keep a copy of it.
                 #raw
-                let call = || ::std::boxed::Box::pin(raw.#method( #( #raw_args ),* ));
+                let call = || raw.#method( #( #raw_args ),* );
                 client.#run(&crate::operations::#const_name, call).await #finish
             }
         }

@@ -6,7 +6,10 @@
 //!   it again at run time), and the then empty header map is created without allocating;
 //! - `ResponseValue::from_response(response)` copies the response's headers before decoding;
 //!   it becomes `crate::transport::json_response(response)`, which moves them, and keeps them
-//!   for the error when the body does not decode.
+//!   for the error when the body does not decode;
+//! - a path parameter is written into the URL as `encode_path(&value.to_string())`, two
+//!   strings made and dropped per call; it becomes `crate::transport::PathSegment(&value)`,
+//!   which percent-encodes the value's text with progenitor's set while `format!` writes it.
 
 use syn::visit_mut::VisitMut;
 
@@ -42,12 +45,55 @@ fn is_api_version_append(stmt: &syn::Stmt) -> bool {
             .is_some_and(|a| quote::quote!(#a).to_string().contains("\"api-version\""))
 }
 
+/// `value` in `encode_path(&value.to_string())`.
+fn encode_path_arg(expr: &syn::Expr) -> Option<syn::Expr> {
+    let syn::Expr::Call(call) = expr else { return None };
+    let syn::Expr::Path(func) = call.func.as_ref() else {
+        return None;
+    };
+    if !path_ends_with(&func.path, &["encode_path"]) || call.args.len() != 1 {
+        return None;
+    }
+    let syn::Expr::Reference(reference) = &call.args[0] else {
+        return None;
+    };
+    let syn::Expr::MethodCall(to_string) = reference.expr.as_ref() else {
+        return None;
+    };
+    (to_string.method == "to_string" && to_string.args.is_empty()).then(|| {
+        let receiver = &to_string.receiver;
+        syn::parse_quote!(&#receiver)
+    })
+}
+
 impl VisitMut for Lean {
     fn visit_block_mut(&mut self, block: &mut syn::Block) {
         let before = block.stmts.len();
         block.stmts.retain(|s| !is_api_version_append(s));
         self.changed += before - block.stmts.len();
         syn::visit_mut::visit_block_mut(self, block);
+    }
+
+    fn visit_macro_mut(&mut self, mac: &mut syn::Macro) {
+        syn::visit_mut::visit_macro_mut(self, mac);
+        if !mac.path.is_ident("format") {
+            return;
+        }
+        let parser = syn::punctuated::Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated;
+        let Ok(mut args) = syn::parse::Parser::parse2(parser, mac.tokens.clone()) else {
+            return;
+        };
+        let mut changed = 0;
+        for arg in args.iter_mut() {
+            if let Some(value) = encode_path_arg(arg) {
+                *arg = syn::parse_quote!(crate::transport::PathSegment(#value));
+                changed += 1;
+            }
+        }
+        if changed > 0 {
+            mac.tokens = quote::ToTokens::to_token_stream(&args);
+            self.changed += changed;
+        }
     }
 
     fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
@@ -81,6 +127,7 @@ mod tests {
                         ::reqwest::header::HeaderName::from_static("api-version"),
                         ::reqwest::header::HeaderValue::from_static(Self::api_version()),
                     );
+                    let url = format!("{}/v1/batches/{}", self.baseurl, encode_path(&batch_id.to_string()),);
                     let request = self.client.delete(url).headers(header_map).build()?;
                     match response.status().as_u16() {
                         200u16 => ResponseValue::from_response(response).await,
@@ -89,9 +136,13 @@ mod tests {
                 }
             }
         };
-        assert_eq!(rewrite(&mut file), 3);
+        assert_eq!(rewrite(&mut file), 4);
         let text = prettyplease::unparse(&file);
         assert!(!text.contains("api-version"), "{text}");
+        assert!(
+            text.contains("self.baseurl, crate ::transport::PathSegment(& batch_id)"),
+            "{text}"
+        );
         assert!(text.contains("HeaderMap::new()"), "{text}");
         assert!(
             text.contains("crate::transport::json_response(response).await"),

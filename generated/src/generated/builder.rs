@@ -66,9 +66,9 @@ impl<'a> ListBatches<'a> {
     pub async fn send(self) -> crate::Result<types::BatchList> {
         let Self { client, after, limit } = self;
         let raw = client.raw();
-        let call = || ::std::boxed::Box::pin(
-            raw.list_batches(after.as_deref(), ::std::clone::Clone::clone(&limit)),
-        );
+        let call = || {
+            raw.list_batches(after.as_deref(), ::std::clone::Clone::clone(&limit))
+        };
         client
             .execute(&crate::operations::LIST_BATCHES, call)
             .await
@@ -112,7 +112,7 @@ impl<'a> CreateBatch<'a> {
     pub async fn send(self) -> crate::Result<types::Batch> {
         let Self { client, body } = self;
         let raw = client.raw();
-        let call = || ::std::boxed::Box::pin(raw.create_batch(&body));
+        let call = || raw.create_batch(&body);
         client
             .execute(&crate::operations::CREATE_BATCH, call)
             .await
@@ -162,7 +162,7 @@ impl<'a> RetrieveBatch<'a> {
             &batch_id,
         )?;
         let raw = client.raw();
-        let call = || ::std::boxed::Box::pin(raw.retrieve_batch(&batch_id));
+        let call = || raw.retrieve_batch(&batch_id);
         client
             .execute(&crate::operations::RETRIEVE_BATCH, call)
             .await
@@ -212,7 +212,7 @@ impl<'a> CancelBatch<'a> {
             &batch_id,
         )?;
         let raw = client.raw();
-        let call = || ::std::boxed::Box::pin(raw.cancel_batch(&batch_id));
+        let call = || raw.cancel_batch(&batch_id);
         client
             .execute(&crate::operations::CANCEL_BATCH, call)
             .await
@@ -262,7 +262,7 @@ impl<'a> RetrieveBatchResults<'a> {
             &batch_id,
         )?;
         let raw = client.raw_stream()?;
-        let call = || ::std::boxed::Box::pin(raw.retrieve_batch_results(&batch_id));
+        let call = || raw.retrieve_batch_results(&batch_id);
         client.download(&crate::operations::RETRIEVE_BATCH_RESULTS, call).await
     }
 }
@@ -331,9 +331,9 @@ impl<'a> ListFiles<'a> {
     pub async fn send(self) -> crate::Result<types::FileList> {
         let Self { client, after, limit } = self;
         let raw = client.raw();
-        let call = || ::std::boxed::Box::pin(
-            raw.list_files(after.as_deref(), ::std::clone::Clone::clone(&limit)),
-        );
+        let call = || {
+            raw.list_files(after.as_deref(), ::std::clone::Clone::clone(&limit))
+        };
         client
             .execute(&crate::operations::LIST_FILES, call)
             .await
@@ -383,7 +383,7 @@ impl<'a> RetrieveFile<'a> {
             &file_id,
         )?;
         let raw = client.raw();
-        let call = || ::std::boxed::Box::pin(raw.retrieve_file(&file_id));
+        let call = || raw.retrieve_file(&file_id);
         client
             .execute(&crate::operations::RETRIEVE_FILE, call)
             .await
@@ -433,7 +433,7 @@ impl<'a> DeleteFile<'a> {
             &file_id,
         )?;
         let raw = client.raw();
-        let call = || ::std::boxed::Box::pin(raw.delete_file(&file_id));
+        let call = || raw.delete_file(&file_id);
         client
             .execute(&crate::operations::DELETE_FILE, call)
             .await
@@ -483,7 +483,7 @@ impl<'a> RetrieveFileContent<'a> {
             &file_id,
         )?;
         let raw = client.raw_stream()?;
-        let call = || ::std::boxed::Box::pin(raw.retrieve_file_content(&file_id));
+        let call = || raw.retrieve_file_content(&file_id);
         client.download(&crate::operations::RETRIEVE_FILE_CONTENT, call).await
     }
 }

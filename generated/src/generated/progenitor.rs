@@ -1314,7 +1314,7 @@ Arguments:
         batch_id: &'a str,
     ) -> Result<ResponseValue<types::Batch>, Error<()>> {
         let url = format!(
-            "{}/v1/batches/{}", self.baseurl, encode_path(& batch_id.to_string()),
+            "{}/v1/batches/{}", self.baseurl, crate ::transport::PathSegment(& batch_id),
         );
         let mut header_map = ::reqwest::header::HeaderMap::new();
         #[allow(unused_mut)]
@@ -1359,7 +1359,7 @@ Arguments:
         batch_id: &'a str,
     ) -> Result<ResponseValue<types::Batch>, Error<()>> {
         let url = format!(
-            "{}/v1/batches/{}", self.baseurl, encode_path(& batch_id.to_string()),
+            "{}/v1/batches/{}", self.baseurl, crate ::transport::PathSegment(& batch_id),
         );
         let mut header_map = ::reqwest::header::HeaderMap::new();
         #[allow(unused_mut)]
@@ -1404,8 +1404,8 @@ Arguments:
         batch_id: &'a str,
     ) -> Result<ResponseValue<ByteStream>, Error<()>> {
         let url = format!(
-            "{}/v1/batches/{}/results", self.baseurl, encode_path(& batch_id
-            .to_string()),
+            "{}/v1/batches/{}/results", self.baseurl, crate ::transport::PathSegment(&
+            batch_id),
         );
         let mut header_map = ::reqwest::header::HeaderMap::new();
         #[allow(unused_mut)]
@@ -1483,7 +1483,7 @@ Arguments:
         file_id: &'a str,
     ) -> Result<ResponseValue<types::File>, Error<()>> {
         let url = format!(
-            "{}/v1/files/{}", self.baseurl, encode_path(& file_id.to_string()),
+            "{}/v1/files/{}", self.baseurl, crate ::transport::PathSegment(& file_id),
         );
         let mut header_map = ::reqwest::header::HeaderMap::new();
         #[allow(unused_mut)]
@@ -1525,7 +1525,7 @@ Arguments:
         file_id: &'a str,
     ) -> Result<ResponseValue<types::FileDeleted>, Error<()>> {
         let url = format!(
-            "{}/v1/files/{}", self.baseurl, encode_path(& file_id.to_string()),
+            "{}/v1/files/{}", self.baseurl, crate ::transport::PathSegment(& file_id),
         );
         let mut header_map = ::reqwest::header::HeaderMap::new();
         #[allow(unused_mut)]
@@ -1566,7 +1566,8 @@ Arguments:
         file_id: &'a str,
     ) -> Result<ResponseValue<ByteStream>, Error<()>> {
         let url = format!(
-            "{}/v1/files/{}/content", self.baseurl, encode_path(& file_id.to_string()),
+            "{}/v1/files/{}/content", self.baseurl, crate ::transport::PathSegment(&
+            file_id),
         );
         let mut header_map = ::reqwest::header::HeaderMap::new();
         #[allow(unused_mut)]

@@ -21,6 +21,7 @@ use crate::generated::progenitor::Client as RawClient;
 use record::{record, record_request, record_response};
 use retry::{backoff, retry_after_error, retry_after_response};
 
+pub(crate) use path::PathSegment;
 pub use path::{MAX_PATH_SEGMENT_BYTES, check_path_segment};
 pub(crate) use record::{CallRecord, WithRecord, take_body};
 pub use retry::{MAX_RETRY_AFTER, retry_after};
