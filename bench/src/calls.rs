@@ -7,7 +7,7 @@ use futures::{StreamExt, TryStreamExt};
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::stats::{Pair, measure};
+use crate::stats::{Measure, Pair, measure};
 
 /// The API key both clients send.
 pub const KEY: &str = "bench-key";
@@ -82,7 +82,8 @@ pub async fn floor(http: &reqwest::Client, base: &str, n: usize, inflight: usize
         .map_err(|e| e.to_string())
 }
 
-/// `n` calls, `inflight` at a time, with each client.
+/// `n` calls, `inflight` at a time, with each client: in 4 slices, the clients taking turns
+/// (ABBA order), so that a slow spell of the machine falls on both; the slices are summed.
 pub async fn measure_pair(
     client: &cerebras_batch::Client,
     http: &reqwest::Client,
@@ -91,13 +92,28 @@ pub async fn measure_pair(
     inflight: usize,
     ours_first: bool,
 ) -> Result<Pair, String> {
-    if ours_first {
-        let o = measure(ours(client, n, inflight)).await?;
-        let f = measure(floor(http, base, n, inflight)).await?;
-        Ok(Pair { ours: o, floor: f })
-    } else {
-        let f = measure(floor(http, base, n, inflight)).await?;
-        let o = measure(ours(client, n, inflight)).await?;
-        Ok(Pair { ours: o, floor: f })
+    const SLICES: usize = 4;
+    let add = |a: &mut Measure, b: Measure| {
+        a.wall += b.wall;
+        a.cpu += b.cpu;
+        a.units += b.units;
+    };
+    let zero = Measure {
+        wall: std::time::Duration::ZERO,
+        cpu: std::time::Duration::ZERO,
+        units: 0,
+    };
+    let (mut o, mut f) = (zero, zero);
+    let slice = n.div_ceil(SLICES);
+    for k in 0..SLICES {
+        // ours_first: O F F O O F F O; otherwise F O O F F O O F.
+        if (k % 2 == 0) == ours_first {
+            add(&mut o, measure(ours(client, slice, inflight)).await?);
+            add(&mut f, measure(floor(http, base, slice, inflight)).await?);
+        } else {
+            add(&mut f, measure(floor(http, base, slice, inflight)).await?);
+            add(&mut o, measure(ours(client, slice, inflight)).await?);
+        }
     }
+    Ok(Pair { ours: o, floor: f })
 }

@@ -4,8 +4,9 @@
 //! machine is noisy).
 //!
 //! Every figure is a ratio ours / floor measured in the same round, the clients interleaved
-//! (the order alternates between rounds), over several rounds; the report gives each ratio's
-//! median and its spread (lowest–highest). The server is another process (axum), so that the
+//! (the order alternates between rounds; the call figures take turns in four slices within a
+//! round), over several rounds; the report gives each ratio's median and its spread
+//! (lowest–highest). The server is another process (axum), so that the
 //! client's CPU time is its own.
 
 mod build_cost;
