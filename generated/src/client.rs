@@ -16,7 +16,7 @@ use crate::transport::{CallRecord, Settings, Transport, WithRecord};
 pub const DEFAULT_BASE_URL: &str = "https://api.cerebras.ai";
 /// The timeout of an attempt, 60 s (as the vendor's SDKs): a JSON call's whole answer must
 /// arrive within it; an upload or a download must not wait longer than it for its next bytes
-/// (a slow but steady transfer never times out). See [`ClientBuilder::timeout`].
+/// to move (a slow but steady transfer never times out). See [`ClientBuilder::timeout`].
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 /// Time allowed to connect, as in the vendor's SDKs: 5 s.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -53,9 +53,15 @@ pub struct Client {
 
 /// The client for transfers, or what it takes to build it.
 struct StreamClient {
+    /// For downloads: reqwest's per-read timeout.
     built: std::sync::OnceLock<RawClient>,
+    /// For uploads: no reqwest timeout (reqwest's per-read timeout would count the time spent
+    /// sending the body); `upload.rs` stops an upload that makes no progress for `timeout`.
+    upload: std::sync::OnceLock<RawClient>,
     timeout: Duration,
     connect_timeout: Duration,
+    /// Whether the timeouts are ours (not those of a client given to `http_client`).
+    own: bool,
 }
 
 impl std::fmt::Debug for Client {
@@ -107,26 +113,38 @@ impl Client {
         &self.raw
     }
 
-    /// The generated client for streamed bodies (uploads, downloads), built on first use.
+    /// The generated client for downloads, built on first use.
     ///
     /// # Errors
     ///
     /// [`ErrorKind::Config`] when reqwest cannot build it (as [`ClientBuilder::build`] would
     /// have failed for the JSON client, with the same settings).
     pub(crate) fn raw_stream(&self) -> Result<&RawClient> {
-        if let Some(raw) = self.stream.built.get() {
+        self.lazy(&self.stream.built, reqwest::ClientBuilder::read_timeout)
+    }
+
+    /// The generated client for uploads, built on first use, and the idle timeout its caller
+    /// must apply (`None` with a client given to [`ClientBuilder::http_client`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`raw_stream`](Self::raw_stream).
+    pub(crate) fn raw_upload(&self) -> Result<(&RawClient, Option<Duration>)> {
+        let raw = self.lazy(&self.stream.upload, |builder, _| builder)?;
+        Ok((raw, self.stream.own.then_some(self.stream.timeout)))
+    }
+
+    fn lazy<'a>(
+        &'a self,
+        cell: &'a std::sync::OnceLock<RawClient>,
+        set_timeout: fn(reqwest::ClientBuilder, Duration) -> reqwest::ClientBuilder,
+    ) -> Result<&'a RawClient> {
+        if let Some(raw) = cell.get() {
             return Ok(raw);
         }
-        let http = http_client(
-            reqwest::ClientBuilder::read_timeout,
-            self.stream.timeout,
-            self.stream.connect_timeout,
-        )?;
+        let http = http_client(set_timeout, self.stream.timeout, self.stream.connect_timeout)?;
         // Two tasks may build one each at first; the first stored is kept.
-        Ok(self
-            .stream
-            .built
-            .get_or_init(|| RawClient::new_with_client(&self.base_url, http, self.raw_transport().clone())))
+        Ok(cell.get_or_init(|| RawClient::new_with_client(&self.base_url, http, self.raw_transport().clone())))
     }
 
     fn raw_transport(&self) -> &Transport {
@@ -345,11 +363,12 @@ impl ClientBuilder {
 
     /// The timeout of each attempt, default [`DEFAULT_TIMEOUT`]. For a call answered in JSON
     /// (every operation but uploads and downloads), the whole answer must arrive within it,
-    /// counted from sending. For an upload or a download it is the longest wait for the
-    /// server to send anything: the response, then each next part of the body, so a slow but
-    /// steady transfer (a 200 MB download) never times out while a stalled one does. An
-    /// attempt that times out is an [`ErrorKind::Timeout`], retried as the retry rules say.
-    /// Ignored with [`http_client`](Self::http_client).
+    /// counted from sending. For a download it is the longest wait for the server to send
+    /// anything: the response, then each next part of the body. For an upload it is the
+    /// longest time the body may go without the server taking more of it, then the longest
+    /// wait for the answer once it is sent. A slow but steady transfer (200 MB) never times
+    /// out; a stalled one does. An attempt that times out is an [`ErrorKind::Timeout`],
+    /// retried as the retry rules say. Ignored with [`http_client`](Self::http_client).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
         self
@@ -387,7 +406,8 @@ impl ClientBuilder {
     ///
     /// [`ErrorKind::Config`] when the name or value is not a valid header (a value with a line
     /// break included), or the header frames or routes the request (`Host`, `Content-Length`,
-    /// `Transfer-Encoding`, `Connection`, ...).
+    /// `Transfer-Encoding`, `Connection`, ...) or describes its body (`Content-Type`, set by
+    /// each request).
     pub fn header(mut self, name: &str, value: &str) -> Result<Self> {
         let (name, value) = crate::headers::custom_header(name, value)
             .map_err(|why| Error::new(ErrorKind::Config, format!("custom header: {why}")))?;
@@ -492,16 +512,18 @@ impl ClientBuilder {
         // for streamed bodies, whose length has no bound, built on the first transfer.
         let timeout = self.timeout.unwrap_or(DEFAULT_TIMEOUT);
         let connect_timeout = self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT);
-        let stream = StreamClient {
+        let mut stream = StreamClient {
             built: std::sync::OnceLock::new(),
+            upload: std::sync::OnceLock::new(),
             timeout,
             connect_timeout,
+            own: self.http_client.is_none(),
         };
         let http = match self.http_client {
             Some(c) => {
-                let _ = stream
-                    .built
-                    .set(RawClient::new_with_client(&base_url, c.clone(), transport.clone()));
+                let raw = RawClient::new_with_client(&base_url, c.clone(), transport.clone());
+                stream.built = raw.clone().into();
+                stream.upload = raw.into();
                 c
             }
             None => http_client(reqwest::ClientBuilder::timeout, timeout, connect_timeout)?,

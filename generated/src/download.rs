@@ -127,37 +127,78 @@ impl Download {
     }
 
     /// Writes the body to the file at `path` (replacing one that exists) and returns the number
-    /// of bytes written. The body goes to a temporary file beside it (`<name>.<pid>.part`),
-    /// then renamed to `path`: on an error `path` is untouched and the temporary file is
-    /// removed. The file is not synced to disk (as with any write, a power loss may lose what
-    /// the kernel has not written yet; call `std::fs::File::open(path)?.sync_all()` when that
-    /// matters): syncing 200 MB costs more than the download itself on a fast link.
+    /// of bytes written. The body goes to a temporary file in the same directory
+    /// (`.cerebras-batch-<pid>-<n>.part`, unique to the call), then renamed to `path`: on an
+    /// error, or when the future is dropped before it finishes, `path` is untouched and the
+    /// temporary file is removed. The rename replaces `path` itself (a symlink there is
+    /// replaced, not written through). The file is not synced to disk (as with any write, a
+    /// power loss may lose what the kernel has not written yet; call
+    /// `std::fs::File::open(path)?.sync_all()` when that matters): syncing 200 MB costs more
+    /// than the download itself on a fast link.
     ///
     /// # Errors
     ///
     /// As [`write_to`](Self::write_to), and [`ErrorKind::Io`] when the file cannot be created.
     pub async fn save(self, path: impl AsRef<std::path::Path>) -> Result<u64> {
         let path = path.as_ref();
-        // Written beside the target under a temporary name, then renamed over it: a download
-        // that fails never leaves a truncated file that looks complete.
-        let mut name = path.file_name().unwrap_or_default().to_os_string();
-        name.push(format!(".{}.part", std::process::id()));
-        let tmp = path.with_file_name(name);
-        let written = async {
-            let file = tokio::fs::File::create(&tmp).await.map_err(io_error)?;
-            // Chunks arrive in a few KiB; the file is written in 1 MiB blocks (fewer blocking
-            // writes).
-            let mut file = tokio::io::BufWriter::with_capacity(1 << 20, file);
-            let written = self.write_to(&mut file).await?;
-            drop(file);
-            tokio::fs::rename(&tmp, path).await.map_err(io_error)?;
-            Ok(written)
+        let dir = match path.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir,
+            _ => std::path::Path::new("."),
+        };
+        let (file, mut tmp) = TempFile::create(dir).await?;
+        // Chunks arrive in a few KiB; the file is written in 1 MiB blocks (fewer blocking
+        // writes).
+        let mut file = tokio::io::BufWriter::with_capacity(1 << 20, file);
+        let written = self.write_to(&mut file).await?;
+        drop(file);
+        tokio::fs::rename(tmp.path(), path).await.map_err(io_error)?;
+        tmp.kept();
+        Ok(written)
+    }
+}
+
+/// A temporary file for [`Download::save`], removed when dropped unless kept (renamed).
+struct TempFile {
+    path: std::path::PathBuf,
+    kept: bool,
+}
+
+impl TempFile {
+    /// A new file in `dir`, with a name no other call uses: the process id and a counter,
+    /// created only if absent.
+    async fn create(dir: &std::path::Path) -> Result<(tokio::fs::File, Self)> {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        loop {
+            let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let path = dir.join(format!(".cerebras-batch-{}-{n}.part", std::process::id()));
+            match tokio::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+                .await
+            {
+                Ok(file) => return Ok((file, Self { path, kept: false })),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(io_error(e)),
+            }
         }
-        .await;
-        if written.is_err() {
-            let _ = tokio::fs::remove_file(&tmp).await;
+    }
+
+    fn path(&self) -> &std::path::Path {
+        &self.path
+    }
+
+    /// The file was renamed into place: nothing to remove.
+    fn kept(&mut self) {
+        self.kept = true;
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        if !self.kept {
+            let _ = std::fs::remove_file(&self.path);
         }
-        written
     }
 }
 

@@ -16,6 +16,8 @@ const RESERVED_HEADERS: &[&str] = &[
     "keep-alive",
     "proxy-connection",
     "expect",
+    // Set per request by its body (JSON, or multipart with its boundary).
+    "content-type",
 ];
 
 /// Checks one custom header. The value is marked sensitive (it may be a credential).

@@ -202,7 +202,13 @@ impl crate::Client {
         let sent = Arc::new(AtomicU64::new(0));
         let progress = upload.progress.clone();
         let counted = sent.clone();
+        // When the body last moved (milliseconds since `started`), for the idle timeout below.
+        let started = tokio::time::Instant::now();
+        let moved = Arc::new(AtomicU64::new(0));
+        let (moved_chunk, moved_end) = (moved.clone(), moved.clone());
+        let mark = move |moved: &AtomicU64| moved.store(started.elapsed().as_millis() as u64, Ordering::Relaxed);
         let chunks = ReaderStream::with_capacity(reader, 64 * 1024).map(move |chunk| {
+            mark(&moved_chunk);
             let bytes = chunk.map_err(|e| LocalReadError(format!("reading the file failed: {e}")))?;
             let now = counted.fetch_add(bytes.len() as u64, Ordering::Relaxed) + bytes.len() as u64;
             if let Some(len) = length
@@ -222,6 +228,7 @@ impl crate::Client {
         });
         // At the end, a reader that gave fewer bytes than declared is an error too.
         let end = futures::stream::once(async move {
+            mark(&moved_end);
             let sent = sent.load(Ordering::Relaxed);
             match length {
                 Some(len) if sent < len => Err(LocalReadError(format!(
@@ -252,7 +259,7 @@ impl crate::Client {
         }
         let form = form.part("file", part);
 
-        let raw = self.raw_stream()?;
+        let (raw, idle_timeout) = self.raw_upload()?;
         let url = format!("{}{}", progenitor_client::ClientInfo::baseurl(raw), op.path);
         // The form streams the file: it is sent once (the transport never repeats a request
         // whose body is a stream), so a second call of this closure does not happen.
@@ -279,6 +286,32 @@ impl crate::Client {
                 }
             })
         };
-        self.execute(op, call).await.map(ResponseValue::into_inner)
+        let upload = std::pin::pin!(self.execute(op, call));
+        let Some(timeout) = idle_timeout else {
+            return upload.await.map(ResponseValue::into_inner);
+        };
+        // The timeout is per read and per write, as httpx's in the vendor's SDKs: the upload
+        // fails when the body has not moved for `timeout` (the server stopped reading) or, once
+        // it is sent, when no answer came within `timeout` of its end. reqwest's own per-read
+        // timeout would count the whole time spent sending the body.
+        let idle = async {
+            loop {
+                let last = std::time::Duration::from_millis(moved.load(Ordering::Relaxed));
+                let deadline = started + last + timeout;
+                if tokio::time::Instant::now() >= deadline {
+                    return;
+                }
+                tokio::time::sleep_until(deadline).await;
+            }
+        };
+        match futures::future::select(upload, std::pin::pin!(idle)).await {
+            futures::future::Either::Left((result, _)) => result.map(ResponseValue::into_inner),
+            futures::future::Either::Right(((), _)) => Err(Error::new(
+                ErrorKind::Timeout,
+                format!("the upload made no progress, and no answer came, for {timeout:?}"),
+            )
+            .with_operation(op.id)
+            .with_request(op.method, op.path)),
+        }
     }
 }

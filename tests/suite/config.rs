@@ -365,3 +365,12 @@ async fn a_given_http_client_carries_every_call_transfers_included() {
     assert_eq!(&body[..], b"{}\n");
     assert_eq!(request_count(&server).await, 2);
 }
+
+#[test]
+fn content_type_is_set_by_each_request_and_cannot_be_a_custom_header() {
+    let err = Client::builder()
+        .header("Content-Type", "application/json")
+        .expect_err("refused");
+    assert_eq!(err.kind(), ErrorKind::Config);
+    assert!(err.to_string().contains("content-type"), "{err}");
+}

@@ -204,3 +204,108 @@ async fn a_save_that_fails_leaves_the_target_untouched() {
     assert_eq!(left, ["results.jsonl"], "no temporary file is left");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A fresh, empty folder of the system's temporary folder, for one test.
+fn scratch(tag: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("cerebras-batch-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn names_in(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[tokio::test]
+async fn a_custom_accept_header_leaves_a_download_streamed_and_whole() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v1/files/f1/content"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(b"line1\nline2\n".to_vec(), "application/x-ndjson"))
+        .mount(&server)
+        .await;
+    let client = test_client_builder(&server.uri(), 0)
+        .header("Accept", "application/json")
+        .unwrap()
+        .build()
+        .unwrap();
+    let body = client.retrieve_file_content("f1").await.unwrap().bytes().await.unwrap();
+    assert_eq!(&body[..], b"line1\nline2\n");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_saves_to_one_path_both_succeed_and_one_whole_body_stays() {
+    let dir = scratch("two-saves");
+    let target = dir.join("out.jsonl");
+    let body = |byte: u8| vec![byte; 64 * 1024];
+    let serve = |byte: u8| {
+        let head = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/x-ndjson\r\ncontent-length: {}\r\n\r\n",
+            64 * 1024
+        );
+        trickle(
+            head,
+            body(byte).chunks(4096).map(<[u8]>::to_vec).collect(),
+            Duration::from_millis(5),
+        )
+    };
+    let (a, b) = (serve(b'A').await, serve(b'B').await);
+    let da = test_client(&a, 0).retrieve_file_content("f").await.unwrap();
+    let db = test_client(&b, 0).retrieve_file_content("f").await.unwrap();
+    let (ta, tb) = (target.clone(), target.clone());
+    let (ra, rb) = tokio::join!(tokio::spawn(da.save(ta)), tokio::spawn(db.save(tb)));
+    assert_eq!(ra.unwrap().expect("the first save"), 64 * 1024);
+    assert_eq!(rb.unwrap().expect("the second save"), 64 * 1024);
+    let content = std::fs::read(&target).unwrap();
+    assert!(
+        content == body(b'A') || content == body(b'B'),
+        "one whole body, not a mix"
+    );
+    assert_eq!(names_in(&dir), ["out.jsonl"], "no temporary file is left");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test]
+async fn a_save_to_a_255_byte_file_name_works() {
+    let dir = scratch("long-name");
+    let name = format!("{}.jsonl", "r".repeat(249));
+    assert_eq!(name.len(), 255);
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(b"abc\n".to_vec(), "application/x-ndjson"))
+        .mount(&server)
+        .await;
+    let download = test_client(&server.uri(), 0).retrieve_file_content("f1").await.unwrap();
+    assert_eq!(download.save(dir.join(&name)).await.expect("a name the OS accepts"), 4);
+    assert_eq!(names_in(&dir), [name]);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test]
+async fn a_save_dropped_midway_leaves_no_temporary_file() {
+    let dir = scratch("dropped-save");
+    let head = "HTTP/1.1 200 OK\r\ncontent-type: application/x-ndjson\r\ncontent-length: 1000\r\n\r\n".to_owned();
+    // One part, then nothing for 10 s: the save is still running when it is dropped.
+    let base = trickle(
+        head,
+        vec![b"{\"a\":1}\n".to_vec(), b"x".to_vec()],
+        Duration::from_secs(10),
+    )
+    .await;
+    let download = test_client(&base, 0).retrieve_file_content("f").await.unwrap();
+    let target = dir.join("out.jsonl");
+    assert!(
+        tokio::time::timeout(Duration::from_millis(300), download.save(&target))
+            .await
+            .is_err(),
+        "the save was still running"
+    );
+    assert_eq!(names_in(&dir), Vec::<String>::new());
+    std::fs::remove_dir_all(&dir).unwrap();
+}

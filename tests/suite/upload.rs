@@ -9,6 +9,7 @@ use cerebras_batch_tests::test_client;
 use cerebras_batch_tests::twelve_requests;
 use std::sync::Arc;
 use std::sync::Mutex;
+use tokio::io::AsyncReadExt as _;
 
 /// The multipart fields of a request body: `(name, filename, content type, bytes)`.
 async fn multipart_fields(request: &wiremock::Request) -> Vec<(String, Option<String>, Option<String>, Vec<u8>)> {
@@ -192,4 +193,75 @@ async fn upload_problems_are_io_or_invalid_input_errors() {
         assert_eq!(err.kind(), ErrorKind::InvalidInput, "{name:?}");
     }
     assert_eq!(request_count(&server).await, before, "refused names send nothing");
+}
+
+#[tokio::test]
+async fn a_slow_but_steady_upload_outlives_the_timeout() {
+    // 20 parts of 16 KiB, 50 ms apart: 1 s in all, against a 300 ms timeout.
+    let server = cerebras_batch_tests::demo().await;
+    let (mut writer, reader) = tokio::io::duplex(64 * 1024);
+    let total = 20 * 16 * 1024;
+    tokio::spawn(async move {
+        use tokio::io::AsyncWriteExt;
+        for _ in 0..20 {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            writer.write_all(&[b'x'; 16 * 1024]).await.unwrap();
+        }
+    });
+    let client = cerebras_batch_tests::test_client_builder(&server.uri(), 0)
+        .timeout(std::time::Duration::from_millis(300))
+        .build()
+        .unwrap();
+    let file = client
+        .upload_file(UploadFile::from_reader(reader, "steady.jsonl", Some(total)))
+        .await
+        .expect("a steady upload does not time out");
+    assert_eq!(file.id, cerebras_batch_mock::demo::INPUT_FILE_ID);
+}
+
+/// A server on 127.0.0.1 that accepts one connection and then `reads` (everything it is sent)
+/// or not, and never answers.
+async fn silent_server(reads: bool) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let Ok((mut socket, _)) = listener.accept().await else {
+            return;
+        };
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            if reads {
+                use tokio::io::AsyncReadExt;
+                if matches!(socket.read(&mut buf).await, Ok(0) | Err(_)) {
+                    return;
+                }
+            } else {
+                tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+            }
+        }
+    });
+    base
+}
+
+#[tokio::test]
+async fn an_upload_the_server_stops_taking_or_never_answers_times_out() {
+    for reads in [false, true] {
+        let base = silent_server(reads).await;
+        let client = cerebras_batch_tests::test_client_builder(&base, 2)
+            .timeout(std::time::Duration::from_millis(300))
+            .build()
+            .unwrap();
+        // 64 MiB: more than loopback's socket buffers hold, so a server that does not read
+        // stops the body.
+        let size = 64 << 20;
+        let reader = tokio::io::repeat(b'x').take(size);
+        let started = std::time::Instant::now();
+        let err = client
+            .upload_file(UploadFile::from_reader(reader, "big.jsonl", Some(size)))
+            .await
+            .expect_err("nothing answers");
+        assert_eq!(err.kind(), ErrorKind::Timeout, "reads={reads}: {err}");
+        assert!(err.to_string().contains("no progress"), "{err}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(20), "reads={reads}");
+    }
 }

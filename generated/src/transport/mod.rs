@@ -94,17 +94,19 @@ impl Transport {
         mut request: Request,
         operation: &str,
     ) -> impl Future<Output = reqwest::Result<Response>> + 'a {
+        // A JSON answer is read whole within the attempt, so that a body that breaks off or
+        // stalls is retried like any other failure; a download streams to the caller instead.
+        // Decided by the operation's own `Accept`, before the client's custom headers (which
+        // may name `Accept` too) are added.
+        let buffer = request
+            .headers()
+            .get(reqwest::header::ACCEPT)
+            .is_some_and(|a| a.as_bytes().starts_with(b"application/json"));
         self.prepare(&mut request);
         let idempotent = request.method() != Method::POST && request.method() != Method::PATCH;
         let https = request.url().scheme() == "https";
         // A streamed body (an upload) cannot be sent again.
         let repeatable = request.body().is_none_or(|b| b.as_bytes().is_some());
-        // A JSON answer is read whole within the attempt, so that a body that breaks off or
-        // stalls is retried like any other failure; a download streams to the caller instead.
-        let buffer = request
-            .headers()
-            .get(reqwest::header::ACCEPT)
-            .is_some_and(|a| a.as_bytes().starts_with(b"application/json"));
         let mut attempt = 1;
         record(|r| {
             *r.method.lock().expect("call record lock") = Some(request.method().clone());
