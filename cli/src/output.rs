@@ -137,7 +137,19 @@ pub fn problem(path: &std::path::Path, e: &cerebras_batch::Error) -> String {
 }
 
 /// An error with its causes, for stderr (the library's errors already name the operation, the
-/// HTTP status and the request id; none of them holds the API key).
+/// HTTP status and the request id; none of them holds the API key). A cause whose text the
+/// message already holds (the library's messages include their cause) is not repeated.
 pub fn error_text(e: &anyhow::Error) -> String {
-    format!("{e:#}")
+    let mut text = String::new();
+    for cause in e.chain() {
+        let part = cause.to_string();
+        if text.contains(&part) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&part);
+    }
+    text
 }

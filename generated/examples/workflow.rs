@@ -56,9 +56,13 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
 
     // 2. Upload it, streaming, with progress.
     let file = client
-        .upload_file(
-            UploadFile::from_path(&path).on_progress(|p| eprint!("\ruploaded {} of {:?} bytes", p.sent, p.total)),
-        )
+        .upload_file(UploadFile::from_path(&path).on_progress(|p| {
+            eprint!(
+                "\ruploaded {} of {} bytes",
+                p.sent,
+                p.total.map_or("?".to_owned(), |t| t.to_string())
+            )
+        }))
         .await?;
     eprintln!();
     println!(

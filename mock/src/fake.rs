@@ -73,6 +73,8 @@ struct State {
     batches: Vec<StoredBatch>,
     uploads: usize,
     creates: usize,
+    /// Files ever stored (uploads, outputs, error files): ids are never reused after a delete.
+    files_made: usize,
     clock: i64,
 }
 
@@ -92,7 +94,8 @@ impl State {
 
     fn store_file(&mut self, filename: &str, purpose: &str, content: Vec<u8>) -> Map<String, Value> {
         let now = self.tick();
-        let id = format!("file-fake-{}", self.files.len() + 1);
+        self.files_made += 1;
+        let id = format!("file-fake-{}", self.files_made);
         let json = json!({
             "id": id, "object": "file", "bytes": content.len(), "created_at": now,
             "expires_at": now + 7 * 24 * 3600, "filename": filename, "purpose": purpose,

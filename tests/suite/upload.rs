@@ -265,3 +265,18 @@ async fn an_upload_the_server_stops_taking_or_never_answers_times_out() {
         assert!(started.elapsed() < std::time::Duration::from_secs(20), "reads={reads}");
     }
 }
+
+#[tokio::test]
+async fn the_stateful_fake_never_reuses_a_deleted_files_id() {
+    let fake = cerebras_batch_mock::FakeApi::start().await;
+    let client = fake.client();
+    let upload = |name: &'static str| UploadFile::from_reader(&b"{}\n"[..], name, Some(3));
+    let first = client.upload_file(upload("a.jsonl")).await.unwrap();
+    let second = client.upload_file(upload("b.jsonl")).await.unwrap();
+    client.delete_file(first.id.clone()).await.unwrap();
+    let third = client.upload_file(upload("c.jsonl")).await.unwrap();
+    assert_eq!(
+        [first.id.as_str(), second.id.as_str(), third.id.as_str()],
+        ["file-fake-1", "file-fake-2", "file-fake-3"]
+    );
+}
