@@ -155,7 +155,10 @@ impl crate::Client {
     /// - [`ErrorKind::Io`] when the file is not a regular file or cannot be read, or a reader
     ///   gives more or fewer bytes than the length declared for it.
     /// - As the generated methods: the kind of a non-2xx status, with status, headers and raw
-    ///   body; [`ErrorKind::Decode`]; [`ErrorKind::Connection`] or [`ErrorKind::Timeout`].
+    ///   body; [`ErrorKind::Decode`]; [`ErrorKind::Connection`] or [`ErrorKind::Timeout`]
+    ///   (the body took no progress, or no answer came, for the client's timeout).
+    /// - [`ErrorKind::Config`] when the HTTP client for uploads, built on a client's first
+    ///   upload, cannot be built.
     pub async fn upload_file(&self, upload: UploadFile) -> Result<types::File> {
         let op = &UPLOAD_FILE;
         let refuse = |message: String| Error::new(ErrorKind::InvalidInput, message).with_operation(op.id);

@@ -283,7 +283,9 @@ fn builder(op: &OperationSpec, call: &Call, open_enums: &BTreeSet<String>) -> To
     };
     let has_stream = all.iter().any(|p| p.ty == syn::parse_quote!(::reqwest::Body));
     // A streamed body, up or down, goes through the client whose timeout is per read; a JSON
-    // answer, read whole, through the one whose timeout bounds the whole attempt.
+    // answer, read whole, through the one whose timeout bounds the whole attempt. (reqwest's
+    // per-read timer also counts the time spent sending a body: the hand-written multipart
+    // upload has an idle timeout of its own instead; this spec has no raw-body operation.)
     let raw = if has_stream || matches!(call.returns, Returns::Download) {
         quote!(let raw = client.raw_stream()?;)
     } else {

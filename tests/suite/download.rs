@@ -183,8 +183,7 @@ async fn without_custom_headers_the_client_asks_for_compression_itself() {
 async fn a_save_that_fails_leaves_the_target_untouched() {
     let head = "HTTP/1.1 200 OK\r\ncontent-type: application/x-ndjson\r\ncontent-length: 1000\r\n\r\n".to_owned();
     let base = trickle(head, vec![b"{\"custom_id\"".to_vec()], Duration::from_millis(10)).await;
-    let dir = std::env::temp_dir().join(format!("cerebras-batch-save-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch("save");
     let target = dir.join("results.jsonl");
     std::fs::write(&target, "the previous results\n").unwrap();
     let download = test_client_builder(&base, 0)
@@ -197,11 +196,7 @@ async fn a_save_that_fails_leaves_the_target_untouched() {
     let err = download.save(&target).await.expect_err("the body breaks off");
     assert_eq!(err.kind(), cerebras_batch::ErrorKind::Connection, "{err}");
     assert_eq!(std::fs::read_to_string(&target).unwrap(), "the previous results\n");
-    let left: Vec<String> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    assert_eq!(left, ["results.jsonl"], "no temporary file is left");
+    assert_eq!(names_in(&dir), ["results.jsonl"], "no temporary file is left");
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
