@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use crate::{root, run};
+use crate::util::{root, run};
 
 /// The crates this workspace publishes.
 pub const PUBLISHED: &[&str] = &["cerebras-batch", "cerebras-batch-mock", "cerebras-batch-cli"];

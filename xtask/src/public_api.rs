@@ -14,7 +14,7 @@ use rustdoc_types::{
     StructKind, Term, Type, VariantKind, Visibility, WherePredicate,
 };
 
-use crate::{root, run};
+use crate::util::{root, run};
 
 const SNAPSHOT: &str = "generated/public-api.txt";
 const EXTERNAL: &str = "generated/external-types.toml";
