@@ -81,6 +81,46 @@ pub fn workspace_root() -> std::path::PathBuf {
         .to_path_buf()
 }
 
+/// The environment variable that turns a missing `../shared` into a failure instead of a skip.
+/// `.ci/run` sets it: in CI, a test that needs the reference material must run.
+pub const REQUIRE_SHARED: &str = "CEREBRAS_BATCH_REQUIRE_SHARED";
+
+/// `../shared/<rel>` beside the checkout (the reference material, not copied into the
+/// repository: the vendor's pages, the published specs), when it is there.
+///
+/// When it is absent, the test is skipped: this says so on stderr and returns `None`.
+///
+/// # Panics
+///
+/// When it is absent and [`REQUIRE_SHARED`] is set (to any value), naming the path and the
+/// variable.
+pub fn shared(rel: &str) -> Option<std::path::PathBuf> {
+    shared_in(&workspace_root(), rel, std::env::var_os(REQUIRE_SHARED).is_some())
+}
+
+/// [`shared`] for a checkout at `root`, with the requirement given rather than read from the
+/// environment.
+///
+/// # Panics
+///
+/// When `root/../shared/<rel>` is absent and `required`.
+pub fn shared_in(root: &std::path::Path, rel: &str, required: bool) -> Option<std::path::PathBuf> {
+    let path = root.join("../shared").join(rel);
+    if path.exists() {
+        return Some(path);
+    }
+    assert!(
+        !required,
+        "{} is absent, and {REQUIRE_SHARED} is set: this test must run here (put the reference material in ../shared beside the checkout)",
+        path.display()
+    );
+    eprintln!(
+        "skipped: {} is absent (CI has it and sets {REQUIRE_SHARED})",
+        path.display()
+    );
+    None
+}
+
 /// Rewrites OpenAPI 3.0 schemas into JSON Schema: `nullable: true` becomes a `null` type (or
 /// an `anyOf` with `null` when the schema has no `type`).
 pub fn oas30_to_json_schema(v: &Value) -> Value {
@@ -221,4 +261,73 @@ pub async fn trickle(head: String, chunks: Vec<Vec<u8>>, pause: std::time::Durat
         let _ = socket.shutdown().await;
     });
     base
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A checkout with no `../shared` beside it.
+    fn lonely_checkout() -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("cerebras-batch-no-shared-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("checkout")).unwrap();
+        dir.join("checkout")
+    }
+
+    #[test]
+    fn a_missing_shared_folder_is_a_skip_unless_required() {
+        let root = lonely_checkout();
+        assert_eq!(shared_in(&root, "reference/real-specs", false), None);
+        let failure = std::panic::catch_unwind(|| shared_in(&root, "reference/real-specs", true))
+            .expect_err("required and absent fails");
+        let message = failure.downcast_ref::<String>().expect("a formatted message");
+        assert!(message.contains("reference/real-specs is absent"), "{message}");
+        assert!(message.contains(REQUIRE_SHARED), "{message}");
+        // Present, it is found either way.
+        std::fs::create_dir_all(root.join("../shared/reference/real-specs")).unwrap();
+        for required in [false, true] {
+            assert_eq!(
+                shared_in(&root, "reference/real-specs", required),
+                Some(root.join("../shared/reference/real-specs"))
+            );
+        }
+        std::fs::remove_dir_all(root.parent().unwrap()).unwrap();
+    }
+
+    /// Run by [`the_variable_makes_a_missing_shared_folder_fail`] in a child process: `shared`
+    /// as the tests call it, with the variable of the child's environment, against a folder
+    /// that is never there.
+    #[test]
+    #[ignore = "run by the_variable_makes_a_missing_shared_folder_fail"]
+    fn child_looks_for_a_missing_shared_folder() {
+        assert_eq!(shared("no-such-folder-in-shared"), None);
+    }
+
+    #[test]
+    fn the_variable_makes_a_missing_shared_folder_fail() {
+        let child = |required: bool| {
+            let mut cmd = std::process::Command::new(std::env::current_exe().unwrap());
+            cmd.args([
+                "--exact",
+                "tests::child_looks_for_a_missing_shared_folder",
+                "--ignored",
+                "--nocapture",
+            ])
+            .env_remove(REQUIRE_SHARED);
+            if required {
+                cmd.env(REQUIRE_SHARED, "1");
+            }
+            cmd.output().unwrap()
+        };
+        let skipped = child(false);
+        assert!(skipped.status.success(), "{skipped:?}");
+        assert!(String::from_utf8_lossy(&skipped.stderr).contains("skipped: "));
+        let required = child(true);
+        assert!(!required.status.success(), "{required:?}");
+        let out = String::from_utf8_lossy(&required.stdout).into_owned() + &String::from_utf8_lossy(&required.stderr);
+        assert!(
+            out.contains("no-such-folder-in-shared is absent, and CEREBRAS_BATCH_REQUIRE_SHARED is set"),
+            "{out}"
+        );
+    }
 }

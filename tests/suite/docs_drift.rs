@@ -5,7 +5,8 @@
 //! (`tests/fixtures/docs-pages/`). The vendor's other stored copies (`../shared/reference/
 //! vendor-pages/`) are excerpts; the revision tests take their examples and facts to build
 //! `.md` pages. Tests that need `../shared` say they are skipped when it is absent (it is there
-//! in CI); the vendor's pages are not copied into the repository.
+//! in CI, which sets `CEREBRAS_BATCH_REQUIRE_SHARED` so that they fail instead); the vendor's
+//! pages are not copied into the repository.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -20,14 +21,10 @@ const CANCEL_OP: &str = "/paths/~1v1~1batches~1{batch_id}/delete";
 const CANCEL_EXAMPLE: &str =
     "/paths/~1v1~1batches~1{batch_id}/delete/responses/200/content/application~1json/examples/cancel_batch_response";
 
+/// `../shared/reference`, holding the vendor's cancel page (see [`cerebras_batch_tests::shared`]).
 fn shared() -> Option<PathBuf> {
-    let dir = workspace_root().join("../shared/reference");
-    if dir.join("cancel-batch.md").is_file() {
-        Some(dir)
-    } else {
-        eprintln!("skipped: {} is absent (it is there in CI)", dir.display());
-        None
-    }
+    let cancel = cerebras_batch_tests::shared("reference/cancel-batch.md")?;
+    Some(cancel.parent().expect("a file has a folder").to_path_buf())
 }
 
 fn fixtures() -> PathBuf {
