@@ -50,3 +50,33 @@ fn every_generated_file_carries_the_do_not_edit_header() {
         assert!(text.contains("Do not edit"), "{name}");
     }
 }
+
+/// Every file `cargo xtask regen` writes is marked `linguist-generated` in `.gitattributes`, so
+/// that pull requests collapse it; and no hand-written file is.
+#[test]
+fn every_generated_file_is_marked_generated_for_reviewers() {
+    let output = cerebras_batch_generator::generate(&spec_text()).expect("the spec generates");
+    let hand_written = [
+        "generated/src/lib.rs",
+        "mock/src/api.rs",
+        "spec/openapi.yaml",
+        "README.md",
+    ];
+    let paths: Vec<&str> = output.files.keys().map(String::as_str).chain(hand_written).collect();
+    let out = std::process::Command::new("git")
+        .current_dir(workspace_root())
+        .args(["check-attr", "linguist-generated", "--"])
+        .args(&paths)
+        .output()
+        .expect("git runs");
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8(out.stdout).unwrap();
+    for path in &paths {
+        let marked = text.contains(&format!("{path}: linguist-generated: true\n"));
+        assert_eq!(
+            marked,
+            output.files.contains_key(*path),
+            "{path}: marked generated in .gitattributes: {marked}\n{text}"
+        );
+    }
+}
