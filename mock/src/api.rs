@@ -9,7 +9,8 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 /// of the spec: `api.cancel_batch()`, `api.list_files()`, ..., each in [`crate::when`].
 ///
 /// ```
-/// # async fn run() {
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
 /// use cerebras_batch::types::{Batch, BatchStatus};
 /// use cerebras_batch_mock::{MockApi, Reply};
 ///

@@ -134,7 +134,8 @@ impl State {
 ///   unknown id.
 ///
 /// ```
-/// # async fn run() {
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
 /// use cerebras_batch::types::CreateBatchRequest;
 /// use std::time::Duration;
 /// use cerebras_batch::{UploadFile, WaitOptions};

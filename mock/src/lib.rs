@@ -19,7 +19,8 @@
 //! `.with_priority(p)` as wiremock allows, then `.mount(&api).await`.
 //!
 //! ```
-//! # async fn run() {
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
 //! use cerebras_batch::ErrorKind;
 //! use cerebras_batch::types::{ErrorBody, FileList};
 //! use cerebras_batch_mock::{MockApi, Reply};

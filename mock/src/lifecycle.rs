@@ -22,13 +22,13 @@ use crate::{MockApi, Reply};
 /// - once final (`completed` or `cancelled`), the batch has an `output_file_id`, and
 ///   `GET /v1/files/{output_file_id}/content` answers its result lines: all of
 ///   [`output_lines`](Self::output_lines), or, after a cancel, the first
-///   [`partial_after_cancel`](Self::partial_after_cancel) of them.
+///   [`partial_after_cancel`](Self::partial_after_cancel) of them (none unless set).
 ///
 /// ```
-/// # async fn run() {
-/// use cerebras_batch::WaitOptions;
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// use cerebras_batch::{MIN_POLL_INTERVAL, WaitOptions};
 /// use cerebras_batch_mock::{BatchLifecycle, MockApi};
-/// use std::time::Duration;
 ///
 /// let api = MockApi::start().await;
 /// let handle = BatchLifecycle::new("batch_1")
@@ -36,7 +36,8 @@ use crate::{MockApi, Reply};
 ///     .partial_after_cancel(4)
 ///     .mount(&api)
 ///     .await;
-/// let fast = WaitOptions::default().intervals(Duration::from_millis(1), Duration::from_millis(5));
+/// // The client never polls faster than MIN_POLL_INTERVAL (100 ms).
+/// let fast = WaitOptions::default().intervals(MIN_POLL_INTERVAL, MIN_POLL_INTERVAL);
 /// let batch = api.client().cancel_and_wait("batch_1", fast).await.unwrap();
 /// assert_eq!(batch.status_text(), "cancelled");
 /// assert!(handle.was_cancelled());
@@ -94,7 +95,9 @@ impl BatchLifecycle {
         self
     }
 
-    /// How many of the result lines a cancelled batch's output holds (its partial results).
+    /// How many of the result lines a cancelled batch's output holds (its partial results):
+    /// the first `lines` of [`output_lines`](Self::output_lines), or all of them when there
+    /// are fewer. Default 0: a cancelled batch's output file is empty.
     pub fn partial_after_cancel(mut self, lines: usize) -> Self {
         self.partial = lines;
         self

@@ -4,13 +4,14 @@
 use std::time::Duration;
 
 use cerebras_batch::types::{BatchStatus, ErrorBody, File, FileList};
-use cerebras_batch::{ErrorKind, WaitOptions};
+use cerebras_batch::{ErrorKind, MIN_POLL_INTERVAL, WaitOptions};
 use cerebras_batch_mock::{BatchLifecycle, DOCUMENTED_ERROR_STATUSES, MockApi, Reply};
 use cerebras_batch_mock_example::{PartialResults, cancel_and_count, count_files};
 use serde_json::json;
 
+/// As fast as the client polls: it never polls closer than `MIN_POLL_INTERVAL` (100 ms).
 fn fast() -> WaitOptions {
-    WaitOptions::default().intervals(Duration::from_millis(1), Duration::from_millis(5))
+    WaitOptions::default().intervals(MIN_POLL_INTERVAL, MIN_POLL_INTERVAL)
 }
 
 fn line(i: usize, status: &str) -> serde_json::Value {
