@@ -40,24 +40,23 @@ impl<T> Reply<T> {
         }
     }
 
-    /// An error `status` with a vendor-shaped JSON body (`{"message", "type", "param", "code"}`,
-    /// the flat shape the API sends).
+    /// An error `status` with a vendor-shaped JSON body: the flat `{"message", "type", "param",
+    /// "code"}` the API sends (`{"message": "Requests per minute limit exceeded - too many
+    /// requests sent.", "type": "too_many_requests_error", "param": "quota", "code":
+    /// "request_quota_exceeded"}` for a 429, in the reference). The fields `body` leaves unset
+    /// are filled in: `message` with the status's reason phrase (`Payment Required`), `type`
+    /// with a class fitting the status (`invalid_request_error` for 400, 404 and 422,
+    /// `authentication_error`, `payment_required_error`, `permission_denied_error`,
+    /// `too_many_requests_error`, else `server_error`), `param` and `code` with `null`. A body in
+    /// the wrapped form (`error` set) is sent as it is.
     pub fn error(status: u16, body: ErrorBody) -> Self {
-        let bytes = serde_json::to_vec(&body).expect("an error body encodes");
+        let bytes = serde_json::to_vec(&vendor_shaped(status, &body)).expect("an error body encodes");
         Self::new(status, bytes, Some("application/json"))
     }
 
-    /// An error `status` whose body carries only `message` (and a `type` fitting the status).
+    /// An error `status` whose body carries `message` (and the defaults of [`error`](Self::error)).
     pub fn error_message(status: u16, message: impl Into<String>) -> Self {
-        let kind = match status {
-            400 | 404 | 422 => "invalid_request_error",
-            401 => "authentication_error",
-            402 => "payment_required_error",
-            403 => "permission_denied_error",
-            429 => "too_many_requests_error",
-            _ => "server_error",
-        };
-        Self::error(status, ErrorBody::new().with_message(message).with_type(kind))
+        Self::error(status, ErrorBody::new().with_message(message))
     }
 
     /// Any status and body, verbatim: for what the types cannot say (an HTML 502, a truncated
@@ -95,6 +94,37 @@ impl<T> Reply<T> {
     pub fn body(&self) -> &[u8] {
         &self.body
     }
+}
+
+/// `body` as JSON, with the flat fields it leaves unset filled in for `status` (see
+/// [`Reply::error`]).
+fn vendor_shaped(status: u16, body: &ErrorBody) -> serde_json::Value {
+    let mut value = serde_json::to_value(body).expect("an error body encodes");
+    let Some(fields) = value.as_object_mut().filter(|f| !f.contains_key("error")) else {
+        return value;
+    };
+    let message = cerebras_batch::reqwest::StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .map_or_else(|| format!("HTTP {status}"), str::to_owned);
+    let kind = match status {
+        400 | 404 | 422 => "invalid_request_error",
+        401 => "authentication_error",
+        402 => "payment_required_error",
+        403 => "permission_denied_error",
+        429 => "too_many_requests_error",
+        _ => "server_error",
+    };
+    let defaults = [
+        ("message", message.into()),
+        ("type", kind.into()),
+        ("param", serde_json::Value::Null),
+        ("code", serde_json::Value::Null),
+    ];
+    for (name, default) in defaults {
+        fields.entry(name).or_insert(default);
+    }
+    value
 }
 
 impl<T: serde::Serialize> Reply<T> {
