@@ -4,9 +4,13 @@
 //! - `when.rs`: one expectation builder per operation, named like the client's request builder
 //!   (`when::CancelBatch`), created by the `MockApi` method of the operation's name. Each
 //!   parameter and the body is a setter that narrows the match, typed as the client takes it;
-//!   `respond` takes a `Reply` of the operation's success type. Operations left out of the
-//!   client's generation get their hand-written expectation re-exported, so that the mock crate
-//!   does not compile until someone writes it.
+//!   `respond` takes a `Reply` of the operation's success type. Each mock is named after the
+//!   operation and the parameters it pins (`cancel_batch(batch_id = "b1")`, by
+//!   `Expect::operation`), and a builder made by a `MockApi` records its mocks there (the
+//!   `mock_api` field, set by `with_mock_api`), so that `MockApi::fail_on_unmatched` can name
+//!   the closest one. Operations left out of the client's generation get their hand-written
+//!   expectation re-exported, so that the mock crate does not compile until someone writes it
+//!   (with a `with_mock_api` of its own).
 //! - `replies.rs`: a `Reply` constructor per error status the spec declares, named after the
 //!   status (`Reply::not_found`), and `DOCUMENTED_ERROR_STATUSES`.
 
@@ -65,7 +69,7 @@ fn when(api: &Api) -> String {
             );
             let _ = writeln!(
                 methods,
-                "    /// Expects `{} {}` (`{}`): any such request, until narrowed by the setters of [`{builder}`].\n    pub fn {}(&self) -> {builder} {{\n        {builder}::new()\n    }}\n",
+                "    /// Expects `{} {}` (`{}`): any such request, until narrowed by the setters of [`{builder}`].\n    pub fn {}(&self) -> {builder} {{\n        {builder}::new().with_mock_api(self)\n    }}\n",
                 s.method, s.path, s.id, s.id
             );
             continue;
@@ -92,10 +96,13 @@ fn when(api: &Api) -> String {
             };
             let _ = writeln!(out, "    {}: ::std::option::Option<{ty}>,", p.name);
         }
-        out.push_str("}\n\n");
+        out.push_str(
+            "    /// The `MockApi` that made this builder records its mocks here, for `fail_on_unmatched`.\n    mock_api: crate::unmatched::Registry,\n}\n\n",
+        );
         let _ = writeln!(
             out,
-            "impl {builder} {{\n    /// Any request to `{} {}`.\n    pub fn new() -> Self {{\n        Self::default()\n    }}\n",
+            "impl {builder} {{\n    /// Any request to `{} {}`.\n    pub fn new() -> Self {{\n        Self::default()\n    }}\n\n\
+             /// Records the mocks it builds in `api`'s registry (for `fail_on_unmatched`).\n    pub(crate) fn with_mock_api(mut self, api: &crate::MockApi) -> Self {{\n        self.mock_api = api.registry();\n        self\n    }}\n",
             s.method, s.path
         );
         for p in &params {
@@ -126,7 +133,11 @@ fn when(api: &Api) -> String {
             out,
             "    /// The request this expectation matches.\n    pub fn expect(&self) -> crate::Expect {{"
         );
-        let _ = write!(out, "        crate::Expect::new({:?}, {:?})", s.method, s.path);
+        let _ = write!(
+            out,
+            "        crate::Expect::new({:?}, {:?})\n            .operation({:?})",
+            s.method, s.path, s.id
+        );
         for p in &params {
             let n = &p.name;
             match p.location.as_str() {
@@ -154,11 +165,12 @@ fn when(api: &Api) -> String {
         let _ = writeln!(
             out,
             "    /// Answers with `reply` (mount the returned mock on the `MockApi`).\n    pub fn respond(self, reply: crate::Reply<{reply}>) -> ::wiremock::Mock {{\n        self.respond_with(reply)\n    }}\n\n\
-             /// Answers with any wiremock responder (a sequence, a closure).\n    pub fn respond_with(self, responder: impl ::wiremock::Respond + 'static) -> ::wiremock::Mock {{\n        self.expect().builder().respond_with(responder)\n    }}\n}}\n"
+             /// Answers with any wiremock responder (a sequence, a closure). The mock is named after\n    /// the operation and the parameters set (`{id}(..)`).\n    pub fn respond_with(self, responder: impl ::wiremock::Respond + 'static) -> ::wiremock::Mock {{\n        self.mock_api.respond_with(self.expect(), responder)\n    }}\n}}\n",
+            id = s.id
         );
         let _ = writeln!(
             methods,
-            "    /// Expects `{} {}` ([`Client::{}`](cerebras_batch::Client::{})).\n    pub fn {}(&self) -> {builder} {{\n        {builder}::new()\n    }}\n",
+            "    /// Expects `{} {}` ([`Client::{}`](cerebras_batch::Client::{})).\n    pub fn {}(&self) -> {builder} {{\n        {builder}::new().with_mock_api(self)\n    }}\n",
             s.method, s.path, s.id, s.id, s.id
         );
     }

@@ -3,12 +3,16 @@
 //! cannot drift from it. Add it as a dev-dependency.
 //!
 //! - [`MockApi`] starts a fake API on 127.0.0.1 ([wiremock](https://docs.rs/wiremock)) and gives
-//!   a client pointed at it.
+//!   a client pointed at it. Its mocks are named after their operation and parameters
+//!   (`cancel_batch(batch_id = "b1")`) in failure messages;
+//!   [`fail_on_unmatched`](MockApi::fail_on_unmatched) answers a request no mock matched with
+//!   the closest mock and why, and fails the test.
 //! - One expectation builder per operation ([`when`], generated): `api.cancel_batch()`,
 //!   `api.list_files()`, ..., with the operation's parameters and body as typed matchers that
 //!   match exactly what the client sends (ids with `/`, `?`, `%`, spaces and unicode included),
 //!   and [`Reply`]s typed by the operation's success type, for every documented error status
-//!   too (`Reply::not_found(..)`, `Reply::too_many_requests(..)`).
+//!   too (`Reply::not_found(..)`, `Reply::too_many_requests(..)`), whose vendor-shaped body
+//!   fills in what the test leaves unset.
 //! - [`FakeApi`]: a stateful in-memory API for whole workflows (any number of uploads and
 //!   batches, computed results, cancels, listings), as a command-line tool's tests need.
 //! - [`BatchLifecycle`]: a batch that moves through its statuses over successive retrieves,
@@ -53,6 +57,7 @@ mod expect;
 mod fake;
 mod lifecycle;
 mod reply;
+mod unmatched;
 mod upload;
 
 pub use api::{MockApi, TEST_KEY};

@@ -5,10 +5,13 @@ use cerebras_batch::types;
 use wiremock::{Match, Mock, Request, Respond};
 
 use crate::Reply;
+use crate::unmatched::{Explain, Mismatch, Registry, Stage};
 
 /// Matches `POST /v1/files` (`upload_file`), a multipart form with `purpose`, optionally
 /// `expires_after[anchor]` and `expires_after[seconds]`, then `file`. Every field given must
 /// match; unset ones match anything.
+///
+/// Its mocks are named after it, as `upload_file(purpose = "batch", file_content = 3 bytes)`.
 #[derive(Clone, Debug, Default)]
 #[must_use]
 pub struct UploadFile {
@@ -16,12 +19,19 @@ pub struct UploadFile {
     filename: Option<String>,
     expires_after: Option<i64>,
     content: Option<Vec<u8>>,
+    mock_api: Registry,
 }
 
 impl UploadFile {
     /// Any upload.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Records the mocks it builds in `api`'s registry (for `fail_on_unmatched`).
+    pub(crate) fn with_mock_api(mut self, api: &crate::MockApi) -> Self {
+        self.mock_api = api.registry();
+        self
     }
 
     /// Only uploads with this `purpose` (the client sends `batch` by default).
@@ -55,11 +65,130 @@ impl UploadFile {
     }
 
     /// Answers with any responder.
-    pub fn respond_with(self, responder: impl Respond + 'static) -> Mock {
-        Mock::given(wiremock::matchers::method("POST"))
-            .and(wiremock::matchers::path("/v1/files"))
-            .and(self)
+    pub fn respond_with(mut self, responder: impl Respond + 'static) -> Mock {
+        // The copies the mock and the registry keep do not point back at the registry.
+        let registry = std::mem::take(&mut self.mock_api);
+        let name = self.to_string();
+        let mock = Mock::given(wiremock::matchers::method(METHOD))
+            .and(wiremock::matchers::path(PATH))
+            .and(self.clone())
             .respond_with(responder)
+            .named(name);
+        registry.add(self);
+        mock
+    }
+
+    /// Every condition of the form `fields` fails, in order.
+    fn form_mismatches(&self, fields: &[Field]) -> Vec<String> {
+        let text = |name: &str| {
+            fields
+                .iter()
+                .find(|f| f.name == name)
+                .map(|f| String::from_utf8_lossy(&f.bytes).into_owned())
+        };
+        let mut out = Vec::new();
+        if let Some(want) = &self.purpose
+            && text("purpose").as_ref() != Some(want)
+        {
+            out.push(format!(
+                "form field purpose is {}, the mock expects {want:?}",
+                quoted(text("purpose"))
+            ));
+        }
+        let Some(file) = fields.iter().find(|f| f.name == "file") else {
+            out.push("the form has no `file` field".to_owned());
+            return out;
+        };
+        if let Some(want) = &self.filename
+            && file.filename.as_ref() != Some(want)
+        {
+            out.push(format!(
+                "the file name is {}, the mock expects {want:?}",
+                quoted(file.filename.clone())
+            ));
+        }
+        if let Some(seconds) = self.expires_after {
+            let (anchor, sent) = (text("expires_after[anchor]"), text("expires_after[seconds]"));
+            if anchor.as_deref() != Some("created_at") || sent != Some(seconds.to_string()) {
+                out.push(format!(
+                    "form fields expires_after[anchor] and expires_after[seconds] are {} and {}, the mock expects \"created_at\" and \"{seconds}\"",
+                    quoted(anchor),
+                    quoted(sent)
+                ));
+            }
+        }
+        if let Some(want) = &self.content
+            && &file.bytes != want
+        {
+            out.push(format!(
+                "the file's content differs: {} bytes, the mock expects {} bytes{}",
+                file.bytes.len(),
+                want.len(),
+                if file.bytes.len() == want.len() {
+                    " of other content"
+                } else {
+                    ""
+                }
+            ));
+        }
+        out
+    }
+}
+
+const METHOD: &str = "POST";
+const PATH: &str = "/v1/files";
+
+/// A value as `"text"`, or `absent`.
+fn quoted(value: Option<String>) -> String {
+    value.map_or_else(|| "absent".to_owned(), |v| format!("{v:?}"))
+}
+
+impl std::fmt::Display for UploadFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut parts = Vec::new();
+        if let Some(p) = &self.purpose {
+            parts.push(format!("purpose = {p:?}"));
+        }
+        if let Some(n) = &self.filename {
+            parts.push(format!("filename = {n:?}"));
+        }
+        if let Some(s) = self.expires_after {
+            parts.push(format!("expires_after = {s}"));
+        }
+        if let Some(c) = &self.content {
+            parts.push(format!("file_content = {} bytes", c.len()));
+        }
+        if parts.is_empty() {
+            f.write_str("upload_file(..)")
+        } else {
+            write!(f, "upload_file({})", parts.join(", "))
+        }
+    }
+}
+
+impl Explain for UploadFile {
+    fn name(&self) -> String {
+        self.to_string()
+    }
+
+    fn mismatches(&self, request: &Request) -> Vec<Mismatch> {
+        let mut out = Vec::new();
+        if !wiremock::matchers::method(METHOD).matches(request) {
+            out.push((
+                Stage::Method,
+                format!("method is {}, the mock expects {METHOD}", request.method),
+            ));
+        }
+        if !wiremock::matchers::path(PATH).matches(request) {
+            out.push((Stage::Path, format!("path {} is not {PATH}", request.url.path())));
+        }
+        match fields(request) {
+            None => out.push((Stage::Body, "the body is not a multipart form".to_owned())),
+            Some(fields) => out.extend(self.form_mismatches(&fields).into_iter().map(|r| (Stage::Body, r))),
+        }
+        out.into_iter()
+            .map(|(stage, reason)| Mismatch { stage, reason })
+            .collect()
     }
 }
 
@@ -92,29 +221,6 @@ pub(crate) fn fields(request: &Request) -> Option<Vec<Field>> {
 
 impl Match for UploadFile {
     fn matches(&self, request: &Request) -> bool {
-        let Some(fields) = fields(request) else {
-            return false;
-        };
-        let text = |name: &str| {
-            fields
-                .iter()
-                .find(|f| f.name == name)
-                .map(|f| String::from_utf8_lossy(&f.bytes).into_owned())
-        };
-        let file = fields.iter().find(|f| f.name == "file");
-        let Some(file) = file else { return false };
-        let expires = match self.expires_after {
-            None => true,
-            Some(seconds) => {
-                text("expires_after[anchor]").as_deref() == Some("created_at")
-                    && text("expires_after[seconds]") == Some(seconds.to_string())
-            }
-        };
-        self.purpose
-            .as_ref()
-            .is_none_or(|p| text("purpose").as_ref() == Some(p))
-            && self.filename.as_ref().is_none_or(|n| file.filename.as_ref() == Some(n))
-            && self.content.as_ref().is_none_or(|c| &file.bytes == c)
-            && expires
+        fields(request).is_some_and(|fields| self.form_mismatches(&fields).is_empty())
     }
 }

@@ -13,11 +13,18 @@ use cerebras_batch::types;
 pub struct ListBatches {
     after: ::std::option::Option<::std::string::String>,
     limit: ::std::option::Option<i64>,
+    /// The `MockApi` that made this builder records its mocks here, for `fail_on_unmatched`.
+    mock_api: crate::unmatched::Registry,
 }
 impl ListBatches {
     /// Any request to `GET /v1/batches`.
     pub fn new() -> Self {
         Self::default()
+    }
+    /// Records the mocks it builds in `api`'s registry (for `fail_on_unmatched`).
+    pub(crate) fn with_mock_api(mut self, api: &crate::MockApi) -> Self {
+        self.mock_api = api.registry();
+        self
     }
     /// Only requests whose `after` (query) is `value`, as given to the client.
     pub fn after(
@@ -35,6 +42,7 @@ impl ListBatches {
     /// The request this expectation matches.
     pub fn expect(&self) -> crate::Expect {
         crate::Expect::new("GET", "/v1/batches")
+            .operation("list_batches")
             .query(
                 "after",
                 self
@@ -56,12 +64,13 @@ impl ListBatches {
     pub fn respond(self, reply: crate::Reply<types::BatchList>) -> ::wiremock::Mock {
         self.respond_with(reply)
     }
-    /// Answers with any wiremock responder (a sequence, a closure).
+    /// Answers with any wiremock responder (a sequence, a closure). The mock is named after
+    /// the operation and the parameters set (`list_batches(..)`).
     pub fn respond_with(
         self,
         responder: impl ::wiremock::Respond + 'static,
     ) -> ::wiremock::Mock {
-        self.expect().builder().respond_with(responder)
+        self.mock_api.respond_with(self.expect(), responder)
     }
 }
 /// Matches `POST /v1/batches` ([`Client::create_batch`](cerebras_batch::Client::create_batch)): any such request, until narrowed by
@@ -70,11 +79,18 @@ impl ListBatches {
 #[must_use]
 pub struct CreateBatch {
     body: ::std::option::Option<types::CreateBatchRequest>,
+    /// The `MockApi` that made this builder records its mocks here, for `fail_on_unmatched`.
+    mock_api: crate::unmatched::Registry,
 }
 impl CreateBatch {
     /// Any request to `POST /v1/batches`.
     pub fn new() -> Self {
         Self::default()
+    }
+    /// Records the mocks it builds in `api`'s registry (for `fail_on_unmatched`).
+    pub(crate) fn with_mock_api(mut self, api: &crate::MockApi) -> Self {
+        self.mock_api = api.registry();
+        self
     }
     /// Only requests with this body (compared as JSON).
     pub fn body(mut self, value: types::CreateBatchRequest) -> Self {
@@ -84,6 +100,7 @@ impl CreateBatch {
     /// The request this expectation matches.
     pub fn expect(&self) -> crate::Expect {
         crate::Expect::new("POST", "/v1/batches")
+            .operation("create_batch")
             .json_body(
                 self
                     .body
@@ -97,12 +114,13 @@ impl CreateBatch {
     pub fn respond(self, reply: crate::Reply<types::Batch>) -> ::wiremock::Mock {
         self.respond_with(reply)
     }
-    /// Answers with any wiremock responder (a sequence, a closure).
+    /// Answers with any wiremock responder (a sequence, a closure). The mock is named after
+    /// the operation and the parameters set (`create_batch(..)`).
     pub fn respond_with(
         self,
         responder: impl ::wiremock::Respond + 'static,
     ) -> ::wiremock::Mock {
-        self.expect().builder().respond_with(responder)
+        self.mock_api.respond_with(self.expect(), responder)
     }
 }
 /// Matches `GET /v1/batches/{batch_id}` ([`Client::retrieve_batch`](cerebras_batch::Client::retrieve_batch)): any such request, until narrowed by
@@ -111,11 +129,18 @@ impl CreateBatch {
 #[must_use]
 pub struct RetrieveBatch {
     batch_id: ::std::option::Option<::std::string::String>,
+    /// The `MockApi` that made this builder records its mocks here, for `fail_on_unmatched`.
+    mock_api: crate::unmatched::Registry,
 }
 impl RetrieveBatch {
     /// Any request to `GET /v1/batches/{batch_id}`.
     pub fn new() -> Self {
         Self::default()
+    }
+    /// Records the mocks it builds in `api`'s registry (for `fail_on_unmatched`).
+    pub(crate) fn with_mock_api(mut self, api: &crate::MockApi) -> Self {
+        self.mock_api = api.registry();
+        self
     }
     /// Only requests whose `batch_id` (path) is `value`, as given to the client.
     pub fn batch_id(
@@ -128,18 +153,20 @@ impl RetrieveBatch {
     /// The request this expectation matches.
     pub fn expect(&self) -> crate::Expect {
         crate::Expect::new("GET", "/v1/batches/{batch_id}")
+            .operation("retrieve_batch")
             .path_param("batch_id", self.batch_id.as_deref())
     }
     /// Answers with `reply` (mount the returned mock on the `MockApi`).
     pub fn respond(self, reply: crate::Reply<types::Batch>) -> ::wiremock::Mock {
         self.respond_with(reply)
     }
-    /// Answers with any wiremock responder (a sequence, a closure).
+    /// Answers with any wiremock responder (a sequence, a closure). The mock is named after
+    /// the operation and the parameters set (`retrieve_batch(..)`).
     pub fn respond_with(
         self,
         responder: impl ::wiremock::Respond + 'static,
     ) -> ::wiremock::Mock {
-        self.expect().builder().respond_with(responder)
+        self.mock_api.respond_with(self.expect(), responder)
     }
 }
 /// Matches `DELETE /v1/batches/{batch_id}` ([`Client::cancel_batch`](cerebras_batch::Client::cancel_batch)): any such request, until narrowed by
@@ -148,11 +175,18 @@ impl RetrieveBatch {
 #[must_use]
 pub struct CancelBatch {
     batch_id: ::std::option::Option<::std::string::String>,
+    /// The `MockApi` that made this builder records its mocks here, for `fail_on_unmatched`.
+    mock_api: crate::unmatched::Registry,
 }
 impl CancelBatch {
     /// Any request to `DELETE /v1/batches/{batch_id}`.
     pub fn new() -> Self {
         Self::default()
+    }
+    /// Records the mocks it builds in `api`'s registry (for `fail_on_unmatched`).
+    pub(crate) fn with_mock_api(mut self, api: &crate::MockApi) -> Self {
+        self.mock_api = api.registry();
+        self
     }
     /// Only requests whose `batch_id` (path) is `value`, as given to the client.
     pub fn batch_id(
@@ -165,18 +199,20 @@ impl CancelBatch {
     /// The request this expectation matches.
     pub fn expect(&self) -> crate::Expect {
         crate::Expect::new("DELETE", "/v1/batches/{batch_id}")
+            .operation("cancel_batch")
             .path_param("batch_id", self.batch_id.as_deref())
     }
     /// Answers with `reply` (mount the returned mock on the `MockApi`).
     pub fn respond(self, reply: crate::Reply<types::Batch>) -> ::wiremock::Mock {
         self.respond_with(reply)
     }
-    /// Answers with any wiremock responder (a sequence, a closure).
+    /// Answers with any wiremock responder (a sequence, a closure). The mock is named after
+    /// the operation and the parameters set (`cancel_batch(..)`).
     pub fn respond_with(
         self,
         responder: impl ::wiremock::Respond + 'static,
     ) -> ::wiremock::Mock {
-        self.expect().builder().respond_with(responder)
+        self.mock_api.respond_with(self.expect(), responder)
     }
 }
 /// Matches `GET /v1/batches/{batch_id}/results` ([`Client::retrieve_batch_results`](cerebras_batch::Client::retrieve_batch_results)): any such request, until narrowed by
@@ -185,11 +221,18 @@ impl CancelBatch {
 #[must_use]
 pub struct RetrieveBatchResults {
     batch_id: ::std::option::Option<::std::string::String>,
+    /// The `MockApi` that made this builder records its mocks here, for `fail_on_unmatched`.
+    mock_api: crate::unmatched::Registry,
 }
 impl RetrieveBatchResults {
     /// Any request to `GET /v1/batches/{batch_id}/results`.
     pub fn new() -> Self {
         Self::default()
+    }
+    /// Records the mocks it builds in `api`'s registry (for `fail_on_unmatched`).
+    pub(crate) fn with_mock_api(mut self, api: &crate::MockApi) -> Self {
+        self.mock_api = api.registry();
+        self
     }
     /// Only requests whose `batch_id` (path) is `value`, as given to the client.
     pub fn batch_id(
@@ -202,18 +245,20 @@ impl RetrieveBatchResults {
     /// The request this expectation matches.
     pub fn expect(&self) -> crate::Expect {
         crate::Expect::new("GET", "/v1/batches/{batch_id}/results")
+            .operation("retrieve_batch_results")
             .path_param("batch_id", self.batch_id.as_deref())
     }
     /// Answers with `reply` (mount the returned mock on the `MockApi`).
     pub fn respond(self, reply: crate::Reply<crate::FileContent>) -> ::wiremock::Mock {
         self.respond_with(reply)
     }
-    /// Answers with any wiremock responder (a sequence, a closure).
+    /// Answers with any wiremock responder (a sequence, a closure). The mock is named after
+    /// the operation and the parameters set (`retrieve_batch_results(..)`).
     pub fn respond_with(
         self,
         responder: impl ::wiremock::Respond + 'static,
     ) -> ::wiremock::Mock {
-        self.expect().builder().respond_with(responder)
+        self.mock_api.respond_with(self.expect(), responder)
     }
 }
 /// Matches `GET /v1/files` ([`Client::list_files`](cerebras_batch::Client::list_files)): any such request, until narrowed by
@@ -223,11 +268,18 @@ impl RetrieveBatchResults {
 pub struct ListFiles {
     after: ::std::option::Option<::std::string::String>,
     limit: ::std::option::Option<i64>,
+    /// The `MockApi` that made this builder records its mocks here, for `fail_on_unmatched`.
+    mock_api: crate::unmatched::Registry,
 }
 impl ListFiles {
     /// Any request to `GET /v1/files`.
     pub fn new() -> Self {
         Self::default()
+    }
+    /// Records the mocks it builds in `api`'s registry (for `fail_on_unmatched`).
+    pub(crate) fn with_mock_api(mut self, api: &crate::MockApi) -> Self {
+        self.mock_api = api.registry();
+        self
     }
     /// Only requests whose `after` (query) is `value`, as given to the client.
     pub fn after(
@@ -245,6 +297,7 @@ impl ListFiles {
     /// The request this expectation matches.
     pub fn expect(&self) -> crate::Expect {
         crate::Expect::new("GET", "/v1/files")
+            .operation("list_files")
             .query(
                 "after",
                 self
@@ -266,12 +319,13 @@ impl ListFiles {
     pub fn respond(self, reply: crate::Reply<types::FileList>) -> ::wiremock::Mock {
         self.respond_with(reply)
     }
-    /// Answers with any wiremock responder (a sequence, a closure).
+    /// Answers with any wiremock responder (a sequence, a closure). The mock is named after
+    /// the operation and the parameters set (`list_files(..)`).
     pub fn respond_with(
         self,
         responder: impl ::wiremock::Respond + 'static,
     ) -> ::wiremock::Mock {
-        self.expect().builder().respond_with(responder)
+        self.mock_api.respond_with(self.expect(), responder)
     }
 }
 /// `POST /v1/files` (`upload_file`) is implemented by hand in the client, and so is its expectation.
@@ -282,11 +336,18 @@ pub use crate::hand_written::UploadFile;
 #[must_use]
 pub struct RetrieveFile {
     file_id: ::std::option::Option<::std::string::String>,
+    /// The `MockApi` that made this builder records its mocks here, for `fail_on_unmatched`.
+    mock_api: crate::unmatched::Registry,
 }
 impl RetrieveFile {
     /// Any request to `GET /v1/files/{file_id}`.
     pub fn new() -> Self {
         Self::default()
+    }
+    /// Records the mocks it builds in `api`'s registry (for `fail_on_unmatched`).
+    pub(crate) fn with_mock_api(mut self, api: &crate::MockApi) -> Self {
+        self.mock_api = api.registry();
+        self
     }
     /// Only requests whose `file_id` (path) is `value`, as given to the client.
     pub fn file_id(
@@ -299,18 +360,20 @@ impl RetrieveFile {
     /// The request this expectation matches.
     pub fn expect(&self) -> crate::Expect {
         crate::Expect::new("GET", "/v1/files/{file_id}")
+            .operation("retrieve_file")
             .path_param("file_id", self.file_id.as_deref())
     }
     /// Answers with `reply` (mount the returned mock on the `MockApi`).
     pub fn respond(self, reply: crate::Reply<types::File>) -> ::wiremock::Mock {
         self.respond_with(reply)
     }
-    /// Answers with any wiremock responder (a sequence, a closure).
+    /// Answers with any wiremock responder (a sequence, a closure). The mock is named after
+    /// the operation and the parameters set (`retrieve_file(..)`).
     pub fn respond_with(
         self,
         responder: impl ::wiremock::Respond + 'static,
     ) -> ::wiremock::Mock {
-        self.expect().builder().respond_with(responder)
+        self.mock_api.respond_with(self.expect(), responder)
     }
 }
 /// Matches `DELETE /v1/files/{file_id}` ([`Client::delete_file`](cerebras_batch::Client::delete_file)): any such request, until narrowed by
@@ -319,11 +382,18 @@ impl RetrieveFile {
 #[must_use]
 pub struct DeleteFile {
     file_id: ::std::option::Option<::std::string::String>,
+    /// The `MockApi` that made this builder records its mocks here, for `fail_on_unmatched`.
+    mock_api: crate::unmatched::Registry,
 }
 impl DeleteFile {
     /// Any request to `DELETE /v1/files/{file_id}`.
     pub fn new() -> Self {
         Self::default()
+    }
+    /// Records the mocks it builds in `api`'s registry (for `fail_on_unmatched`).
+    pub(crate) fn with_mock_api(mut self, api: &crate::MockApi) -> Self {
+        self.mock_api = api.registry();
+        self
     }
     /// Only requests whose `file_id` (path) is `value`, as given to the client.
     pub fn file_id(
@@ -336,18 +406,20 @@ impl DeleteFile {
     /// The request this expectation matches.
     pub fn expect(&self) -> crate::Expect {
         crate::Expect::new("DELETE", "/v1/files/{file_id}")
+            .operation("delete_file")
             .path_param("file_id", self.file_id.as_deref())
     }
     /// Answers with `reply` (mount the returned mock on the `MockApi`).
     pub fn respond(self, reply: crate::Reply<types::FileDeleted>) -> ::wiremock::Mock {
         self.respond_with(reply)
     }
-    /// Answers with any wiremock responder (a sequence, a closure).
+    /// Answers with any wiremock responder (a sequence, a closure). The mock is named after
+    /// the operation and the parameters set (`delete_file(..)`).
     pub fn respond_with(
         self,
         responder: impl ::wiremock::Respond + 'static,
     ) -> ::wiremock::Mock {
-        self.expect().builder().respond_with(responder)
+        self.mock_api.respond_with(self.expect(), responder)
     }
 }
 /// Matches `GET /v1/files/{file_id}/content` ([`Client::retrieve_file_content`](cerebras_batch::Client::retrieve_file_content)): any such request, until narrowed by
@@ -356,11 +428,18 @@ impl DeleteFile {
 #[must_use]
 pub struct RetrieveFileContent {
     file_id: ::std::option::Option<::std::string::String>,
+    /// The `MockApi` that made this builder records its mocks here, for `fail_on_unmatched`.
+    mock_api: crate::unmatched::Registry,
 }
 impl RetrieveFileContent {
     /// Any request to `GET /v1/files/{file_id}/content`.
     pub fn new() -> Self {
         Self::default()
+    }
+    /// Records the mocks it builds in `api`'s registry (for `fail_on_unmatched`).
+    pub(crate) fn with_mock_api(mut self, api: &crate::MockApi) -> Self {
+        self.mock_api = api.registry();
+        self
     }
     /// Only requests whose `file_id` (path) is `value`, as given to the client.
     pub fn file_id(
@@ -373,59 +452,61 @@ impl RetrieveFileContent {
     /// The request this expectation matches.
     pub fn expect(&self) -> crate::Expect {
         crate::Expect::new("GET", "/v1/files/{file_id}/content")
+            .operation("retrieve_file_content")
             .path_param("file_id", self.file_id.as_deref())
     }
     /// Answers with `reply` (mount the returned mock on the `MockApi`).
     pub fn respond(self, reply: crate::Reply<crate::FileContent>) -> ::wiremock::Mock {
         self.respond_with(reply)
     }
-    /// Answers with any wiremock responder (a sequence, a closure).
+    /// Answers with any wiremock responder (a sequence, a closure). The mock is named after
+    /// the operation and the parameters set (`retrieve_file_content(..)`).
     pub fn respond_with(
         self,
         responder: impl ::wiremock::Respond + 'static,
     ) -> ::wiremock::Mock {
-        self.expect().builder().respond_with(responder)
+        self.mock_api.respond_with(self.expect(), responder)
     }
 }
 impl crate::MockApi {
     /// Expects `GET /v1/batches` ([`Client::list_batches`](cerebras_batch::Client::list_batches)).
     pub fn list_batches(&self) -> ListBatches {
-        ListBatches::new()
+        ListBatches::new().with_mock_api(self)
     }
     /// Expects `POST /v1/batches` ([`Client::create_batch`](cerebras_batch::Client::create_batch)).
     pub fn create_batch(&self) -> CreateBatch {
-        CreateBatch::new()
+        CreateBatch::new().with_mock_api(self)
     }
     /// Expects `GET /v1/batches/{batch_id}` ([`Client::retrieve_batch`](cerebras_batch::Client::retrieve_batch)).
     pub fn retrieve_batch(&self) -> RetrieveBatch {
-        RetrieveBatch::new()
+        RetrieveBatch::new().with_mock_api(self)
     }
     /// Expects `DELETE /v1/batches/{batch_id}` ([`Client::cancel_batch`](cerebras_batch::Client::cancel_batch)).
     pub fn cancel_batch(&self) -> CancelBatch {
-        CancelBatch::new()
+        CancelBatch::new().with_mock_api(self)
     }
     /// Expects `GET /v1/batches/{batch_id}/results` ([`Client::retrieve_batch_results`](cerebras_batch::Client::retrieve_batch_results)).
     pub fn retrieve_batch_results(&self) -> RetrieveBatchResults {
-        RetrieveBatchResults::new()
+        RetrieveBatchResults::new().with_mock_api(self)
     }
     /// Expects `GET /v1/files` ([`Client::list_files`](cerebras_batch::Client::list_files)).
     pub fn list_files(&self) -> ListFiles {
-        ListFiles::new()
+        ListFiles::new().with_mock_api(self)
     }
     /// Expects `POST /v1/files` (`upload_file`): any such request, until narrowed by the setters of [`UploadFile`].
     pub fn upload_file(&self) -> UploadFile {
-        UploadFile::new()
+        UploadFile::new().with_mock_api(self)
     }
     /// Expects `GET /v1/files/{file_id}` ([`Client::retrieve_file`](cerebras_batch::Client::retrieve_file)).
     pub fn retrieve_file(&self) -> RetrieveFile {
-        RetrieveFile::new()
+        RetrieveFile::new().with_mock_api(self)
     }
     /// Expects `DELETE /v1/files/{file_id}` ([`Client::delete_file`](cerebras_batch::Client::delete_file)).
     pub fn delete_file(&self) -> DeleteFile {
-        DeleteFile::new()
+        DeleteFile::new().with_mock_api(self)
     }
     /// Expects `GET /v1/files/{file_id}/content` ([`Client::retrieve_file_content`](cerebras_batch::Client::retrieve_file_content)).
     pub fn retrieve_file_content(&self) -> RetrieveFileContent {
-        RetrieveFileContent::new()
+        RetrieveFileContent::new().with_mock_api(self)
     }
 }
