@@ -130,16 +130,15 @@ impl Expect {
                 stage: Stage::PathParam,
                 matcher: Box::new(matchers::path_regex(self.path_regex(Some(name)))),
                 why: Box::new(move |r| {
-                    let sent = form
-                        .captures(r.url.path())
-                        .and_then(|c| c.get(position + 1))
-                        .map(|m| {
-                            percent_encoding::percent_decode_str(m.as_str())
-                                .decode_utf8_lossy()
-                                .into_owned()
-                        })
-                        .unwrap_or_default();
-                    format!("path parameter {name} is {sent:?}, the mock expects {value:?}")
+                    let sent = form.captures(r.url.path()).and_then(|c| c.get(position + 1)).map(|m| {
+                        percent_encoding::percent_decode_str(m.as_str())
+                            .decode_utf8_lossy()
+                            .into_owned()
+                    });
+                    match sent {
+                        Some(sent) => format!("path parameter {name} is {sent:?}, the mock expects {value:?}"),
+                        None => format!("path parameter {name} is not in the path, the mock expects {value:?}"),
+                    }
                 }),
             });
         }
