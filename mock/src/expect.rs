@@ -6,7 +6,7 @@
 use serde_json::Value;
 use wiremock::{Match, Request, matchers};
 
-use crate::unmatched::{Explain, Mismatch, Stage, shown};
+use crate::unmatched::{Explain, Mismatch, Stage, arguments, shown};
 
 /// A request to expect. The generated `when::*` builders fill one in; use them instead.
 ///
@@ -250,19 +250,11 @@ impl std::fmt::Display for Expect {
         if let Some(body) = &self.body {
             parts.push(format!("body = {}", shown(body)));
         }
-        if parts.is_empty() {
-            f.write_str("(..)")
-        } else {
-            write!(f, "({})", parts.join(", "))
-        }
+        f.write_str(&arguments(&parts))
     }
 }
 
 impl Explain for Expect {
-    fn name(&self) -> String {
-        self.to_string()
-    }
-
     fn mismatches(&self, request: &Request) -> Vec<Mismatch> {
         self.checks()
             .into_iter()

@@ -35,10 +35,9 @@ pub(crate) struct Mismatch {
     pub(crate) reason: String,
 }
 
-/// A mock as the fallback explains it.
-pub(crate) trait Explain: Send + Sync {
-    /// Its name: the operation and the parameters it pins (`cancel_batch(batch_id = "b1")`).
-    fn name(&self) -> String;
+/// A mock as the fallback explains it; its `Display` is its name, the operation and the
+/// parameters it pins (`cancel_batch(batch_id = "b1")`).
+pub(crate) trait Explain: std::fmt::Display + Send + Sync {
     /// Every condition `request` fails, in the order the mock checks them; none when it
     /// matches.
     fn mismatches(&self, request: &Request) -> Vec<Mismatch>;
@@ -129,12 +128,11 @@ pub(crate) fn report(request: &Request, mocks: &[Arc<dyn Explain>]) -> String {
         Some((mock, misses)) => match misses.first() {
             Some(first) => format!(
                 "no mock matched {what}; the closest mock, {}, differs: {}",
-                mock.name(),
-                first.reason
+                mock, first.reason
             ),
             None => format!(
                 "no mock matched {what}; the mock {} matches it, but no longer answers: its `up_to_n_times` is used up, or it was unmounted",
-                mock.name()
+                mock
             ),
         },
     }
@@ -163,6 +161,15 @@ fn describe(request: &Request) -> String {
         )),
     }
     out
+}
+
+/// The parenthesised part of a mock's name: `(a = 1, b = "x")`, or `(..)` when it pins nothing.
+pub(crate) fn arguments(parts: &[String]) -> String {
+    if parts.is_empty() {
+        "(..)".to_owned()
+    } else {
+        format!("({})", parts.join(", "))
+    }
 }
 
 /// A JSON value on one line, cut after 200 characters.

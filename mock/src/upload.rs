@@ -5,7 +5,7 @@ use cerebras_batch::types;
 use wiremock::{Match, Mock, Request, Respond};
 
 use crate::Reply;
-use crate::unmatched::{Explain, Mismatch, Registry, Stage};
+use crate::unmatched::{Explain, Mismatch, Registry, Stage, arguments};
 
 /// Matches `POST /v1/files` (`upload_file`), a multipart form with `purpose`, optionally
 /// `expires_after[anchor]` and `expires_after[seconds]`, then `file`. Every field given must
@@ -158,19 +158,11 @@ impl std::fmt::Display for UploadFile {
         if let Some(c) = &self.content {
             parts.push(format!("file_content = {} bytes", c.len()));
         }
-        if parts.is_empty() {
-            f.write_str("upload_file(..)")
-        } else {
-            write!(f, "upload_file({})", parts.join(", "))
-        }
+        write!(f, "upload_file{}", arguments(&parts))
     }
 }
 
 impl Explain for UploadFile {
-    fn name(&self) -> String {
-        self.to_string()
-    }
-
     fn mismatches(&self, request: &Request) -> Vec<Mismatch> {
         let mut out = Vec::new();
         if !wiremock::matchers::method(METHOD).matches(request) {
