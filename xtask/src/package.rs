@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use crate::util::{root, run};
+use crate::util::{root, run, target_dir};
 
 /// The crates this workspace publishes.
 pub const PUBLISHED: &[&str] = &["cerebras-batch", "cerebras-batch-mock", "cerebras-batch-cli"];
@@ -29,7 +29,7 @@ pub fn package() -> Result<(), String> {
 fn minimal_versions() -> Result<(), String> {
     println!("== the packaged cerebras-batch with the lowest versions its manifest allows");
     let version = workspace_version("cerebras-batch")?;
-    let packaged = root().join(format!("target/package/cerebras-batch-{version}"));
+    let packaged = target_dir().join(format!("package/cerebras-batch-{version}"));
     let dir = root().join("target/minimal-versions/cerebras-batch");
     let _ = std::fs::remove_dir_all(&dir);
     copy_dir(&packaged, &dir)?;

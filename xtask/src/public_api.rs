@@ -14,7 +14,7 @@ use rustdoc_types::{
     StructKind, Term, Type, VariantKind, Visibility, WherePredicate,
 };
 
-use crate::util::{root, run};
+use crate::util::{root, run, target_dir};
 
 const SNAPSHOT: &str = "generated/public-api.txt";
 const EXTERNAL: &str = "generated/external-types.toml";
@@ -39,7 +39,7 @@ pub fn public_api(write: bool) -> Result<(), String> {
             "json",
         ])
         .env("RUSTC_BOOTSTRAP", "1"))?;
-    let path = root().join("target/doc/cerebras_batch.json");
+    let path = target_dir().join("doc/cerebras_batch.json");
     let bytes = std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let format: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| e.to_string())?;
     let version = format["format_version"].as_u64().unwrap_or(0);

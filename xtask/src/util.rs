@@ -16,6 +16,15 @@ pub fn root() -> PathBuf {
     manifest.parent().expect("xtask lives in the workspace").to_path_buf()
 }
 
+/// Cargo's target directory: `CARGO_TARGET_DIR` when set (relative to the workspace root when
+/// relative), else `target/` of the workspace. Where `cargo doc` and `cargo package` write.
+pub fn target_dir() -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) => root().join(dir),
+        None => root().join("target"),
+    }
+}
+
 /// Runs `cmd` with its output shown; an error names the command and its exit status.
 pub fn run(cmd: &mut Command) -> Result<(), String> {
     let shown = format!("{cmd:?}");
