@@ -178,6 +178,19 @@ impl Client {
         let value = self.run(op, &record, call).await?;
         let attempts = record.attempts.load(std::sync::atomic::Ordering::Relaxed);
         let request = record.request.lock().expect("call record lock").take();
+        // Never handed on as the file: a body in an encoding nobody decoded.
+        if crate::transport::encoding::undecoded(value.headers()).is_some() {
+            let (status, headers) = (value.status(), value.headers().clone());
+            let prefix = crate::transport::read_prefix(value.into_inner().into_inner(), MAX_ERROR_BODY).await;
+            let (method, path) = request
+                .map(|(m, p)| (m.as_str().to_owned(), p))
+                .unwrap_or_else(|| (op.method.to_owned(), op.path.to_owned()));
+            return Err(response_error(status, headers, prefix)
+                .with_operation(op.id)
+                .with_request(method, path)
+                .with_attempts(attempts)
+                .redact(&self.raw_transport().0.api_key));
+        }
         Ok(crate::Download::new(value, op, attempts, request))
     }
 
@@ -225,33 +238,9 @@ async fn convert(op: &'static Operation, e: progenitor_client::Error<()>, record
     let request = record.request.lock().expect("call record lock").take();
     let err = match e {
         P::UnexpectedResponse(response) => {
-            let (status, headers) = (response.status(), response.headers().clone());
-            let location = headers
-                .get(reqwest::header::LOCATION)
-                .and_then(|l| l.to_str().ok())
-                .map(str::to_owned);
             // A 2xx the operation does not declare had its body read by the transport.
             let kept = record.body.lock().expect("call record lock").take();
-            let (body, truncated) = match kept {
-                Some(body) => {
-                    let truncated = body.len() > MAX_ERROR_BODY;
-                    (body[..body.len().min(MAX_ERROR_BODY)].to_vec(), truncated)
-                }
-                None => crate::transport::read_bounded(response, MAX_ERROR_BODY).await,
-            };
-            let parts = ErrorResponse::new(status, headers, &body, truncated);
-            if status.is_redirection() {
-                let to = location.as_deref().unwrap_or("(no Location)");
-                Error::new(
-                    ErrorKind::OtherStatus,
-                    format!("the server redirected to {to}; redirects are not followed"),
-                )
-                .with_response(parts)
-            } else if status.is_success() {
-                Error::new(ErrorKind::OtherStatus, format!("undocumented success status {status}")).with_response(parts)
-            } else {
-                Error::from_response(parts)
-            }
+            unexpected_response(response, kept).await
         }
         P::InvalidResponsePayload(bytes, source) => {
             let mut err = Error::new(
@@ -285,6 +274,70 @@ async fn convert(op: &'static Operation, e: progenitor_client::Error<()>, record
         None => err.with_request(op.method, op.path),
     };
     err.with_operation(op.id).with_attempts(attempts)
+}
+
+/// The error for a response the operation does not declare (a redirect, an error status, an
+/// undocumented success) or whose body is in a content encoding nobody decoded. `kept` is the
+/// body when the transport read it already.
+async fn unexpected_response(response: reqwest::Response, kept: Option<bytes::Bytes>) -> Error {
+    let (status, headers) = (response.status(), response.headers().clone());
+    let prefix = match kept {
+        Some(body) => crate::transport::Prefix {
+            truncated: body.len() > MAX_ERROR_BODY,
+            bytes: body[..body.len().min(MAX_ERROR_BODY)].to_vec(),
+            error: None,
+        },
+        None => crate::transport::read_prefix(response.bytes_stream(), MAX_ERROR_BODY).await,
+    };
+    response_error(status, headers, prefix)
+}
+
+/// The error for a response from its status, headers and the first bytes of its body.
+fn response_error(status: reqwest::StatusCode, headers: HeaderMap, prefix: crate::transport::Prefix) -> Error {
+    let undecoded = crate::transport::encoding::undecoded(&headers);
+    let location = headers
+        .get(reqwest::header::LOCATION)
+        .and_then(|l| l.to_str().ok())
+        .map(str::to_owned);
+    let parts = ErrorResponse::new(status, headers, &prefix.bytes, prefix.truncated);
+    let err = if let Some(coding) = undecoded {
+        undecoded_error(status, &coding, parts)
+    } else if status.is_redirection() {
+        let to = location.as_deref().unwrap_or("(no Location)");
+        Error::new(
+            ErrorKind::OtherStatus,
+            format!("the server redirected to {to}; redirects are not followed"),
+        )
+        .with_response(parts)
+    } else if status.is_success() {
+        Error::new(ErrorKind::OtherStatus, format!("undocumented success status {status}")).with_response(parts)
+    } else {
+        Error::from_response(parts)
+    };
+    match prefix.error {
+        Some(e) => err.with_context(format!(
+            "the connection closed before the whole answer arrived (after {} bytes of its body: {})",
+            prefix.bytes.len(),
+            from_reqwest(e).message()
+        )),
+        None => err,
+    }
+}
+
+/// The error for a response whose body is in the content encoding `coding`, which nobody
+/// decoded: [`ErrorKind::Decode`] for a success (its body is not the results), the kind of its
+/// status otherwise.
+fn undecoded_error(status: reqwest::StatusCode, coding: &str, parts: ErrorResponse) -> Error {
+    let kind = if status.is_success() {
+        ErrorKind::Decode
+    } else {
+        ErrorKind::from_status(status.as_u16())
+    };
+    let message = format!(
+        "the response's body is in the content encoding `{coding}`, which was not decoded ({})",
+        crate::transport::encoding::DECODED
+    );
+    Error::new(kind, message).with_response(parts)
 }
 
 /// An error for a transport failure with no response.
