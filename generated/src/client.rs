@@ -353,16 +353,40 @@ pub(crate) fn from_reqwest(source: reqwest::Error) -> Error {
     } else {
         ErrorKind::Connection
     };
-    let mut message = std::iter::successors(Some(&source as &dyn std::error::Error), |e| e.source())
+    let message = std::iter::successors(Some(&source as &dyn std::error::Error), |e| e.source())
         .map(ToString::to_string)
         .collect::<Vec<_>>()
         .join(": ");
-    if crate::transport::tls_mismatch(&source) {
-        message = format!(
-            "the TLS handshake failed ({message}); the server may speak plain HTTP: if so, use http:// in the base URL (not retried)"
+    let message = if crate::transport::unrecoverable(&source) {
+        unrecoverable_message(&source, message)
+    } else {
+        message
+    };
+    Error::new(kind, message).with_source(source)
+}
+
+/// The message of a failure that another try would repeat (see the retry rules), with what to
+/// check. The cause is told by the error's text here; whether it is retried is decided by its
+/// structure ([`crate::transport::unrecoverable`]).
+fn unrecoverable_message(source: &reqwest::Error, chain: String) -> String {
+    if crate::transport::tls_mismatch(source) {
+        return format!(
+            "the TLS handshake failed ({chain}); the server may speak plain HTTP: if so, use http:// in the base URL (not retried)"
         );
     }
-    Error::new(kind, message).with_source(source)
+    if chain.contains("certificate") {
+        return format!(
+            "the TLS handshake failed ({chain}); the client does not trust the server's certificate: for a private CA, point SSL_CERT_FILE or SSL_CERT_DIR at it (not retried)"
+        );
+    }
+    let what = if chain.contains("tunnel error") {
+        "the proxy refused to open a tunnel to the server, or does not speak HTTP (check HTTPS_PROXY and ALL_PROXY)"
+    } else if source.is_connect() {
+        "the connection could not be made, and would fail the same way again"
+    } else {
+        "the answer is not HTTP/1.1 (is the base URL, or the proxy, an HTTP server?)"
+    };
+    format!("{what}: {chain} (not retried)")
 }
 
 /// Builds a [`Client`]. Every setting has the vendor SDKs' default.

@@ -9,13 +9,15 @@
 //! - the generator: `freshness`, `surface`, `mutation`, `drift` (realistic spec edits),
 //!   `real_specs` (19 published specs), `semver` (`cargo xtask diff`'s verdicts, proven by the
 //!   compiler);
-//! - `fuzz_replay`: the fuzz targets' seeds and random inputs, through the same entry points.
+//! - `fuzz_replay`: the fuzz targets' seeds and random inputs, through the same entry points;
+//! - `doubles`: test doubles on 127.0.0.1 (a throwaway CA, an HTTPS server, proxies).
 
 mod api_guarantees;
 mod audit;
 mod config;
 mod contract;
 mod docs_drift;
+mod doubles;
 mod download;
 mod drift;
 mod errors;

@@ -29,7 +29,7 @@ pub use retry::{MAX_RETRY_AFTER, retry_after};
 // For the generated code of an operation with a raw request body (this spec has none today).
 #[allow(unused_imports)]
 pub(crate) use retry::RepeatableBody;
-pub(crate) use retry::tls_mismatch;
+pub(crate) use retry::{tls_mismatch, unrecoverable};
 
 /// Settings shared by every request of a client.
 pub(crate) struct Settings {
@@ -105,7 +105,6 @@ impl Transport {
             .is_some_and(|a| a.as_bytes().starts_with(b"application/json"));
         self.prepare(&mut request);
         let idempotent = request.method() != Method::POST && request.method() != Method::PATCH;
-        let https = request.url().scheme() == "https";
         // A streamed body (an upload) cannot be sent again.
         let repeatable = request.body().is_none_or(|b| b.as_bytes().is_some());
         let mut attempt = 1;
@@ -162,7 +161,7 @@ impl Transport {
                     span.record("status", resp.status().as_u16());
                     retry_after_response(resp.status(), resp.headers(), idempotent)
                 }
-                Err(e) => retry_after_error(e, idempotent, https),
+                Err(e) => retry_after_error(e, idempotent),
             };
             if decision.retry && repeatable && attempt <= self.0.max_retries {
                 let delay = decision
