@@ -15,8 +15,9 @@ use crate::transport::{CallRecord, Settings, Transport, WithRecord};
 /// The API's base URL. Every path carries `/v1`; this URL does not.
 pub const DEFAULT_BASE_URL: &str = "https://api.cerebras.ai";
 /// The timeout of an attempt, 60 s (as the vendor's SDKs): a JSON call's whole answer must
-/// arrive within it; an upload or a download must not wait longer than it for its next bytes
-/// to move (a slow but steady transfer never times out). See [`ClientBuilder::timeout`].
+/// arrive within it; a download must not wait longer than it for its next bytes; an upload
+/// fails when the server takes none of the body, or sends no answer, for that long (a slow
+/// but steady transfer never times out). See [`ClientBuilder::timeout`] for the exact rules.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 /// Time allowed to connect, as in the vendor's SDKs: 5 s.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -130,7 +131,7 @@ impl Client {
     ///
     /// As [`raw_stream`](Self::raw_stream).
     pub(crate) fn raw_upload(&self) -> Result<(&RawClient, Option<Duration>)> {
-        let raw = self.lazy(&self.stream.upload, |builder, _| builder)?;
+        let raw = self.lazy(&self.stream.upload, upload_timeouts)?;
         Ok((raw, self.stream.own.then_some(self.stream.timeout)))
     }
 
@@ -438,14 +439,38 @@ impl ClientBuilder {
         self
     }
 
-    /// The timeout of each attempt, default [`DEFAULT_TIMEOUT`]. For a call answered in JSON
-    /// (every operation but uploads and downloads), the whole answer must arrive within it,
-    /// counted from sending. For a download it is the longest wait for the server to send
-    /// anything: the response, then each next part of the body. For an upload it is the
-    /// longest time the body may go without the server taking more of it, then the longest
-    /// wait for the answer once it is sent. A slow but steady transfer (200 MB) never times
-    /// out; a stalled one does. An attempt that times out is an [`ErrorKind::Timeout`],
-    /// retried as the retry rules say. Ignored with [`http_client`](Self::http_client).
+    /// The timeout of each attempt, default [`DEFAULT_TIMEOUT`].
+    ///
+    /// - **A call answered in JSON** (every operation but uploads and downloads): the whole
+    ///   answer must arrive within it, counted from sending.
+    /// - **A download**: the longest wait for the server to send anything: the response, then
+    ///   each next part of the body.
+    /// - **An upload** ([`Client::upload_file`]), while the body is sent: the longest time the
+    ///   server may take none of it. On Linux and Android the operating system counts: the
+    ///   client for uploads sets TCP's user timeout (`TCP_USER_TIMEOUT`) to this value, and the
+    ///   connection fails when bytes sent stay unacknowledged by the server, or its receive
+    ///   window stays closed, for longer. Bytes waiting in the client's own buffers count
+    ///   neither as progress nor as its absence, so a server that reads at any steady pace is
+    ///   never cut off, and one that stops reading is, after about this long. Elsewhere
+    ///   (macOS, Windows) the client counts: the connection must take more of the body within
+    ///   this long plus the drain allowance below (it takes the body in steps, as the kernel's
+    ///   send buffer empties).
+    /// - **An upload, once the connection has taken the whole body**: the longest wait for the
+    ///   answer, plus a drain allowance. When the client hands over the last byte, the
+    ///   connection may still hold megabytes the server has not read: hyper's write buffer
+    ///   (about 400 KB) and the kernel's send buffer, which Linux grows up to the third value
+    ///   of `net.ipv4.tcp_wmem` (4 MiB by default; on loopback it fills). The allowance is the
+    ///   time that end of the body takes at [`MIN_DRAIN_PACE`] (64 KiB/s): the body's size,
+    ///   at most the kernel's largest send buffer plus 1 MiB, divided by that pace (at most
+    ///   80 s by default). So the server must take the end of the body at 64 KiB/s or faster
+    ///   and answer within this timeout of that; a server that takes the body and never
+    ///   answers is caught after this timeout plus the allowance. (The client cannot see when
+    ///   the server's TCP has acknowledged the last byte; this is the bound it can keep.)
+    ///
+    /// An attempt that times out is an [`ErrorKind::Timeout`], retried as the retry rules
+    /// say (an upload is never retried). Ignored with [`http_client`](Self::http_client).
+    ///
+    /// [`MIN_DRAIN_PACE`]: crate::MIN_DRAIN_PACE
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
         self
@@ -610,6 +635,20 @@ impl ClientBuilder {
             stream: Arc::new(stream),
             base_url: base_url.into(),
         })
+    }
+}
+
+/// The timeouts of the client for uploads: none of reqwest's (its per-read timer would count
+/// the whole time spent sending the body; `upload.rs` keeps the upload's clock) and, where the
+/// kernel can count the body's progress, TCP's user timeout: the connection fails when bytes
+/// sent stay unacknowledged, or the server's receive window stays closed, for `timeout`.
+fn upload_timeouts(builder: reqwest::ClientBuilder, timeout: Duration) -> reqwest::ClientBuilder {
+    #[cfg(any(target_os = "linux", target_os = "android", target_os = "fuchsia"))]
+    return builder.tcp_user_timeout(timeout);
+    #[cfg(not(any(target_os = "linux", target_os = "android", target_os = "fuchsia")))]
+    {
+        let _ = timeout;
+        builder
     }
 }
 

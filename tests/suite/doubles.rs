@@ -1,10 +1,13 @@
-//! Test doubles on 127.0.0.1 for the TLS and proxy tests: a throwaway certificate authority,
-//! an HTTPS server, an HTTP proxy (that refuses or talks nonsense), and a server that does not
-//! speak HTTP. Each counts what it saw, so that tests can count attempts on the server's side.
+//! Test doubles on 127.0.0.1 for the TLS, proxy and upload tests: a throwaway certificate
+//! authority, an HTTPS server, an HTTP proxy (that refuses or talks nonsense), and
+//! raw HTTP/1.1 servers that read a request in the ways real servers do (slowly, not at all,
+//! or not past its head). Each counts what it saw, so that tests can count attempts on the
+//! server's side.
 
 use std::sync::Arc;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
@@ -64,6 +67,14 @@ pub async fn read_head(stream: &mut (impl AsyncRead + Unpin)) -> Option<String> 
         }
     }
     Some(String::from_utf8_lossy(&head).into_owned())
+}
+
+/// The value of a header in a request head.
+pub fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
+    head.lines().find_map(|line| {
+        let (n, v) = line.split_once(':')?;
+        n.trim().eq_ignore_ascii_case(name).then(|| v.trim())
+    })
 }
 
 /// An HTTPS server on 127.0.0.1 with `pki`'s certificate that answers every request with
@@ -157,4 +168,73 @@ pub async fn raw_server(answer: &'static [u8]) -> (String, Arc<AtomicUsize>) {
         }
     });
     (base, accepted)
+}
+
+/// How an [`upload_server`] reads a request's body.
+#[derive(Clone, Copy, Debug)]
+pub enum Reading {
+    /// `rate` bytes per second, in 20 ms steps, then a `200` with a file.
+    Steady { rate: u64 },
+    /// `bytes` of the body, then nothing more; never answers.
+    StopsAfter { bytes: u64 },
+    /// The whole body as fast as it comes; never answers.
+    AllThenSilent,
+}
+
+/// An upload server on 127.0.0.1 for one request; the counter is the body bytes it read.
+pub async fn upload_server(reading: Reading) -> (String, Arc<AtomicU64>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let read = Arc::new(AtomicU64::new(0));
+    let counter = read.clone();
+    tokio::spawn(async move {
+        let Ok((mut socket, _)) = listener.accept().await else {
+            return;
+        };
+        let Some(head) = read_head(&mut socket).await else {
+            return;
+        };
+        let length: u64 = header(&head, "content-length")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        let mut buf = vec![0u8; 64 * 1024];
+        let mut total = 0u64;
+        let step = Duration::from_millis(20);
+        let mut next = tokio::time::Instant::now();
+        while total < length {
+            let want = match reading {
+                Reading::Steady { rate } => {
+                    next += step;
+                    tokio::time::sleep_until(next).await;
+                    (rate / 50).min(length - total)
+                }
+                Reading::StopsAfter { bytes } if total >= bytes => {
+                    tokio::time::sleep(Duration::from_secs(600)).await;
+                    return;
+                }
+                Reading::StopsAfter { bytes } => bytes - total,
+                Reading::AllThenSilent => length - total,
+            };
+            let mut step_read = 0;
+            while step_read < want {
+                let room = (want - step_read).min(buf.len() as u64) as usize;
+                match socket.read(&mut buf[..room]).await {
+                    Ok(0) | Err(_) => return,
+                    Ok(n) => step_read += n as u64,
+                }
+            }
+            total += step_read;
+            counter.store(total, Ordering::SeqCst);
+        }
+        if let Reading::Steady { .. } = reading {
+            let body = r#"{"id":"file-steady","object":"file","purpose":"batch"}"#;
+            let answer = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = socket.write_all(answer.as_bytes()).await;
+        }
+        tokio::time::sleep(Duration::from_secs(600)).await;
+    });
+    (base, read)
 }

@@ -10,7 +10,8 @@
 //!   `real_specs` (19 published specs), `semver` (`cargo xtask diff`'s verdicts, proven by the
 //!   compiler);
 //! - `fuzz_replay`: the fuzz targets' seeds and random inputs, through the same entry points;
-//! - `doubles`: test doubles on 127.0.0.1 (a throwaway CA, an HTTPS server, proxies).
+//! - `doubles`: test doubles on 127.0.0.1 (a throwaway CA, an HTTPS server, proxies, upload
+//!   servers that read slowly, stop, or never answer).
 
 mod api_guarantees;
 mod audit;
