@@ -518,7 +518,19 @@ impl ClientBuilder {
     }
 
     /// Your own `reqwest::Client` (proxies, TLS roots, pools). Its timeouts apply instead of
-    /// this builder's.
+    /// this builder's (an upload's clock and `TCP_USER_TIMEOUT` included), and its proxies
+    /// and trusted certificates are its own: the environment is read as it was built.
+    ///
+    /// Without it, the client's reqwest clients read the environment when they are built (the
+    /// one for JSON calls by [`build`](Self::build); the one for uploads and downloads on the
+    /// first transfer): `HTTPS_PROXY` / `https_proxy` for `https://` URLs, `HTTP_PROXY` /
+    /// `http_proxy` for `http://` ones, `ALL_PROXY` / `all_proxy` for both (upper case
+    /// first, unlike curl), `NO_PROXY` / `no_proxy` (a list of hosts, domains, IP addresses
+    /// and networks to reach directly; `*` alone reaches every host directly, IP addresses
+    /// included, which the client arranges itself), and, with the default rustls features,
+    /// `SSL_CERT_FILE` and `SSL_CERT_DIR`, which replace the system's trusted certificates.
+    /// Proxies are ignored when `REQUEST_METHOD` is set (a CGI program: httpoxy). See the
+    /// README's configuration section.
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http_client = Some(client);
         self
@@ -664,13 +676,35 @@ fn http_client(
     connect_timeout: Duration,
 ) -> Result<reqwest::Client> {
     install_crypto_provider();
-    set_timeout(reqwest::Client::builder(), timeout)
+    let builder = set_timeout(reqwest::Client::builder(), timeout)
         // The API never redirects; following one could send a request (a POST, custom headers)
         // to another server.
         .redirect(reqwest::redirect::Policy::none())
-        .connect_timeout(connect_timeout)
-        .build()
-        .map_err(|e| Error::new(ErrorKind::Config, format!("could not build the HTTP client: {e}")).with_source(e))
+        .connect_timeout(connect_timeout);
+    let builder = if no_proxy_for_any_host() {
+        builder.no_proxy()
+    } else {
+        builder
+    };
+    builder.build().map_err(|e| {
+        // reqwest says "builder error"; its cause says what (no certificate to trust, ...).
+        let why = std::iter::successors(Some(&e as &dyn std::error::Error), |e| e.source())
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(": ");
+        Error::new(ErrorKind::Config, format!("could not build the HTTP client: {why}")).with_source(e)
+    })
+}
+
+/// Whether `NO_PROXY` (or, when it is unset, `no_proxy`) is `*`: no proxy for any host, as curl
+/// reads it. reqwest (through hyper-util's matcher, which reads the variables in that order)
+/// applies `*` to host names only, so a base URL with an IP address would still go through
+/// the proxy (<https://github.com/seanmonstar/reqwest/issues/2579>); the client turns proxies
+/// off instead. Other lists are left to reqwest.
+fn no_proxy_for_any_host() -> bool {
+    std::env::var("NO_PROXY")
+        .or_else(|_| std::env::var("no_proxy"))
+        .is_ok_and(|list| list.trim() == "*")
 }
 
 /// With the `rustls` feature, makes ring the process's default rustls crypto provider, unless one

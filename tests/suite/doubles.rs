@@ -1,5 +1,5 @@
 //! Test doubles on 127.0.0.1 for the TLS, proxy and upload tests: a throwaway certificate
-//! authority, an HTTPS server, an HTTP proxy (that refuses or talks nonsense), and
+//! authority, an HTTPS server, an HTTP proxy (that tunnels, refuses or talks nonsense), and
 //! raw HTTP/1.1 servers that read a request in the ways real servers do (slowly, not at all,
 //! or not past its head). Each counts what it saw, so that tests can count attempts on the
 //! server's side.
@@ -10,10 +10,12 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 
 /// A throwaway certificate authority and a server certificate it signed for `127.0.0.1`.
 pub struct Pki {
+    /// The CA's certificate (PEM): what `SSL_CERT_FILE` names to trust the server.
+    pub ca_pem: String,
     server: Arc<rustls::ServerConfig>,
 }
 
@@ -38,6 +40,7 @@ pub fn pki() -> Pki {
         .with_single_cert(vec![cert.der().clone()], key)
         .unwrap();
     Pki {
+        ca_pem: ca.pem(),
         server: Arc::new(server),
     }
 }
@@ -105,6 +108,9 @@ pub async fn https_server(pki: &Pki, answer: String) -> (String, Arc<AtomicUsize
 /// How a [`proxy`] answers.
 #[derive(Clone, Copy)]
 pub enum ProxyAnswer {
+    /// `CONNECT` opens a tunnel to its target; any other request (an `http://` URL in
+    /// absolute form) is answered by the proxy itself with a batch whose id is `proxied`.
+    Tunnel,
     /// Every request gets this status line (`HTTP/1.1 403 Forbidden`), then the connection
     /// closes.
     Refuse(&'static str),
@@ -132,13 +138,24 @@ pub async fn proxy(answer: ProxyAnswer) -> Proxy {
                 };
                 let line = head.lines().next().unwrap_or_default().to_owned();
                 log.lock().unwrap().push(line.clone());
-                match answer {
-                    ProxyAnswer::Refuse(status) => {
+                match (answer, line.split(' ').collect::<Vec<_>>().as_slice()) {
+                    (ProxyAnswer::Tunnel, ["CONNECT", target, ..]) => {
+                        let Ok(mut upstream) = TcpStream::connect(*target).await else {
+                            let _ = socket.write_all(b"HTTP/1.1 502 Bad Gateway\r\n\r\n").await;
+                            return;
+                        };
+                        let _ = socket.write_all(b"HTTP/1.1 200 Connection established\r\n\r\n").await;
+                        let _ = tokio::io::copy_bidirectional(&mut socket, &mut upstream).await;
+                    }
+                    (ProxyAnswer::Tunnel, _) => {
+                        let _ = socket.write_all(batch_answer("proxied").as_bytes()).await;
+                    }
+                    (ProxyAnswer::Refuse(status), _) => {
                         let _ = socket
                             .write_all(format!("{status}\r\ncontent-length: 0\r\n\r\n").as_bytes())
                             .await;
                     }
-                    ProxyAnswer::Nonsense => {
+                    (ProxyAnswer::Nonsense, _) => {
                         let _ = socket.write_all(b"SSH-2.0-OpenSSH_9.6\r\n").await;
                     }
                 }

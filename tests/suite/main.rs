@@ -1,8 +1,9 @@
 //! The test suite, one binary (it links once), one file per subject:
 //!
 //! - the client, by subject: `operations` (every operation against the vendor's examples),
-//!   `config`, `paths` (ids in paths), `retries` (and timeouts), `errors`, `tracing`, `upload`,
-//!   `download`, `wait` (and cancel), `pagination`, `request_files`, `results`, `tolerance`,
+//!   `config`, `environment` (proxy and certificate variables, in child processes), `paths`
+//!   (ids in paths), `retries` (and timeouts), `errors`, `tracing`, `upload`, `download`, `wait`
+//!   (and cancel), `pagination`, `request_files`, `results`, `tolerance`,
 //!   `workflow`, `api_guarantees` (Send, Sync and 'static, checked by the compiler);
 //! - the spec: `spec_fidelity`, `audit`, `examples`, `contract` (the client against Prism serving
 //!   the spec), `docs_drift` (the spec against the vendor's pages);
@@ -21,6 +22,7 @@ mod docs_drift;
 mod doubles;
 mod download;
 mod drift;
+mod environment;
 mod errors;
 mod examples;
 mod freshness;
