@@ -6,6 +6,11 @@
 //! is left as it came, body and header alike. Without the feature nothing is decoded. So a
 //! `Content-Encoding` still on a response names what nobody decoded, whatever the build, and
 //! such a body is never handed on as if it were the plain one.
+//!
+//! One case escapes the check: codings sent as two header lines, `gzip` first. tower-http reads
+//! the first line only, decodes gzip and removes both; the bytes of the other coding then fail
+//! the gzip decoder while the body is read, so the call still fails (a body error, and no file
+//! from `save()`), but without naming the coding. (Tested in `tests/suite/download.rs`.)
 
 use reqwest::header::{CONTENT_ENCODING, HeaderMap};
 
