@@ -486,11 +486,7 @@ async fn a_certificate_the_client_does_not_trust_is_tried_once() {
         .build()
         .unwrap();
     for (method, err) in every_method(&client).await {
-        assert_eq!(
-            (err.kind(), err.attempts(), err.status()),
-            (ErrorKind::Connection, 1, None),
-            "{method}: {err}"
-        );
+        tried_once(method, &err, "the TLS handshake failed");
         assert!(
             err.message()
                 .contains("the client does not trust the server's certificate"),
@@ -504,6 +500,18 @@ async fn a_certificate_the_client_does_not_trust_is_tried_once() {
         3,
         "one handshake per call"
     );
+}
+
+/// Asserts that `err` is a connection failure without a response, tried once, whose message
+/// starts with `cause` and says it was not retried.
+fn tried_once(method: &str, err: &cerebras_batch::Error, cause: &str) {
+    assert_eq!(
+        (err.kind(), err.attempts(), err.status()),
+        (ErrorKind::Connection, 1, None),
+        "{method}: {err}"
+    );
+    assert!(err.message().starts_with(cause), "{method}: {err}");
+    assert!(err.message().ends_with("(not retried)"), "{method}: {err}");
 }
 
 /// A client whose requests all go through the proxy at `proxy_url`.
@@ -530,15 +538,10 @@ async fn a_proxy_that_refuses_the_tunnel_or_talks_nonsense_is_tried_once() {
     ] {
         let proxy = crate::doubles::proxy(answer).await;
         for (method, err) in every_method(&through_proxy(target, &proxy.url)).await {
-            assert_eq!(
-                (err.kind(), err.attempts(), err.status()),
-                (ErrorKind::Connection, 1, None),
-                "{method}: {err}"
-            );
-            assert!(
-                err.message()
-                    .starts_with("the proxy refused to open a tunnel to the server, or does not speak HTTP"),
-                "{method}: {err}"
+            tried_once(
+                method,
+                &err,
+                "the proxy refused to open a tunnel to the server, or does not speak HTTP",
             );
         }
         let seen = proxy.seen.lock().unwrap().clone();
@@ -554,15 +557,7 @@ async fn a_proxy_that_refuses_the_tunnel_or_talks_nonsense_is_tried_once() {
 async fn an_answer_that_is_not_http_is_tried_once_direct_or_through_a_proxy() {
     let (base, accepted) = crate::doubles::raw_server(b"SSH-2.0-OpenSSH_9.6\r\n").await;
     for (method, err) in every_method(&test_client(&base, 2)).await {
-        assert_eq!(
-            (err.kind(), err.attempts()),
-            (ErrorKind::Connection, 1),
-            "{method}: {err}"
-        );
-        assert!(
-            err.message().starts_with("the answer is not HTTP/1.1"),
-            "{method}: {err}"
-        );
+        tried_once(method, &err, "the answer is not HTTP/1.1");
     }
     assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 3);
 
@@ -570,11 +565,7 @@ async fn an_answer_that_is_not_http_is_tried_once_direct_or_through_a_proxy() {
     // the same failure.
     let proxy = crate::doubles::proxy(crate::doubles::ProxyAnswer::Nonsense).await;
     for (method, err) in every_method(&through_proxy("http://127.0.0.1:9", &proxy.url)).await {
-        assert_eq!(
-            (err.kind(), err.attempts()),
-            (ErrorKind::Connection, 1),
-            "{method}: {err}"
-        );
+        tried_once(method, &err, "the answer is not HTTP/1.1");
     }
     assert_eq!(proxy.seen.lock().unwrap().len(), 3);
 }
