@@ -15,8 +15,9 @@ use crate::transport::{CallRecord, Settings, Transport, WithRecord};
 /// The API's base URL. Every path carries `/v1`; this URL does not.
 pub const DEFAULT_BASE_URL: &str = "https://api.cerebras.ai";
 /// The timeout of an attempt, 60 s (as the vendor's SDKs): a JSON call's whole answer must
-/// arrive within it; an upload or a download must not wait longer than it for its next bytes
-/// to move (a slow but steady transfer never times out). See [`ClientBuilder::timeout`].
+/// arrive within it; a download must not wait longer than it for its next bytes; an upload
+/// fails when the server takes none of the body, or sends no answer, for that long (a slow
+/// but steady transfer never times out). See [`ClientBuilder::timeout`] for the exact rules.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 /// Time allowed to connect, as in the vendor's SDKs: 5 s.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -130,7 +131,7 @@ impl Client {
     ///
     /// As [`raw_stream`](Self::raw_stream).
     pub(crate) fn raw_upload(&self) -> Result<(&RawClient, Option<Duration>)> {
-        let raw = self.lazy(&self.stream.upload, |builder, _| builder)?;
+        let raw = self.lazy(&self.stream.upload, upload_timeouts)?;
         Ok((raw, self.stream.own.then_some(self.stream.timeout)))
     }
 
@@ -178,6 +179,19 @@ impl Client {
         let value = self.run(op, &record, call).await?;
         let attempts = record.attempts.load(std::sync::atomic::Ordering::Relaxed);
         let request = record.request.lock().expect("call record lock").take();
+        // Never handed on as the file: a body in an encoding nobody decoded.
+        if crate::transport::encoding::undecoded(value.headers()).is_some() {
+            let (status, headers) = (value.status(), value.headers().clone());
+            let prefix = crate::transport::read_prefix(value.into_inner().into_inner(), MAX_ERROR_BODY).await;
+            let (method, path) = request
+                .map(|(m, p)| (m.as_str().to_owned(), p))
+                .unwrap_or_else(|| (op.method.to_owned(), op.path.to_owned()));
+            return Err(response_error(status, headers, prefix)
+                .with_operation(op.id)
+                .with_request(method, path)
+                .with_attempts(attempts)
+                .redact(&self.raw_transport().0.api_key));
+        }
         Ok(crate::Download::new(value, op, attempts, request))
     }
 
@@ -225,33 +239,9 @@ async fn convert(op: &'static Operation, e: progenitor_client::Error<()>, record
     let request = record.request.lock().expect("call record lock").take();
     let err = match e {
         P::UnexpectedResponse(response) => {
-            let (status, headers) = (response.status(), response.headers().clone());
-            let location = headers
-                .get(reqwest::header::LOCATION)
-                .and_then(|l| l.to_str().ok())
-                .map(str::to_owned);
             // A 2xx the operation does not declare had its body read by the transport.
             let kept = record.body.lock().expect("call record lock").take();
-            let (body, truncated) = match kept {
-                Some(body) => {
-                    let truncated = body.len() > MAX_ERROR_BODY;
-                    (body[..body.len().min(MAX_ERROR_BODY)].to_vec(), truncated)
-                }
-                None => crate::transport::read_bounded(response, MAX_ERROR_BODY).await,
-            };
-            let parts = ErrorResponse::new(status, headers, &body, truncated);
-            if status.is_redirection() {
-                let to = location.as_deref().unwrap_or("(no Location)");
-                Error::new(
-                    ErrorKind::OtherStatus,
-                    format!("the server redirected to {to}; redirects are not followed"),
-                )
-                .with_response(parts)
-            } else if status.is_success() {
-                Error::new(ErrorKind::OtherStatus, format!("undocumented success status {status}")).with_response(parts)
-            } else {
-                Error::from_response(parts)
-            }
+            unexpected_response(response, kept).await
         }
         P::InvalidResponsePayload(bytes, source) => {
             let mut err = Error::new(
@@ -287,6 +277,70 @@ async fn convert(op: &'static Operation, e: progenitor_client::Error<()>, record
     err.with_operation(op.id).with_attempts(attempts)
 }
 
+/// The error for a response the operation does not declare (a redirect, an error status, an
+/// undocumented success) or whose body is in a content encoding nobody decoded. `kept` is the
+/// body when the transport read it already.
+async fn unexpected_response(response: reqwest::Response, kept: Option<bytes::Bytes>) -> Error {
+    let (status, headers) = (response.status(), response.headers().clone());
+    let prefix = match kept {
+        Some(body) => crate::transport::Prefix {
+            truncated: body.len() > MAX_ERROR_BODY,
+            bytes: body[..body.len().min(MAX_ERROR_BODY)].to_vec(),
+            error: None,
+        },
+        None => crate::transport::read_prefix(response.bytes_stream(), MAX_ERROR_BODY).await,
+    };
+    response_error(status, headers, prefix)
+}
+
+/// The error for a response from its status, headers and the first bytes of its body.
+fn response_error(status: reqwest::StatusCode, headers: HeaderMap, prefix: crate::transport::Prefix) -> Error {
+    let undecoded = crate::transport::encoding::undecoded(&headers);
+    let location = headers
+        .get(reqwest::header::LOCATION)
+        .and_then(|l| l.to_str().ok())
+        .map(str::to_owned);
+    let parts = ErrorResponse::new(status, headers, &prefix.bytes, prefix.truncated);
+    let err = if let Some(coding) = undecoded {
+        undecoded_error(status, &coding, parts)
+    } else if status.is_redirection() {
+        let to = location.as_deref().unwrap_or("(no Location)");
+        Error::new(
+            ErrorKind::OtherStatus,
+            format!("the server redirected to {to}; redirects are not followed"),
+        )
+        .with_response(parts)
+    } else if status.is_success() {
+        Error::new(ErrorKind::OtherStatus, format!("undocumented success status {status}")).with_response(parts)
+    } else {
+        Error::from_response(parts)
+    };
+    match prefix.error {
+        Some(e) => err.with_context(format!(
+            "the connection closed before the whole answer arrived (after {} bytes of its body: {})",
+            prefix.bytes.len(),
+            from_reqwest(e).message()
+        )),
+        None => err,
+    }
+}
+
+/// The error for a response whose body is in the content encoding `coding`, which nobody
+/// decoded: [`ErrorKind::Decode`] for a success (its body is not the results), the kind of its
+/// status otherwise.
+fn undecoded_error(status: reqwest::StatusCode, coding: &str, parts: ErrorResponse) -> Error {
+    let kind = if status.is_success() {
+        ErrorKind::Decode
+    } else {
+        ErrorKind::from_status(status.as_u16())
+    };
+    let message = format!(
+        "the response's body is in the content encoding `{coding}`, which was not decoded ({})",
+        crate::transport::encoding::DECODED
+    );
+    Error::new(kind, message).with_response(parts)
+}
+
 /// An error for a transport failure with no response.
 pub(crate) fn from_reqwest(source: reqwest::Error) -> Error {
     // A failure to read a local file that was being uploaded is an I/O error, not a network one.
@@ -300,16 +354,40 @@ pub(crate) fn from_reqwest(source: reqwest::Error) -> Error {
     } else {
         ErrorKind::Connection
     };
-    let mut message = std::iter::successors(Some(&source as &dyn std::error::Error), |e| e.source())
+    let message = std::iter::successors(Some(&source as &dyn std::error::Error), |e| e.source())
         .map(ToString::to_string)
         .collect::<Vec<_>>()
         .join(": ");
-    if crate::transport::tls_mismatch(&source) {
-        message = format!(
-            "the TLS handshake failed ({message}); the server may speak plain HTTP: if so, use http:// in the base URL (not retried)"
+    let message = if crate::transport::unrecoverable(&source) {
+        unrecoverable_message(&source, message)
+    } else {
+        message
+    };
+    Error::new(kind, message).with_source(source)
+}
+
+/// The message of a failure that another try would repeat (see the retry rules), with what to
+/// check. The cause is told by the error's text here; whether it is retried is decided by its
+/// structure ([`crate::transport::unrecoverable`]).
+fn unrecoverable_message(source: &reqwest::Error, chain: String) -> String {
+    if crate::transport::tls_mismatch(source) {
+        return format!(
+            "the TLS handshake failed ({chain}); the server may speak plain HTTP: if so, use http:// in the base URL (not retried)"
         );
     }
-    Error::new(kind, message).with_source(source)
+    if chain.contains("certificate") {
+        return format!(
+            "the TLS handshake failed ({chain}); the client does not trust the server's certificate: for a private CA, point SSL_CERT_FILE or SSL_CERT_DIR at it (not retried)"
+        );
+    }
+    let what = if chain.contains("tunnel error") {
+        "the proxy refused to open a tunnel to the server, or does not speak HTTP (check HTTPS_PROXY and ALL_PROXY)"
+    } else if source.is_connect() {
+        "the connection could not be made, and would fail the same way again"
+    } else {
+        "the answer is not HTTP/1.1 (is the base URL, or the proxy, an HTTP server?)"
+    };
+    format!("{what}: {chain} (not retried)")
 }
 
 /// Builds a [`Client`]. Every setting has the vendor SDKs' default.
@@ -361,14 +439,38 @@ impl ClientBuilder {
         self
     }
 
-    /// The timeout of each attempt, default [`DEFAULT_TIMEOUT`]. For a call answered in JSON
-    /// (every operation but uploads and downloads), the whole answer must arrive within it,
-    /// counted from sending. For a download it is the longest wait for the server to send
-    /// anything: the response, then each next part of the body. For an upload it is the
-    /// longest time the body may go without the server taking more of it, then the longest
-    /// wait for the answer once it is sent. A slow but steady transfer (200 MB) never times
-    /// out; a stalled one does. An attempt that times out is an [`ErrorKind::Timeout`],
-    /// retried as the retry rules say. Ignored with [`http_client`](Self::http_client).
+    /// The timeout of each attempt, default [`DEFAULT_TIMEOUT`].
+    ///
+    /// - **A call answered in JSON** (every operation but uploads and downloads): the whole
+    ///   answer must arrive within it, counted from sending.
+    /// - **A download**: the longest wait for the server to send anything: the response, then
+    ///   each next part of the body.
+    /// - **An upload** ([`Client::upload_file`]), while the body is sent: the longest time the
+    ///   server may take none of it. On Linux and Android the operating system counts: the
+    ///   client for uploads sets TCP's user timeout (`TCP_USER_TIMEOUT`) to this value, and the
+    ///   connection fails when bytes sent stay unacknowledged by the server, or its receive
+    ///   window stays closed, for longer. Bytes waiting in the client's own buffers count
+    ///   neither as progress nor as its absence, so a server that reads at any steady pace is
+    ///   never cut off, and one that stops reading is, after about this long. Elsewhere
+    ///   (macOS, Windows) the client counts: the connection must take more of the body within
+    ///   this long plus the drain allowance below (it takes the body in steps, as the kernel's
+    ///   send buffer empties).
+    /// - **An upload, once the connection has taken the whole body**: the longest wait for the
+    ///   answer, plus a drain allowance. When the client hands over the last byte, the
+    ///   connection may still hold megabytes the server has not read: hyper's write buffer
+    ///   (about 400 KB) and the kernel's send buffer, which Linux grows up to the third value
+    ///   of `net.ipv4.tcp_wmem` (4 MiB by default; on loopback it fills). The allowance is the
+    ///   time that end of the body takes at [`MIN_DRAIN_PACE`] (64 KiB/s): the body's size,
+    ///   at most the kernel's largest send buffer plus 1 MiB, divided by that pace (at most
+    ///   80 s by default). So the server must take the end of the body at 64 KiB/s or faster
+    ///   and answer within this timeout of that; a server that takes the body and never
+    ///   answers is caught after this timeout plus the allowance. (The client cannot see when
+    ///   the server's TCP has acknowledged the last byte; this is the bound it can keep.)
+    ///
+    /// An attempt that times out is an [`ErrorKind::Timeout`], retried as the retry rules
+    /// say (an upload is never retried). Ignored with [`http_client`](Self::http_client).
+    ///
+    /// [`MIN_DRAIN_PACE`]: crate::MIN_DRAIN_PACE
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
         self
@@ -416,7 +518,19 @@ impl ClientBuilder {
     }
 
     /// Your own `reqwest::Client` (proxies, TLS roots, pools). Its timeouts apply instead of
-    /// this builder's.
+    /// this builder's (an upload's clock and `TCP_USER_TIMEOUT` included), and its proxies
+    /// and trusted certificates are its own: the environment is read as it was built.
+    ///
+    /// Without it, the client's reqwest clients read the environment when they are built (the
+    /// one for JSON calls by [`build`](Self::build); the one for uploads and downloads on the
+    /// first transfer): `HTTPS_PROXY` / `https_proxy` for `https://` URLs, `HTTP_PROXY` /
+    /// `http_proxy` for `http://` ones, `ALL_PROXY` / `all_proxy` for both (upper case
+    /// first, unlike curl), `NO_PROXY` / `no_proxy` (a list of hosts, domains, IP addresses
+    /// and networks to reach directly; `*` alone reaches every host directly, IP addresses
+    /// included, which the client arranges itself), and, with the default rustls features,
+    /// `SSL_CERT_FILE` and `SSL_CERT_DIR`, which replace the system's trusted certificates.
+    /// Proxies are ignored when `REQUEST_METHOD` is set (a CGI program: httpoxy). See the
+    /// README's configuration section.
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http_client = Some(client);
         self
@@ -536,6 +650,20 @@ impl ClientBuilder {
     }
 }
 
+/// The timeouts of the client for uploads: none of reqwest's (its per-read timer would count
+/// the whole time spent sending the body; `upload.rs` keeps the upload's clock) and, where the
+/// kernel can count the body's progress, TCP's user timeout: the connection fails when bytes
+/// sent stay unacknowledged, or the server's receive window stays closed, for `timeout`.
+fn upload_timeouts(builder: reqwest::ClientBuilder, timeout: Duration) -> reqwest::ClientBuilder {
+    #[cfg(any(target_os = "linux", target_os = "android", target_os = "fuchsia"))]
+    return builder.tcp_user_timeout(timeout);
+    #[cfg(not(any(target_os = "linux", target_os = "android", target_os = "fuchsia")))]
+    {
+        let _ = timeout;
+        builder
+    }
+}
+
 /// A reqwest client with the given timeout setting (`timeout` or `read_timeout`), never
 /// following redirects.
 ///
@@ -548,13 +676,35 @@ fn http_client(
     connect_timeout: Duration,
 ) -> Result<reqwest::Client> {
     install_crypto_provider();
-    set_timeout(reqwest::Client::builder(), timeout)
+    let builder = set_timeout(reqwest::Client::builder(), timeout)
         // The API never redirects; following one could send a request (a POST, custom headers)
         // to another server.
         .redirect(reqwest::redirect::Policy::none())
-        .connect_timeout(connect_timeout)
-        .build()
-        .map_err(|e| Error::new(ErrorKind::Config, format!("could not build the HTTP client: {e}")).with_source(e))
+        .connect_timeout(connect_timeout);
+    let builder = if no_proxy_for_any_host() {
+        builder.no_proxy()
+    } else {
+        builder
+    };
+    builder.build().map_err(|e| {
+        // reqwest says "builder error"; its cause says what (no certificate to trust, ...).
+        let why = std::iter::successors(Some(&e as &dyn std::error::Error), |e| e.source())
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(": ");
+        Error::new(ErrorKind::Config, format!("could not build the HTTP client: {why}")).with_source(e)
+    })
+}
+
+/// Whether `NO_PROXY` (or, when it is unset, `no_proxy`) is `*`: no proxy for any host, as curl
+/// reads it. reqwest (through hyper-util's matcher, which reads the variables in that order)
+/// applies `*` to host names only, so a base URL with an IP address would still go through
+/// the proxy (<https://github.com/seanmonstar/reqwest/issues/2579>); the client turns proxies
+/// off instead. Other lists are left to reqwest.
+fn no_proxy_for_any_host() -> bool {
+    std::env::var("NO_PROXY")
+        .or_else(|_| std::env::var("no_proxy"))
+        .is_ok_and(|list| list.trim() == "*")
 }
 
 /// With the `rustls` feature, makes ring the process's default rustls crypto provider, unless one

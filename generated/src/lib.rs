@@ -93,7 +93,9 @@ pub use transport::{MAX_PATH_SEGMENT_BYTES, MAX_RETRY_AFTER};
 pub use client::normalize_base_url;
 #[doc(hidden)]
 pub use transport::{check_path_segment, retry_after};
-pub use upload::{MAX_EXPIRES_AFTER_SECS, MAX_FILE_BYTES, MIN_EXPIRES_AFTER_SECS, UploadFile, UploadProgress};
+pub use upload::{
+    MAX_EXPIRES_AFTER_SECS, MAX_FILE_BYTES, MIN_DRAIN_PACE, MIN_EXPIRES_AFTER_SECS, UploadFile, UploadProgress,
+};
 pub use wait::{DEFAULT_CANCEL_DEADLINE, DEFAULT_WAIT_DEADLINE, MIN_POLL_INTERVAL, WaitOptions};
 
 /// One constant per operation of the spec (generated), and [`OPERATIONS`](operations::OPERATIONS).

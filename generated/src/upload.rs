@@ -24,10 +24,12 @@ pub const MIN_EXPIRES_AFTER_SECS: i64 = 3600;
 /// The longest `expires_after`: 2,592,000 s (30 days).
 pub const MAX_EXPIRES_AFTER_SECS: i64 = 2_592_000;
 
-/// Progress of an upload, reported after every chunk sent.
+/// Progress of an upload, reported after every chunk handed to the connection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct UploadProgress {
-    /// Bytes of the file sent so far.
+    /// Bytes of the file handed to the connection so far. The last few megabytes may still be
+    /// in the connection's buffers when this reaches the total (see
+    /// [`ClientBuilder::timeout`](crate::ClientBuilder::timeout)).
     pub sent: u64,
     /// The file's size in bytes, when known.
     pub total: Option<u64>,
@@ -122,7 +124,7 @@ impl UploadFile {
         self
     }
 
-    /// Calls `progress` after every chunk sent.
+    /// Calls `progress` after every chunk handed to the connection.
     pub fn on_progress(mut self, progress: impl Fn(UploadProgress) + Send + Sync + 'static) -> Self {
         self.progress = Some(Arc::new(progress));
         self
@@ -155,10 +157,31 @@ impl crate::Client {
     /// - [`ErrorKind::Io`] when the file is not a regular file or cannot be read, or a reader
     ///   gives more or fewer bytes than the length declared for it.
     /// - As the generated methods: the kind of a non-2xx status, with status, headers and raw
-    ///   body; [`ErrorKind::Decode`]; [`ErrorKind::Connection`] or [`ErrorKind::Timeout`]
-    ///   (the body took no progress, or no answer came, for the client's timeout).
+    ///   body; [`ErrorKind::Decode`]; [`ErrorKind::Connection`].
+    /// - [`ErrorKind::Timeout`] when the server took none of the body, or sent no answer, for
+    ///   the client's timeout (the exact rules, and what counts as the server taking the body,
+    ///   are in [`ClientBuilder::timeout`](crate::ClientBuilder::timeout)). The error counts its
+    ///   one attempt.
     /// - [`ErrorKind::Config`] when the HTTP client for uploads, built on a client's first
     ///   upload, cannot be built.
+    ///
+    /// # An answer sent before the body
+    ///
+    /// A server may refuse an upload as soon as it has read the request's head (`413` for a
+    /// file too large) and close the connection. The client reads such an answer while it
+    /// sends the body, and returns it with its status and message. If the server closes
+    /// without reading the rest of the body, its kernel resets the connection; when the reset
+    /// reaches the client before it has read the answer, the answer is lost: hyper, the HTTP
+    /// stack under reqwest, fails the request on its next write and does not read what had
+    /// arrived (it polls reads only when the runtime has reported the socket readable). The
+    /// client lets the runtime look between chunks, which surfaces the answer in most such
+    /// races (on loopback, about 19 in 20 for an 8 MiB upload); otherwise the error is an
+    /// [`ErrorKind::Connection`] that says "the server closed the connection while the upload
+    /// was sent; it may have refused it". A server that closes gracefully (reading, or
+    /// half-closing, after its answer, as nginx does) is always heard. hyper does not send
+    /// `Expect: 100-continue`, which would avoid the race
+    /// (<https://github.com/hyperium/hyper/issues/3833>); why a server's kernel resets such a
+    /// connection: <https://github.com/hyperium/hyper/issues/3078>.
     pub async fn upload_file(&self, upload: UploadFile) -> Result<types::File> {
         let op = &UPLOAD_FILE;
         let refuse = |message: String| Error::new(ErrorKind::InvalidInput, message).with_operation(op.id);
@@ -202,46 +225,8 @@ impl crate::Client {
             )));
         }
 
-        let sent = Arc::new(AtomicU64::new(0));
-        let progress = upload.progress.clone();
-        let counted = sent.clone();
-        // When the body last moved (milliseconds since `started`), for the idle timeout below.
-        let started = tokio::time::Instant::now();
-        let moved = Arc::new(AtomicU64::new(0));
-        let (moved_chunk, moved_end) = (moved.clone(), moved.clone());
-        let mark = move |moved: &AtomicU64| moved.store(started.elapsed().as_millis() as u64, Ordering::Relaxed);
-        let chunks = ReaderStream::with_capacity(reader, 64 * 1024).map(move |chunk| {
-            mark(&moved_chunk);
-            let bytes = chunk.map_err(|e| LocalReadError(format!("reading the file failed: {e}")))?;
-            let now = counted.fetch_add(bytes.len() as u64, Ordering::Relaxed) + bytes.len() as u64;
-            if let Some(len) = length
-                && now > len
-            {
-                return Err(LocalReadError(format!(
-                    "the reader gave more than the {len} bytes declared"
-                )));
-            }
-            if let Some(report) = &progress {
-                report(UploadProgress {
-                    sent: now,
-                    total: length,
-                });
-            }
-            Ok(bytes)
-        });
-        // At the end, a reader that gave fewer bytes than declared is an error too.
-        let end = futures::stream::once(async move {
-            mark(&moved_end);
-            let sent = sent.load(Ordering::Relaxed);
-            match length {
-                Some(len) if sent < len => Err(LocalReadError(format!(
-                    "the reader ended after {sent} of the {len} bytes declared"
-                ))),
-                _ => Ok(bytes::Bytes::new()),
-            }
-        });
-        let chunks = chunks.chain(end);
-        let body = reqwest::Body::wrap_stream(chunks);
+        let handover = Arc::new(Handover::new());
+        let body = body(reader, length, upload.progress.clone(), handover.clone());
         let part = match length {
             Some(len) => reqwest::multipart::Part::stream_with_length(body, len),
             None => reqwest::multipart::Part::stream(body),
@@ -290,31 +275,185 @@ impl crate::Client {
             })
         };
         let upload = std::pin::pin!(self.execute(op, call));
-        let Some(timeout) = idle_timeout else {
-            return upload.await.map(ResponseValue::into_inner);
+        let result = match idle_timeout {
+            None => upload.await,
+            Some(timeout) => match futures::future::select(upload, std::pin::pin!(handover.clock(timeout))).await {
+                futures::future::Either::Left((result, _)) => result,
+                futures::future::Either::Right((message, _)) => Err(Error::new(ErrorKind::Timeout, message)
+                    .with_operation(op.id)
+                    .with_request(op.method, op.path)
+                    // The upload's one attempt: the clock runs once it has begun.
+                    .with_attempts(1)),
+            },
         };
-        // The timeout is per read and per write, as httpx's in the vendor's SDKs: the upload
-        // fails when the body has not moved for `timeout` (the server stopped reading) or, once
-        // it is sent, when no answer came within `timeout` of its end. reqwest's own per-read
-        // timeout would count the whole time spent sending the body.
-        let idle = async {
-            loop {
-                let last = std::time::Duration::from_millis(moved.load(Ordering::Relaxed));
-                let deadline = started + last + timeout;
-                if tokio::time::Instant::now() >= deadline {
-                    return;
-                }
-                tokio::time::sleep_until(deadline).await;
+        result.map(ResponseValue::into_inner).map_err(explain)
+    }
+}
+
+/// The body of the file part: the reader's chunks, counted for progress and for the upload's
+/// clock, then a check that the reader gave the length declared.
+fn body(
+    reader: Box<dyn AsyncRead + Send + Sync + Unpin>,
+    length: Option<u64>,
+    progress: Option<ProgressFn>,
+    handover: Arc<Handover>,
+) -> reqwest::Body {
+    let ended = handover.clone();
+    let chunks = ReaderStream::with_capacity(reader, 64 * 1024)
+        // hyper's connection polls its read side before it writes, but a read only happens
+        // once the runtime has seen the socket become readable; yielding before each chunk
+        // lets the runtime look, so that an answer the server sent early (a 413 before it
+        // closes) is read before a write meets the closed connection. Costs a task wake-up
+        // per 64 KiB.
+        .then(|chunk| async move {
+            tokio::task::yield_now().await;
+            chunk
+        })
+        .map(move |chunk| {
+            let bytes = chunk.map_err(|e| LocalReadError(format!("reading the file failed: {e}")))?;
+            let now = handover.took(bytes.len() as u64);
+            if let Some(len) = length
+                && now > len
+            {
+                return Err(LocalReadError(format!(
+                    "the reader gave more than the {len} bytes declared"
+                )));
             }
-        };
-        match futures::future::select(upload, std::pin::pin!(idle)).await {
-            futures::future::Either::Left((result, _)) => result.map(ResponseValue::into_inner),
-            futures::future::Either::Right(((), _)) => Err(Error::new(
-                ErrorKind::Timeout,
-                format!("the upload made no progress, and no answer came, for {timeout:?}"),
-            )
-            .with_operation(op.id)
-            .with_request(op.method, op.path)),
+            if let Some(report) = &progress {
+                report(UploadProgress {
+                    sent: now,
+                    total: length,
+                });
+            }
+            Ok(bytes)
+        });
+    // At the end, a reader that gave fewer bytes than declared is an error too.
+    let end = futures::stream::once(async move {
+        let sent = ended.finished();
+        match length {
+            Some(len) if sent < len => Err(LocalReadError(format!(
+                "the reader ended after {sent} of the {len} bytes declared"
+            ))),
+            _ => Ok(bytes::Bytes::new()),
         }
+    });
+    reqwest::Body::wrap_stream(chunks.chain(end))
+}
+
+/// Whether the operating system counts an upload's progress: on these systems the client for
+/// uploads sets TCP's user timeout (`TCP_USER_TIMEOUT`) to the client's timeout (see
+/// `upload_timeouts` in `client.rs`), so the kernel fails the connection when the server takes
+/// none of the body for that long.
+pub(crate) const KERNEL_COUNTS_PROGRESS: bool =
+    cfg!(any(target_os = "linux", target_os = "android", target_os = "fuchsia"));
+
+/// The slowest pace, in bytes per second, at which the client expects the server to take what
+/// the connection still buffers: 64 KiB/s.
+pub const MIN_DRAIN_PACE: u64 = 64 * 1024;
+
+/// The most an upload's connection can hold that the server has not taken: the kernel's send
+/// buffer at its largest (Linux: the third value of `net.ipv4.tcp_wmem`, else 4 MiB, Linux's
+/// default), plus 1 MiB for hyper's write buffer (about 400 KB) and the server's receive
+/// window.
+fn buffer_capacity() -> u64 {
+    const DEFAULT_SEND_BUFFER: u64 = 4 << 20;
+    // Not on Linux, or not readable (a sandbox): the default is the documented assumption.
+    let send_buffer = std::fs::read_to_string("/proc/sys/net/ipv4/tcp_wmem")
+        .ok()
+        .and_then(|text| text.split_whitespace().nth(2)?.parse().ok())
+        .unwrap_or(DEFAULT_SEND_BUFFER);
+    send_buffer + (1 << 20)
+}
+
+/// What the body has done, for the upload's clock (see
+/// [`ClientBuilder::timeout`](crate::ClientBuilder::timeout) for the rules).
+struct Handover {
+    started: tokio::time::Instant,
+    /// Milliseconds from `started` to the latest chunk the connection took (0: none yet).
+    last: AtomicU64,
+    /// Bytes of the file the connection took.
+    bytes: AtomicU64,
+    /// Whether the connection took the whole body.
+    done: std::sync::atomic::AtomicBool,
+    /// [`buffer_capacity`], read once.
+    capacity: u64,
+}
+
+impl Handover {
+    fn new() -> Self {
+        Self {
+            started: tokio::time::Instant::now(),
+            last: AtomicU64::new(0),
+            bytes: AtomicU64::new(0),
+            done: false.into(),
+            capacity: buffer_capacity(),
+        }
+    }
+
+    /// The connection took `len` more bytes of the file; returns how many it took in all.
+    fn took(&self, len: u64) -> u64 {
+        self.last
+            .store(self.started.elapsed().as_millis() as u64, Ordering::Relaxed);
+        self.bytes.fetch_add(len, Ordering::Relaxed) + len
+    }
+
+    /// The connection took the last of the body; returns the file's bytes it took.
+    fn finished(&self) -> u64 {
+        let total = self.took(0);
+        self.done.store(true, Ordering::Relaxed);
+        total
+    }
+
+    /// When the upload times out unless something happens first, and what its error then
+    /// says; `None` while the body is being sent and the kernel counts its progress.
+    fn deadline(&self, timeout: std::time::Duration) -> Option<(tokio::time::Instant, String)> {
+        let last = self.started + std::time::Duration::from_millis(self.last.load(Ordering::Relaxed));
+        // The time the server may need to take what the connection still buffers.
+        let buffered = self.bytes.load(Ordering::Relaxed).min(self.capacity);
+        let drain = std::time::Duration::from_secs_f64(buffered as f64 / MIN_DRAIN_PACE as f64);
+        let message = if self.done.load(Ordering::Relaxed) {
+            format!(
+                "the upload made no progress: no answer came {timeout:?} after the body was sent (plus {drain:?} for what the connection still buffered)"
+            )
+        } else if KERNEL_COUNTS_PROGRESS {
+            return None;
+        } else {
+            format!(
+                "the upload made no progress: the connection took none of the body for {timeout:?} (plus {drain:?} for what it buffered)"
+            )
+        };
+        Some((last + drain + timeout, message))
+    }
+
+    /// Completes when the upload has timed out, with the error's message.
+    async fn clock(&self, timeout: std::time::Duration) -> String {
+        loop {
+            match self.deadline(timeout) {
+                Some((deadline, message)) if tokio::time::Instant::now() >= deadline => return message,
+                Some((deadline, _)) => tokio::time::sleep_until(deadline).await,
+                None => tokio::time::sleep(timeout).await,
+            }
+        }
+    }
+}
+
+/// Adds to an upload's error what its cause means here.
+fn explain(err: Error) -> Error {
+    if err.status().is_some() {
+        return err;
+    }
+    // The kind of the first I/O error behind it: the operating system's verdict.
+    let io_kind = std::iter::successors(std::error::Error::source(&err), |e| e.source())
+        .find_map(|e| e.downcast_ref::<std::io::Error>())
+        .map(std::io::Error::kind);
+    use std::io::ErrorKind as K;
+    match io_kind {
+        Some(K::ConnectionReset | K::BrokenPipe | K::ConnectionAborted) => err.with_context(
+            "the server closed the connection while the upload was sent; it may have refused it (a file too large, say), and its answer, if it sent one, was lost",
+        ),
+        Some(K::TimedOut) if KERNEL_COUNTS_PROGRESS => err.with_context(
+            "the upload made no progress: the server took none of the body for the client's timeout (TCP's user timeout)",
+        ),
+        _ => err,
     }
 }

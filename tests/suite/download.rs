@@ -1,5 +1,6 @@
 //! Downloads: streamed bodies that outlive the timeout, body errors that name the call, compressed
-//! results, and batches without an output file.
+//! results, bodies in encodings nobody decoded (downloads and JSON calls), and batches without an
+//! output file.
 
 use cerebras_batch::Client;
 use cerebras_batch::types;
@@ -303,4 +304,177 @@ async fn a_save_dropped_midway_leaves_no_temporary_file() {
     );
     assert_eq!(names_in(&dir), Vec::<String>::new());
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A client that asks for and decodes gzip and deflate ([`test_client`]), or, with
+/// `decodes: false`, one built on a reqwest client that decodes nothing (as a build without
+/// the `compression` feature).
+fn client_decoding(base: &str, decodes: bool) -> Client {
+    if decodes {
+        return test_client(base, 2);
+    }
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let http = reqwest::Client::builder().no_gzip().no_deflate().build().unwrap();
+    test_client_builder(base, 2).http_client(http).build().unwrap()
+}
+
+/// What a server answers with `content-encoding` set to each of `codings` (one header line
+/// each) and `body`.
+async fn encoded(status: u16, codings: &[&str], body: Vec<u8>) -> MockServer {
+    let server = MockServer::start().await;
+    let mut answer = ResponseTemplate::new(status).set_body_raw(body, "application/json");
+    for coding in codings {
+        answer = answer.append_header("content-encoding", *coding);
+    }
+    Mock::given(method("GET")).respond_with(answer).mount(&server).await;
+    server
+}
+
+#[tokio::test]
+async fn a_download_in_an_encoding_nobody_decoded_is_an_error_and_leaves_no_file() {
+    let results = gzip(b"{\"custom_id\":\"r1\",\"status\":\"succeeded\",\"response\":{}}\n");
+    let cases: &[(&[&str], bool, &str)] = &[
+        (&["br"], true, "br"),
+        (&["zstd"], true, "zstd"),
+        (&["x-snappy-framed"], true, "x-snappy-framed"),
+        (&["gzip, br"], true, "gzip, br"),
+        (&["br, gzip"], true, "br, gzip"),
+        (&["br", "gzip"], true, "br, gzip"),
+        (&["identity, br"], true, "br"),
+        (&["GZIP"], true, "GZIP"),
+        (&["x-gzip"], true, "x-gzip"),
+        (&["gzip"], false, "gzip"),
+        (&["deflate"], false, "deflate"),
+    ];
+    for (codings, decodes, named) in cases {
+        let server = encoded(200, codings, results.clone()).await;
+        let client = client_decoding(&server.uri(), *decodes);
+        let dir = scratch("undecoded");
+        let target = dir.join("results.jsonl");
+        let saved = match client.retrieve_file_content("f1").await {
+            Ok(download) => download.save(&target).await,
+            Err(e) => Err(e),
+        };
+        let err = saved.expect_err(named);
+        assert_eq!(
+            (err.kind(), err.status().map(|s| s.as_u16()), err.attempts()),
+            (cerebras_batch::ErrorKind::Decode, Some(200), 1),
+            "{codings:?}: {err}"
+        );
+        assert_eq!(
+            (err.operation(), err.method(), err.path()),
+            (Some("retrieve_file_content"), Some("GET"), Some("/v1/files/f1/content"))
+        );
+        assert!(
+            err.message().starts_with(&format!(
+                "the response's body is in the content encoding `{named}`, which was not decoded"
+            )),
+            "{codings:?}: {err}"
+        );
+        let raw = String::from_utf8_lossy(&results);
+        assert_eq!(err.body_text(), Some(&*raw), "the raw body is kept (as lossy text)");
+        assert_eq!(
+            names_in(&dir),
+            Vec::<String>::new(),
+            "{codings:?}: no file, final or temporary"
+        );
+        // The other ways to a download fail the same way, before anything is read.
+        let batch = types::Batch::new("b1").with_output_file_id("f1");
+        let err = client.download_output(&batch).await.expect_err("download_output");
+        assert_eq!(err.kind(), cerebras_batch::ErrorKind::Decode);
+        assert!(client.retrieve_file_content("f1").await.map(|d| d.results()).is_err());
+        assert_eq!(request_count(&server).await, 3, "{codings:?}: never retried");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
+
+/// Two header lines, `gzip` then `br` (gzip applied first): reqwest's decoder looks at the
+/// first line only, decodes gzip and drops both. The bytes of the br layer then fail the gzip
+/// decoder while the body is read: an error, and still no file.
+#[tokio::test]
+async fn gzip_then_br_on_two_lines_fails_while_reading_and_leaves_no_file() {
+    let server = encoded(200, &["gzip", "br"], b"\x1b\x07\x00\xf8\xa5\x40\x82\x34".to_vec()).await;
+    let dir = scratch("gzip-then-br");
+    let target = dir.join("results.jsonl");
+    let download = test_client(&server.uri(), 0)
+        .retrieve_file_content("f1")
+        .await
+        .expect("the head arrives; the header is gone");
+    let err = download.save(&target).await.expect_err("not gzip");
+    assert_eq!(err.kind(), cerebras_batch::ErrorKind::Connection, "{err}");
+    assert!(err.message().contains("error decoding response body"), "{err}");
+    assert_eq!(names_in(&dir), Vec::<String>::new());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test]
+async fn a_json_answer_in_an_encoding_nobody_decoded_is_an_error_even_if_it_reads_as_json() {
+    // The body is a valid batch, sent as is: the header says otherwise, and wins.
+    let batch = serde_json::to_vec(&batch_json("b1", "in_progress", json!({}))).unwrap();
+    for (codings, decodes, named) in [
+        (&["br"][..], true, "br"),
+        (&["zstd"][..], true, "zstd"),
+        (&["x-unknown-coding"][..], true, "x-unknown-coding"),
+        (&["gzip, br"][..], true, "gzip, br"),
+        (&["gzip"][..], false, "gzip"),
+    ] {
+        let server = encoded(200, codings, batch.clone()).await;
+        let err = client_decoding(&server.uri(), decodes)
+            .retrieve_batch("b1")
+            .await
+            .expect_err(named);
+        assert_eq!(
+            (err.kind(), err.status().map(|s| s.as_u16()), err.attempts(), err.path()),
+            (cerebras_batch::ErrorKind::Decode, Some(200), 1, Some("/v1/batches/b1")),
+            "{codings:?}: {err}"
+        );
+        assert!(err.message().contains(&format!("`{named}`")), "{err}");
+        assert_eq!(request_count(&server).await, 1, "not retried");
+    }
+}
+
+#[tokio::test]
+async fn an_error_answer_in_an_encoding_nobody_decoded_keeps_its_status_and_says_so() {
+    for (status, kind, attempts) in [
+        (404, cerebras_batch::ErrorKind::NotFound, 1),
+        (400, cerebras_batch::ErrorKind::BadRequest, 1),
+        (503, cerebras_batch::ErrorKind::Server, 3),
+    ] {
+        let server = encoded(status, &["br"], b"\x1b\x07\x00\xf8\xa5".to_vec()).await;
+        let err = test_client(&server.uri(), 2)
+            .retrieve_batch("b1")
+            .await
+            .expect_err("an error status");
+        assert_eq!(
+            (err.kind(), err.status().map(|s| s.as_u16()), err.attempts()),
+            (kind, Some(status), attempts),
+            "{err}"
+        );
+        assert!(
+            err.message()
+                .starts_with("the response's body is in the content encoding `br`, which was not decoded"),
+            "{err}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn identity_and_a_decoded_gzip_are_not_errors() {
+    let plain = b"{\"custom_id\":\"r1\"}\n".to_vec();
+    for (codings, body) in [
+        (&["identity"][..], plain.clone()),
+        (&["IDENTITY"][..], plain.clone()),
+        (&[""][..], plain.clone()),
+        (&["gzip"][..], gzip(&plain)),
+    ] {
+        let server = encoded(200, codings, body).await;
+        let bytes = test_client(&server.uri(), 0)
+            .retrieve_file_content("f1")
+            .await
+            .unwrap_or_else(|e| panic!("{codings:?}: {e}"))
+            .bytes()
+            .await
+            .unwrap();
+        assert_eq!(bytes.as_ref(), plain.as_slice(), "{codings:?}");
+    }
 }

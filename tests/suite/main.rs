@@ -1,23 +1,28 @@
 //! The test suite, one binary (it links once), one file per subject:
 //!
 //! - the client, by subject: `operations` (every operation against the vendor's examples),
-//!   `config`, `paths` (ids in paths), `retries` (and timeouts), `errors`, `tracing`, `upload`,
-//!   `download`, `wait` (and cancel), `pagination`, `request_files`, `results`, `tolerance`,
+//!   `config`, `environment` (proxy and certificate variables, in child processes), `paths`
+//!   (ids in paths), `retries` (and timeouts), `errors`, `tracing`, `upload`, `download`, `wait`
+//!   (and cancel), `pagination`, `request_files`, `results`, `tolerance`,
 //!   `workflow`, `api_guarantees` (Send, Sync and 'static, checked by the compiler);
 //! - the spec: `spec_fidelity`, `audit`, `examples`, `contract` (the client against Prism serving
 //!   the spec), `docs_drift` (the spec against the vendor's pages);
 //! - the generator: `freshness`, `surface`, `mutation`, `drift` (realistic spec edits),
 //!   `real_specs` (19 published specs), `semver` (`cargo xtask diff`'s verdicts, proven by the
 //!   compiler);
-//! - `fuzz_replay`: the fuzz targets' seeds and random inputs, through the same entry points.
+//! - `fuzz_replay`: the fuzz targets' seeds and random inputs, through the same entry points;
+//! - `doubles`: test doubles on 127.0.0.1 (a throwaway CA, an HTTPS server, proxies, upload
+//!   servers that read slowly, stop, or never answer).
 
 mod api_guarantees;
 mod audit;
 mod config;
 mod contract;
 mod docs_drift;
+mod doubles;
 mod download;
 mod drift;
+mod environment;
 mod errors;
 mod examples;
 mod freshness;

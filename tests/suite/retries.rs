@@ -1,6 +1,8 @@
 //! Retries and timeouts against local servers: every retry rule, the Retry-After forms (absurd ones
-//! included), POST safety, redirects, connection failures, timeouts, stalled bodies and TLS against
-//! plain HTTP. Backoffs are shortened to milliseconds and server-requested delays are checked
+//! included), POST safety, redirects, connection failures, timeouts, stalled bodies, and the
+//! failures no retry heals (409, TLS against plain HTTP, an untrusted certificate, a proxy that
+//! refuses the tunnel or talks nonsense, an answer that is not HTTP), each counted on the
+//! server's side. Backoffs are shortened to milliseconds and server-requested delays are checked
 //! through the pure `retry_after` function, so nothing here waits long.
 
 use cerebras_batch::Client;
@@ -107,7 +109,7 @@ async fn the_final_error_counts_its_attempts() {
 
 #[tokio::test]
 async fn retried_statuses_for_idempotent_calls() {
-    for status in [408, 409, 429, 500, 502, 503, 504] {
+    for status in [408, 429, 500, 502, 503, 504] {
         let server = MockServer::start().await;
         respond_in_sequence(&server, ResponseTemplate::new(status), 1, batch_response("in_progress")).await;
         test_client(&server.uri(), 1)
@@ -116,7 +118,7 @@ async fn retried_statuses_for_idempotent_calls() {
             .unwrap_or_else(|e| panic!("{status}: {e}"));
         assert_eq!(request_count(&server).await, 2, "{status} is retried");
     }
-    for status in [400, 401, 403, 404, 422] {
+    for status in [400, 401, 403, 404, 409, 413, 422] {
         let server = MockServer::start().await;
         respond_in_sequence(&server, ResponseTemplate::new(status), 1, batch_response("in_progress")).await;
         let err = test_client(&server.uri(), 2)
@@ -414,4 +416,174 @@ async fn a_json_body_that_stalls_is_retried_like_any_timeout() {
         .retrieve_batch("b1")
         .await;
     assert!(err.is_ok(), "only the first answer stalls");
+}
+
+/// The three methods of the API, each sent once through `client`.
+async fn every_method(client: &Client) -> Vec<(&'static str, cerebras_batch::Error)> {
+    let get = client.retrieve_batch("b1").await.expect_err("GET fails");
+    let delete = client.cancel_batch("b1").await.expect_err("DELETE fails");
+    let post = client
+        .create_batch(cerebras_batch::types::CreateBatchRequest::chat_completions("file-1"))
+        .await
+        .expect_err("POST fails");
+    vec![("GET", get), ("DELETE", delete), ("POST", post)]
+}
+
+#[tokio::test]
+async fn a_409_is_a_state_conflict_and_no_method_retries_it() {
+    let body = json!({"error": {"message": "Batch b1 is already cancelled", "type": "invalid_request_error", "code": "batch_cancelled"}});
+    let server = MockServer::start().await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(409).set_body_json(&body))
+        .mount(&server)
+        .await;
+    for (method, err) in every_method(&test_client(&server.uri(), 2)).await {
+        assert_eq!(
+            (
+                err.kind(),
+                err.status().map(|s| s.as_u16()),
+                err.attempts(),
+                err.message()
+            ),
+            (ErrorKind::Conflict, Some(409), 1, "Batch b1 is already cancelled"),
+            "{method}"
+        );
+        assert_eq!(err.method(), Some(method));
+    }
+    assert_eq!(request_count(&server).await, 3, "one request per call");
+
+    // The server can still ask for another try.
+    for method_name in ["GET", "DELETE", "POST"] {
+        let server = MockServer::start().await;
+        respond_in_sequence(
+            &server,
+            ResponseTemplate::new(409).insert_header("x-should-retry", "true"),
+            1,
+            batch_response("cancelled"),
+        )
+        .await;
+        let client = test_client(&server.uri(), 2);
+        let done = match method_name {
+            "GET" => client.retrieve_batch("b1").await,
+            "DELETE" => client.cancel_batch("b1").await,
+            _ => {
+                client
+                    .create_batch(cerebras_batch::types::CreateBatchRequest::chat_completions("file-1"))
+                    .await
+            }
+        };
+        assert_eq!(done.expect("the second try succeeds").id, "b1", "{method_name}");
+        assert_eq!(request_count(&server).await, 2, "{method_name}: x-should-retry: true");
+    }
+}
+
+#[tokio::test]
+async fn a_certificate_the_client_does_not_trust_is_tried_once() {
+    let pki = crate::doubles::pki();
+    let (base, handshakes) = crate::doubles::https_server(&pki, crate::doubles::batch_answer("b1")).await;
+    let client = test_client_builder(&base, 2)
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    for (method, err) in every_method(&client).await {
+        tried_once(method, &err, "the TLS handshake failed");
+        assert!(
+            err.message()
+                .contains("the client does not trust the server's certificate"),
+            "{method}: {err}"
+        );
+        assert!(err.message().contains("UnknownIssuer"), "{method}: {err}");
+        assert!(err.message().ends_with("(not retried)"), "{method}: {err}");
+    }
+    assert_eq!(
+        handshakes.load(std::sync::atomic::Ordering::SeqCst),
+        3,
+        "one handshake per call"
+    );
+}
+
+/// Asserts that `err` is a connection failure without a response, tried once, whose message
+/// starts with `cause` and says it was not retried.
+fn tried_once(method: &str, err: &cerebras_batch::Error, cause: &str) {
+    assert_eq!(
+        (err.kind(), err.attempts(), err.status()),
+        (ErrorKind::Connection, 1, None),
+        "{method}: {err}"
+    );
+    assert!(err.message().starts_with(cause), "{method}: {err}");
+    assert!(err.message().ends_with("(not retried)"), "{method}: {err}");
+}
+
+/// A client whose requests all go through the proxy at `proxy_url`.
+fn through_proxy(base: &str, proxy_url: &str) -> Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let http = reqwest::Client::builder()
+        .proxy(reqwest::Proxy::all(proxy_url).unwrap())
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    test_client_builder(base, 2).http_client(http).build().unwrap()
+}
+
+#[tokio::test]
+async fn a_proxy_that_refuses_the_tunnel_or_talks_nonsense_is_tried_once() {
+    use crate::doubles::ProxyAnswer::{Nonsense, Refuse};
+    // The target is never reached: the proxy answers for it.
+    let target = "https://127.0.0.1:9";
+    for answer in [
+        Refuse("HTTP/1.1 403 Forbidden"),
+        Refuse("HTTP/1.1 407 Proxy Authentication Required"),
+        Refuse("HTTP/1.1 502 Bad Gateway"),
+        Nonsense,
+    ] {
+        let proxy = crate::doubles::proxy(answer).await;
+        for (method, err) in every_method(&through_proxy(target, &proxy.url)).await {
+            tried_once(
+                method,
+                &err,
+                "the proxy refused to open a tunnel to the server, or does not speak HTTP",
+            );
+        }
+        let seen = proxy.seen.lock().unwrap().clone();
+        assert_eq!(
+            seen,
+            vec!["CONNECT 127.0.0.1:9 HTTP/1.1"; 3],
+            "one tunnel asked for per call"
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_answer_that_is_not_http_is_tried_once_direct_or_through_a_proxy() {
+    let (base, accepted) = crate::doubles::raw_server(b"SSH-2.0-OpenSSH_9.6\r\n").await;
+    for (method, err) in every_method(&test_client(&base, 2)).await {
+        tried_once(method, &err, "the answer is not HTTP/1.1");
+    }
+    assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 3);
+
+    // An http:// URL through a proxy is sent to the proxy in absolute form: nonsense back is
+    // the same failure.
+    let proxy = crate::doubles::proxy(crate::doubles::ProxyAnswer::Nonsense).await;
+    for (method, err) in every_method(&through_proxy("http://127.0.0.1:9", &proxy.url)).await {
+        tried_once(method, &err, "the answer is not HTTP/1.1");
+    }
+    assert_eq!(proxy.seen.lock().unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn a_proxy_that_cannot_be_reached_is_retried_like_any_refused_connection() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let client = through_proxy("https://127.0.0.1:9", &format!("http://{closed}"));
+    for (method, err) in every_method(&client).await {
+        // Nothing was sent, so even the POST is tried again.
+        assert_eq!(
+            (err.kind(), err.attempts()),
+            (ErrorKind::Connection, 3),
+            "{method}: {err}"
+        );
+        assert!(!err.message().contains("not retried"), "{method}: {err}");
+    }
 }

@@ -1,5 +1,8 @@
-//! Uploads: the multipart form as the client sends it, and bad input refused before sending.
+//! Uploads: the multipart form as the client sends it, bad input refused before sending, the
+//! timeout against servers that read slowly, stop reading or never answer, and a 413 sent
+//! before the body.
 
+use crate::doubles;
 use cerebras_batch::ErrorKind;
 use cerebras_batch::UploadFile;
 use cerebras_batch::types;
@@ -9,6 +12,8 @@ use cerebras_batch_tests::test_client;
 use cerebras_batch_tests::twelve_requests;
 use std::sync::Arc;
 use std::sync::Mutex;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
 use tokio::io::AsyncReadExt as _;
 
 /// The multipart fields of a request body: `(name, filename, content type, bytes)`.
@@ -196,7 +201,7 @@ async fn upload_problems_are_io_or_invalid_input_errors() {
 }
 
 #[tokio::test]
-async fn a_slow_but_steady_upload_outlives_the_timeout() {
+async fn a_slow_but_steady_reader_outlives_the_timeout() {
     // 20 parts of 16 KiB, 50 ms apart: 1 s in all, against a 300 ms timeout.
     let server = cerebras_batch_tests::demo().await;
     let (mut writer, reader) = tokio::io::duplex(64 * 1024);
@@ -219,51 +224,172 @@ async fn a_slow_but_steady_upload_outlives_the_timeout() {
     assert_eq!(file.id, cerebras_batch_mock::demo::INPUT_FILE_ID);
 }
 
-/// A server on 127.0.0.1 that accepts one connection and then `reads` (everything it is sent)
-/// or not, and never answers.
-async fn silent_server(reads: bool) -> String {
+/// `size` bytes of `x`, to upload.
+fn bytes(size: u64) -> UploadFile {
+    UploadFile::from_reader(tokio::io::repeat(b'x').take(size), "big.jsonl", Some(size))
+}
+
+/// A client with `timeout` and no retries.
+fn client_with_timeout(base: &str, timeout: Duration) -> cerebras_batch::Client {
+    cerebras_batch_tests::test_client_builder(base, 0)
+        .timeout(timeout)
+        .build()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_reads_slowly_but_steadily_never_trips_the_timeout() {
+    // Each upload takes several timeouts; most of it sits in the connection's buffers at
+    // first (on loopback the kernel's send buffer holds about 4 MiB), so the server is still
+    // reading long after the client handed over the last byte.
+    let cases = [
+        (300_000, 1_500_000, Duration::from_millis(1000)),
+        (400_000, 2_000_000, Duration::from_millis(1500)),
+        (1_000_000, 6_000_000, Duration::from_millis(700)),
+    ];
+    let runs = cases.map(|(rate, size, timeout)| async move {
+        let (base, read) = doubles::upload_server(doubles::Reading::Steady { rate }).await;
+        let started = Instant::now();
+        let file = client_with_timeout(&base, timeout)
+            .upload_file(bytes(size))
+            .await
+            .unwrap_or_else(|e| panic!("{rate} B/s, {size} B, timeout {timeout:?}: {e}"));
+        let took = started.elapsed();
+        assert_eq!(file.id, "file-steady");
+        assert!(read.load(Ordering::SeqCst) > size, "the server read the whole form");
+        assert!(
+            took > timeout * 3,
+            "{rate} B/s: the upload took {took:?}, several timeouts"
+        );
+    });
+    futures::future::join_all(runs).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_stops_reading_trips_the_timeout_after_one_attempt() {
+    let timeout = Duration::from_millis(500);
+    let runs = [0, 100_000, 3_000_000].map(|stop| async move {
+        let (base, read) = doubles::upload_server(doubles::Reading::StopsAfter { bytes: stop }).await;
+        let started = Instant::now();
+        // 64 MiB: more than the connection's buffers hold, so the body stalls.
+        let err = client_with_timeout(&base, timeout)
+            .upload_file(bytes(64 << 20))
+            .await
+            .expect_err("the server stopped reading");
+        let took = started.elapsed();
+        assert_eq!(
+            (err.kind(), err.attempts(), err.status(), err.operation()),
+            (ErrorKind::Timeout, 1, None, Some("upload_file")),
+            "stops after {stop} B: {err}"
+        );
+        assert!(err.message().contains("the upload made no progress"), "{err}");
+        assert_eq!(read.load(Ordering::SeqCst), stop);
+        assert!(took < Duration::from_secs(20), "stops after {stop} B: took {took:?}");
+    });
+    futures::future::join_all(runs).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_takes_the_body_and_never_answers_trips_the_timeout() {
+    let timeout = Duration::from_millis(300);
+    // The drain allowance is the body (at most the buffers' size) at 64 KiB/s: 1 s for
+    // 64 KiB, about 3 s for 200 KB.
+    let runs = [0, 64 * 1024, 200_000].map(|size| async move {
+        let (base, read) = doubles::upload_server(doubles::Reading::AllThenSilent).await;
+        let started = Instant::now();
+        let err = client_with_timeout(&base, timeout)
+            .upload_file(bytes(size))
+            .await
+            .expect_err("no answer comes");
+        let took = started.elapsed();
+        assert_eq!(
+            (err.kind(), err.attempts(), err.status()),
+            (ErrorKind::Timeout, 1, None),
+            "{size} B: {err}"
+        );
+        assert!(
+            err.message()
+                .starts_with("the upload made no progress: no answer came 300ms after the body was sent (plus "),
+            "{err}"
+        );
+        assert!(read.load(Ordering::SeqCst) >= size);
+        let allowance = Duration::from_secs_f64(size as f64 / cerebras_batch::MIN_DRAIN_PACE as f64);
+        assert!(took >= timeout + allowance, "{size} B: {took:?}");
+        assert!(
+            took < timeout + allowance + Duration::from_secs(5),
+            "{size} B: {took:?}"
+        );
+    });
+    futures::future::join_all(runs).await;
+}
+
+/// A server on 127.0.0.1 that answers every upload `413` with a JSON message after reading
+/// the request's head, and then closes the connection: at once (`linger` false: the unread
+/// body makes the kernel reset the connection), or after reading what the client still sends
+/// (`linger` true, as nginx does).
+async fn refuses_uploads(linger: bool) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move {
-        let Ok((mut socket, _)) = listener.accept().await else {
-            return;
-        };
-        let mut buf = vec![0u8; 64 * 1024];
-        loop {
-            if reads {
-                use tokio::io::AsyncReadExt;
-                if matches!(socket.read(&mut buf).await, Ok(0) | Err(_)) {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                use tokio::io::AsyncWriteExt;
+                if doubles::read_head(&mut socket).await.is_none() {
                     return;
                 }
-            } else {
-                tokio::time::sleep(std::time::Duration::from_secs(60)).await;
-            }
+                let body = r#"{"error":{"message":"File exceeds the 200 MB limit","type":"invalid_request_error","code":"file_too_large"}}"#;
+                let answer = format!(
+                    "HTTP/1.1 413 Payload Too Large\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = socket.write_all(answer.as_bytes()).await;
+                if linger {
+                    let _ = socket.shutdown().await;
+                    let _ = tokio::io::copy(&mut socket, &mut tokio::io::sink()).await;
+                }
+            });
         }
     });
     base
 }
 
-#[tokio::test]
-async fn an_upload_the_server_stops_taking_or_never_answers_times_out() {
-    for reads in [false, true] {
-        let base = silent_server(reads).await;
-        let client = cerebras_batch_tests::test_client_builder(&base, 2)
-            .timeout(std::time::Duration::from_millis(300))
-            .build()
-            .unwrap();
-        // 64 MiB: more than loopback's socket buffers hold, so a server that does not read
-        // stops the body.
-        let size = 64 << 20;
-        let reader = tokio::io::repeat(b'x').take(size);
-        let started = std::time::Instant::now();
-        let err = client
-            .upload_file(UploadFile::from_reader(reader, "big.jsonl", Some(size)))
-            .await
-            .expect_err("nothing answers");
-        assert_eq!(err.kind(), ErrorKind::Timeout, "reads={reads}: {err}");
-        assert!(err.to_string().contains("no progress"), "{err}");
-        assert!(started.elapsed() < std::time::Duration::from_secs(20), "reads={reads}");
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_early_413_is_surfaced_or_the_error_says_the_upload_may_have_been_refused() {
+    const CLOSED: &str = "the server closed the connection while the upload was sent; it may have refused it";
+    let mut outcomes = std::collections::BTreeMap::<String, usize>::new();
+    for linger in [false, true] {
+        let client = cerebras_batch_tests::test_client(&refuses_uploads(linger).await, 2);
+        for (i, size) in [64 * 1024, 1 << 20, 8 << 20].into_iter().cycle().take(60).enumerate() {
+            let err = client.upload_file(bytes(size)).await.expect_err("refused");
+            assert_eq!(err.attempts(), 1, "{i}: an upload is sent once: {err}");
+            let outcome = match err.status().map(|s| s.as_u16()) {
+                Some(413) if err.message() == "File exceeds the 200 MB limit" => "413 with its message",
+                Some(413)
+                    if err
+                        .message()
+                        .contains("the connection closed before the whole answer arrived") =>
+                {
+                    "413, its body cut off"
+                }
+                None if err.kind() == ErrorKind::Connection && err.message().contains(CLOSED) => {
+                    "closed while sent, said so"
+                }
+                _ => panic!("linger {linger}, {size} B: neither the 413 nor an explanation: {err}"),
+            };
+            if linger {
+                assert_eq!(
+                    outcome, "413 with its message",
+                    "{size} B: a server that lingers is always heard"
+                );
+            }
+            *outcomes.entry(format!("linger={linger}: {outcome}")).or_default() += 1;
+        }
     }
+    println!("{outcomes:#?}");
+    assert!(
+        outcomes.get("linger=false: 413 with its message").copied().unwrap_or(0) >= 30,
+        "most 413s are surfaced even when the server resets: {outcomes:?}"
+    );
 }
 
 #[tokio::test]

@@ -5,6 +5,7 @@
 //! generated client reaches it through its `exec` hook (`ClientHooks`), so the generated code
 //! is used as is.
 
+pub(crate) mod encoding;
 pub(crate) mod path;
 pub(crate) mod record;
 pub(crate) mod retry;
@@ -28,7 +29,7 @@ pub use retry::{MAX_RETRY_AFTER, retry_after};
 // For the generated code of an operation with a raw request body (this spec has none today).
 #[allow(unused_imports)]
 pub(crate) use retry::RepeatableBody;
-pub(crate) use retry::tls_mismatch;
+pub(crate) use retry::{tls_mismatch, unrecoverable};
 
 /// Settings shared by every request of a client.
 pub(crate) struct Settings {
@@ -104,7 +105,6 @@ impl Transport {
             .is_some_and(|a| a.as_bytes().starts_with(b"application/json"));
         self.prepare(&mut request);
         let idempotent = request.method() != Method::POST && request.method() != Method::PATCH;
-        let https = request.url().scheme() == "https";
         // A streamed body (an upload) cannot be sent again.
         let repeatable = request.body().is_none_or(|b| b.as_bytes().is_some());
         let mut attempt = 1;
@@ -161,7 +161,7 @@ impl Transport {
                     span.record("status", resp.status().as_u16());
                     retry_after_response(resp.status(), resp.headers(), idempotent)
                 }
-                Err(e) => retry_after_error(e, idempotent, https),
+                Err(e) => retry_after_error(e, idempotent),
             };
             if decision.retry && repeatable && attempt <= self.0.max_retries {
                 let delay = decision
@@ -198,11 +198,19 @@ async fn read_all(response: &mut Response) -> reqwest::Result<bytes::Bytes> {
 /// error then keeps them). The generated code calls it (see `generator/src/lean.rs`), within
 /// the call's poll: the body `buffer_body` kept is taken at once, and the future holds no more
 /// than the response and that body.
+///
+/// A body in a content encoding nobody decoded is not decoded as JSON: the response goes back
+/// as unexpected, with its body still in the call's record, and the error names the encoding.
 pub(crate) fn json_response<T: serde::de::DeserializeOwned, E>(
     mut response: Response,
 ) -> impl Future<Output = std::result::Result<progenitor_client::ResponseValue<T>, progenitor_client::Error<E>>> {
-    let kept = take_body();
+    let undecoded = encoding::undecoded(response.headers()).is_some();
+    let kept = if undecoded { None } else { take_body() };
     async move {
+        if undecoded {
+            record_request(response.url());
+            return Err(progenitor_client::Error::UnexpectedResponse(response));
+        }
         let status = response.status();
         let headers = std::mem::take(response.headers_mut());
         let read = match kept {
@@ -236,18 +244,50 @@ impl ClientHooks<Transport> for RawClient {
     }
 }
 
-/// Reads at most `limit` bytes of a body; returns the bytes and whether more were left.
-pub(crate) async fn read_bounded(mut response: Response, limit: usize) -> (Vec<u8>, bool) {
-    let mut out = Vec::new();
-    while let Ok(Some(chunk)) = response.chunk().await {
-        let room = limit - out.len();
+/// The first bytes of a body, for an error to keep.
+pub(crate) struct Prefix {
+    pub(crate) bytes: Vec<u8>,
+    /// Whether the body had more than the bytes kept.
+    pub(crate) truncated: bool,
+    /// Why the body ended before its end, if it did (the connection broke, say).
+    pub(crate) error: Option<reqwest::Error>,
+}
+
+/// Reads at most `limit` bytes of a body (a response's `bytes_stream()`, or a download's
+/// stream).
+pub(crate) async fn read_prefix(
+    mut chunks: impl futures::Stream<Item = reqwest::Result<bytes::Bytes>> + Unpin,
+    limit: usize,
+) -> Prefix {
+    use futures::StreamExt;
+    let mut bytes = Vec::new();
+    while let Some(chunk) = chunks.next().await {
+        let chunk = match chunk {
+            Ok(chunk) => chunk,
+            Err(e) => {
+                return Prefix {
+                    bytes,
+                    truncated: false,
+                    error: Some(e),
+                };
+            }
+        };
+        let room = limit - bytes.len();
         if chunk.len() > room {
-            out.extend_from_slice(&chunk[..room]);
-            return (out, true);
+            bytes.extend_from_slice(&chunk[..room]);
+            return Prefix {
+                bytes,
+                truncated: true,
+                error: None,
+            };
         }
-        out.extend_from_slice(&chunk);
+        bytes.extend_from_slice(&chunk);
     }
-    (out, false)
+    Prefix {
+        bytes,
+        truncated: false,
+        error: None,
+    }
 }
 
 async fn buffer_body(mut response: Response) -> reqwest::Result<Response> {

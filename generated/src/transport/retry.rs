@@ -3,18 +3,40 @@
 //! A failed attempt is retried at most `max_retries` times (default 2), after a delay of
 //! `min(0.5 s × 2ⁿ, 8 s)` scaled by a random 75–100 % (n = retries so far), or after the
 //! server's `retry-after-ms` / `Retry-After` (integer or fractional seconds, or an HTTP date)
-//! when that is more than 0 and at most 60 s. A header `x-should-retry: true` or `false` from the
-//! server overrides the rules below, except that a success, a redirect or an informational
-//! response is final: it is never repeated.
+//! when that is more than 0 and at most 60 s. Only a failure that another try can heal is
+//! retried.
 //!
-//! - **Idempotent methods** (GET, DELETE, ...) are retried on 408, 409, 429, 5xx, timeouts and
-//!   connection errors.
-//! - **POST is retried only when the request certainly was not processed**: the connection
-//!   could not be made (nothing was sent), or the server answered 429 (rate limits reject a
-//!   request before processing). A 5xx, a timeout or a connection lost after sending may
-//!   follow a batch that was created; repeating the POST could create a second batch, so the
-//!   error is returned instead. (The API has no idempotency keys.)
-//! - A request whose body is a stream (an upload) is sent once.
+//! **Retried** (transient failures):
+//!
+//! - a response `408 Request Timeout`, `429 Too Many Requests` or any `5xx`, for idempotent
+//!   methods (GET, DELETE, ...); for POST only `429` (rate limits reject a request before it is
+//!   processed);
+//! - a connection that could not be made for a reason of I/O: refused, reset, unreachable, a
+//!   DNS lookup that failed, the connect timeout (nothing was sent, so POST too). A proxy that
+//!   cannot be reached is such a failure;
+//! - for idempotent methods, a connection lost after sending, a timeout, and a body that
+//!   breaks off, stalls or arrives corrupt (a JSON answer is read whole within its attempt);
+//! - any response with the header `x-should-retry: true` but a success, a redirect or an
+//!   informational response.
+//!
+//! **Not retried** (another try fails the same way, or could act twice):
+//!
+//! - a success, a redirect or an informational response, whatever `x-should-retry` says;
+//! - every other `4xx`, `409 Conflict` included. The vendor's SDKs (Stainless-generated)
+//!   retry 409 "on lock timeouts", a meaning OpenAI gives it; for this API a 409 reports a
+//!   state conflict, such as cancelling a batch that is already cancelled, which no second try
+//!   changes. `x-should-retry: true` on a 409 still has it retried;
+//! - a POST that may have been processed: a `5xx`, a timeout, or a connection lost after
+//!   sending may follow a batch that was created, and the API has no idempotency keys;
+//! - a TLS handshake that failed: a certificate the client does not trust (unknown issuer,
+//!   wrong name, expired), a server that speaks no TLS behind an `https://` URL;
+//! - a proxy that refuses the tunnel (answers `CONNECT` with anything but 200, 407 included)
+//!   or does not speak HTTP;
+//! - an answer that is not HTTP/1.1 (the server, or a proxy, speaks another protocol);
+//! - a response in a content encoding the client did not decode, and a success whose body
+//!   does not decode into the expected type;
+//! - a request whose body is a stream (an upload): it is sent once;
+//! - any response with `x-should-retry: false`.
 
 use std::time::{Duration, SystemTime};
 
@@ -45,7 +67,7 @@ pub(crate) fn retry_after_response(status: StatusCode, headers: &HeaderMap, idem
     }
     let retry = match should_retry_header(headers) {
         Some(explicit) => explicit,
-        None if idempotent => matches!(status.as_u16(), 408 | 409 | 429) || status.is_server_error(),
+        None if idempotent => matches!(status.as_u16(), 408 | 429) || status.is_server_error(),
         None => status == StatusCode::TOO_MANY_REQUESTS,
     };
     Decision {
@@ -58,9 +80,8 @@ pub(crate) fn retry_after_response(status: StatusCode, headers: &HeaderMap, idem
     }
 }
 
-pub(crate) fn retry_after_error(e: &reqwest::Error, idempotent: bool, https: bool) -> Decision {
-    // A TLS handshake with a plain-HTTP server fails the same way every time.
-    let retry = if https && tls_mismatch(e) {
+pub(crate) fn retry_after_error(e: &reqwest::Error, idempotent: bool) -> Decision {
+    let retry = if unrecoverable(e) {
         false
     } else if idempotent {
         e.is_connect() || e.is_timeout() || e.is_request() || e.is_body() || e.is_decode()
@@ -73,8 +94,48 @@ pub(crate) fn retry_after_error(e: &reqwest::Error, idempotent: bool, https: boo
     }
 }
 
+/// The errors that led to `e`, `e` first. An [`std::io::Error`] that wraps another error
+/// reports that error's source as its own, skipping the error itself, so the chain goes on
+/// from an I/O error to the error it wraps (reqwest's connector wraps a TLS failure, itself
+/// an I/O error of kind `InvalidData`, in an I/O error of kind `Other`).
+fn chain<'a>(e: &'a (dyn std::error::Error + 'static)) -> impl Iterator<Item = &'a (dyn std::error::Error + 'static)> {
+    std::iter::successors(Some(e), |e| match e.downcast_ref::<std::io::Error>() {
+        Some(io) => io.get_ref().map(|inner| inner as &(dyn std::error::Error + 'static)),
+        None => e.source(),
+    })
+}
+
+/// Whether a failure without a response fails the same way on every try: the TLS handshake
+/// failed, a proxy refused the tunnel or spoke no HTTP, or the answer was not HTTP/1.1.
+///
+/// Decided by the error's structure, not its text: hyper reports an answer it cannot parse
+/// as a parse error; the TLS layer (rustls, through tokio-rustls) reports its failures as an
+/// I/O error of kind `InvalidData`; a connection that failed on I/O (refused, reset,
+/// unreachable, a failed DNS lookup) carries an I/O error of its kind; the other TLS backend
+/// and hyper-util's proxy tunnel ("tunnel error: unsuccessful", ...; private types) report
+/// their failures without any I/O error.
+pub(crate) fn unrecoverable(e: &reqwest::Error) -> bool {
+    if e.is_timeout() {
+        return false;
+    }
+    let mut io = false;
+    for cause in chain(e) {
+        if cause.downcast_ref::<hyper::Error>().is_some_and(hyper::Error::is_parse) {
+            return true;
+        }
+        if let Some(cause) = cause.downcast_ref::<std::io::Error>() {
+            if e.is_connect() && cause.kind() == std::io::ErrorKind::InvalidData {
+                return true;
+            }
+            io = true;
+        }
+    }
+    e.is_connect() && !io
+}
+
 /// Whether an error is a TLS handshake that met something other than TLS (a plain-HTTP
 /// server behind an `https://` URL): rustls reports the first bytes as a corrupt record.
+/// (For the message only: [`unrecoverable`] decides the retry.)
 pub(crate) fn tls_mismatch(e: &(dyn std::error::Error + 'static)) -> bool {
     std::iter::successors(Some(e), |e| e.source()).any(|e| {
         let text = e.to_string();
