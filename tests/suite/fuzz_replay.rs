@@ -15,6 +15,7 @@ const ENTRIES: &[(&str, Entry)] = &[
     ("error_body", entry::error_body),
     ("retry_after", entry::retry_after),
     ("result_lines", entry::result_lines),
+    ("result_decode", entry::result_decode),
 ];
 
 fn seed_inputs() -> Vec<(String, Vec<u8>)> {

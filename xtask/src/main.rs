@@ -119,7 +119,14 @@ enum Command {
 }
 
 /// The libFuzzer targets of `tests/fuzz/`.
-const FUZZ_TARGETS: &[&str] = &["batch", "list", "error_body", "retry_after", "result_lines"];
+const FUZZ_TARGETS: &[&str] = &[
+    "batch",
+    "list",
+    "error_body",
+    "retry_after",
+    "result_lines",
+    "result_decode",
+];
 
 fn main() -> ExitCode {
     let cli = Cli::parse();

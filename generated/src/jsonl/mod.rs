@@ -14,11 +14,15 @@ use serde_json::{Map, Value};
 use tokio::io::AsyncRead;
 use tokio_util::codec::FramedRead;
 
+mod checked;
 mod lines;
 mod results;
+mod surrogates;
 
 pub(crate) use lines::{LineDecoder, RawLine};
 pub(crate) use results::decode_line;
+#[doc(hidden)]
+pub use results::decode_result_line;
 pub use results::{ResultLine, ResultShape, read_results, read_results_from};
 
 use crate::error::{Error, ErrorKind, Result};

@@ -71,9 +71,36 @@ pub fn result_lines(data: &[u8]) {
         match line {
             Ok(l) => {
                 assert!(l.line_number() >= 1 && l.line_number() <= newlines + 1);
-                let _ = (l.status(), l.completion(), l.shape());
+                let _ = (l.status(), l.completion(), l.shape(), l.error_message());
+                // Built on first use from a line that decoded: must not fail (they would panic).
+                let _ = (l.raw(), l.line());
             }
             Err(e) => assert!(e.line().is_some_and(|n| n >= 1 && n <= newlines + 1), "{e:?}"),
         }
+    }
+}
+
+/// The result reader's first pass against its full decode: on any bytes, the same verdict, the
+/// same error, and the same value from every accessor.
+pub fn result_decode(data: &[u8]) {
+    use cerebras_batch::jsonl::{ResultLine, decode_result_line};
+    fn values(l: &ResultLine) -> impl PartialEq + std::fmt::Debug + use<> {
+        (
+            (l.line_number(), l.text().to_owned(), l.custom_id().to_owned()),
+            (l.shape(), l.status(), l.http_status(), l.error().cloned()),
+            (l.completion().cloned(), l.error_message().map(str::to_owned)),
+            (l.line().clone(), l.raw().clone()),
+        )
+    }
+    match (decode_result_line(data, false), decode_result_line(data, true)) {
+        (Ok(fast), Ok(full)) => {
+            assert_eq!(values(&fast), values(&full));
+            assert_eq!(fast.text().as_bytes(), data, "text() is the line as received");
+        }
+        (Err(fast), Err(full)) => {
+            assert_eq!(fast.to_string(), full.to_string());
+            assert_eq!(fast.line(), Some(1));
+        }
+        (fast, full) => panic!("the decodes disagree: {fast:?} against {full:?}"),
     }
 }
