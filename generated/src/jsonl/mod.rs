@@ -143,6 +143,11 @@ pub(crate) fn check_request_line(number: usize, text: &[u8]) -> Result<Accepted>
             format!("the line is {} bytes; the limit is {MAX_LINE_BYTES}", text.len()),
         ));
     }
+    // `BatchRequestLine` is a type the client sends: serde's derived decoder would also read a
+    // JSON array by position, which the API would refuse. A line is an object.
+    if text.trim_ascii_start().first() != Some(&b'{') {
+        return Err(invalid(number, "not a batch request line: a JSON object is expected"));
+    }
     let line: BatchRequestLine =
         serde_json::from_slice(text).map_err(|e| invalid(number, format!("not a batch request line: {e}")))?;
     if line.method != BatchRequestLineMethod::Post {
