@@ -92,6 +92,8 @@ pub use transport::{MAX_PATH_SEGMENT_BYTES, MAX_RETRY_AFTER};
 #[doc(hidden)]
 pub use client::normalize_base_url;
 #[doc(hidden)]
+pub use pagination::{ReplayedListing, replay_listing};
+#[doc(hidden)]
 pub use transport::{check_path_segment, retry_after};
 pub use upload::{MAX_EXPIRES_AFTER_SECS, MAX_FILE_BYTES, MIN_EXPIRES_AFTER_SECS, UploadFile, UploadProgress};
 pub use wait::{DEFAULT_CANCEL_DEADLINE, DEFAULT_WAIT_DEADLINE, MIN_POLL_INTERVAL, WaitOptions};

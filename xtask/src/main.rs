@@ -126,6 +126,7 @@ const FUZZ_TARGETS: &[&str] = &[
     "retry_after",
     "result_lines",
     "result_decode",
+    "pagination",
 ];
 
 fn main() -> ExitCode {
