@@ -226,6 +226,7 @@ async fn convert(op: &'static Operation, e: progenitor_client::Error<()>, record
     let err = match e {
         P::UnexpectedResponse(response) => {
             let (status, headers) = (response.status(), response.headers().clone());
+            // For the message only: a Location that is not visible ASCII stays in the headers.
             let location = headers
                 .get(reqwest::header::LOCATION)
                 .and_then(|l| l.to_str().ok())

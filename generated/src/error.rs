@@ -325,7 +325,8 @@ impl Error {
         self.0.response.as_ref().map(|r| r.body_text.as_str())
     }
 
-    /// Whether the body was longer than what [`body_text`](Self::body_text) keeps.
+    /// Whether [`body_text`](Self::body_text) is not the whole body: the body was longer than
+    /// what it keeps, or broke off while it was read.
     pub fn body_truncated(&self) -> bool {
         self.0.response.as_ref().is_some_and(|r| r.body_truncated)
     }

@@ -428,3 +428,39 @@ async fn an_array_where_an_object_belongs_is_a_decode_error() {
     assert!(e.message().contains("not a batch result line"), "{e}");
     assert_eq!(read[1].as_ref().unwrap().error_message(), Some("took too long"));
 }
+
+/// An error response whose body breaks off while it is read keeps what arrived and says it is
+/// not the whole body, rather than passing the part for the whole.
+#[tokio::test]
+async fn an_error_body_that_breaks_off_is_marked_cut() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let mut buf = vec![0u8; 4096];
+            let mut read = Vec::new();
+            while !read.windows(4).any(|w| w == b"\r\n\r\n") {
+                let n = socket.read(&mut buf).await.unwrap_or(0);
+                if n == 0 {
+                    break;
+                }
+                read.extend_from_slice(&buf[..n]);
+            }
+            let head = "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{\"message\":\"overloa";
+            let _ = socket.write_all(head.as_bytes()).await;
+            let _ = socket.flush().await;
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            #[allow(deprecated)]
+            let _ = socket.set_linger(Some(Duration::ZERO));
+            drop(socket);
+        }
+    });
+    let e = test_client(&base, 0).retrieve_batch("b1").await.unwrap_err();
+    assert_eq!(
+        (e.kind(), e.status().map(|s| s.as_u16())),
+        (ErrorKind::Server, Some(503))
+    );
+    assert_eq!(e.body_text(), Some("{\"message\":\"overloa"));
+    assert!(e.body_truncated(), "the body broke off: not the whole body");
+    assert_eq!(e.body(), None);
+}

@@ -236,10 +236,17 @@ impl ClientHooks<Transport> for RawClient {
     }
 }
 
-/// Reads at most `limit` bytes of a body; returns the bytes and whether more were left.
+/// Reads at most `limit` bytes of a body; returns the bytes and whether they are not the whole
+/// body: more were left, or the body broke off (a read error; the bytes read until then are
+/// kept, and the error's response says it is cut rather than pass a part for the whole).
 pub(crate) async fn read_bounded(mut response: Response, limit: usize) -> (Vec<u8>, bool) {
     let mut out = Vec::new();
-    while let Ok(Some(chunk)) = response.chunk().await {
+    loop {
+        let chunk = match response.chunk().await {
+            Ok(Some(chunk)) => chunk,
+            Ok(None) => return (out, false),
+            Err(_) => return (out, true),
+        };
         let room = limit - out.len();
         if chunk.len() > room {
             out.extend_from_slice(&chunk[..room]);
@@ -247,7 +254,6 @@ pub(crate) async fn read_bounded(mut response: Response, limit: usize) -> (Vec<u
         }
         out.extend_from_slice(&chunk);
     }
-    (out, false)
 }
 
 async fn buffer_body(mut response: Response) -> reqwest::Result<Response> {
