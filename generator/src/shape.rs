@@ -10,7 +10,7 @@
 //! - read types decode tolerantly: [`crate::tolerance`] names a decoder for each field that
 //!   needs one, added here as `#[serde(deserialize_with = ...)]`;
 //! - read structs keep the fields the spec does not define, in a flattened map
-//!   [`EXTRA_FIELD`] (rule 6 of [`crate::tolerance`]); with it, serde decodes such a struct
+//!   `extra` (rule 6 of [`crate::tolerance`]); with it, serde decodes such a struct
 //!   only from a JSON object, never from an array by position.
 //!
 //! Newtype structs (a single unnamed field) are left as they are: they cannot grow.
