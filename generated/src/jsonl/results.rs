@@ -275,6 +275,10 @@ fn reparse<T: DeserializeOwned>(json: &str) -> T {
 /// [`into_stream`](crate::Download::into_stream)). A malformed line becomes an `Err` naming its
 /// line, and reading goes on; blank lines are skipped. Memory stays bounded by one line (at
 /// most [`MAX_RESULT_LINE_BYTES`]).
+///
+/// A line decodes only if all of it does: a value serde_json cannot decode anywhere in it (a
+/// number beyond `f64`'s range, nesting deeper than 128) makes it an `Err`, never a line with an
+/// empty response. A lone UTF-16 surrogate escape reads as U+FFFD (see [`ResultLine`]).
 pub fn read_results(
     body: impl Stream<Item = Result<Bytes>> + Send + Unpin + 'static,
 ) -> impl Stream<Item = Result<ResultLine>> + Send + Unpin {
