@@ -14,9 +14,9 @@ use wiremock::ResponseTemplate;
 use wiremock::matchers::method;
 use wiremock::matchers::path;
 
-/// A fault injector (not a server): answers the first request with headers that promise
-/// 1000 bytes, sends 20, then resets the connection.
-async fn reset_mid_body() -> String {
+/// A fault injector (not a server): answers each request with `head` (a status line, headers
+/// that promise 1000 bytes, and the first bytes of the body), then resets the connection.
+async fn reset_mid_body(head: &'static str) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move {
@@ -30,9 +30,9 @@ async fn reset_mid_body() -> String {
                 }
                 read.extend_from_slice(&buf[..n]);
             }
-            let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{\"id\":\"b1\",\"object\"";
             let _ = socket.write_all(head.as_bytes()).await;
             let _ = socket.flush().await;
+            tokio::time::sleep(Duration::from_millis(50)).await;
             // A zero linger makes the close a reset (and never blocks, unlike other lingers).
             #[allow(deprecated)]
             let _ = socket.set_linger(Some(Duration::ZERO));
@@ -161,7 +161,10 @@ async fn truncated_json_on_200_is_a_decode_error_with_status_and_body() {
 
 #[tokio::test]
 async fn a_connection_reset_mid_body_is_a_connection_error_with_the_status() {
-    let base = reset_mid_body().await;
+    let base = reset_mid_body(
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{\"id\":\"b1\",\"object\"",
+    )
+    .await;
     let err = test_client(&base, 0)
         .retrieve_batch("b1")
         .await
@@ -433,28 +436,10 @@ async fn an_array_where_an_object_belongs_is_a_decode_error() {
 /// not the whole body, rather than passing the part for the whole.
 #[tokio::test]
 async fn an_error_body_that_breaks_off_is_marked_cut() {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        while let Ok((mut socket, _)) = listener.accept().await {
-            let mut buf = vec![0u8; 4096];
-            let mut read = Vec::new();
-            while !read.windows(4).any(|w| w == b"\r\n\r\n") {
-                let n = socket.read(&mut buf).await.unwrap_or(0);
-                if n == 0 {
-                    break;
-                }
-                read.extend_from_slice(&buf[..n]);
-            }
-            let head = "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{\"message\":\"overloa";
-            let _ = socket.write_all(head.as_bytes()).await;
-            let _ = socket.flush().await;
-            tokio::time::sleep(Duration::from_millis(50)).await;
-            #[allow(deprecated)]
-            let _ = socket.set_linger(Some(Duration::ZERO));
-            drop(socket);
-        }
-    });
+    let base = reset_mid_body(
+        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{\"message\":\"overloa",
+    )
+    .await;
     let e = test_client(&base, 0).retrieve_batch("b1").await.unwrap_err();
     assert_eq!(
         (e.kind(), e.status().map(|s| s.as_u16())),

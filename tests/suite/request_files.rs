@@ -196,14 +196,11 @@ async fn a_request_file_with_a_byte_order_mark_is_refused_naming_the_mark() {
 /// API would not accept; an object with leading spaces is still a line.
 #[tokio::test]
 async fn a_request_line_that_is_an_array_is_refused() {
-    let good = |id: &str| {
-        format!(
-            r#"  {{"custom_id":"{id}","method":"POST","url":"/v1/chat/completions","body":{{"model":"m","messages":[]}}}}"#
-        )
-    };
+    // Ten good lines, each after two spaces.
     let mut text = String::new();
-    for i in 0..10 {
-        text.push_str(&good(&i.to_string()));
+    for line in cerebras_batch_tests::twelve_requests().split(|b| *b == b'\n').take(10) {
+        text.push_str("  ");
+        text.push_str(std::str::from_utf8(line).unwrap());
         text.push('\n');
     }
     text.push_str(r#"[{"model":"m","messages":[]},"pos","POST","/v1/chat/completions"]"#);
