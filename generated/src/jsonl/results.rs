@@ -96,6 +96,7 @@ impl ResultLine {
             Err(e) => return Err(error(format!("not a JSON object: the line is not UTF-8 ({e})"))),
         };
         let replaced = replace_lone_surrogates(text);
+        // The text itself when it has no lone surrogate escape.
         let json = replaced.as_deref().unwrap_or(text);
         // Only an object takes the first pass (serde would also read a struct from an array).
         let object = json.trim_start_matches([' ', '\t', '\n', '\r']).starts_with('{');
