@@ -296,11 +296,14 @@ async fn unexpected_response(response: reqwest::Response, kept: Option<bytes::By
 /// The error for a response from its status, headers and the first bytes of its body.
 fn response_error(status: reqwest::StatusCode, headers: HeaderMap, prefix: crate::transport::Prefix) -> Error {
     let undecoded = crate::transport::encoding::undecoded(&headers);
+    // For the message only: a Location that is not visible ASCII stays in the headers.
     let location = headers
         .get(reqwest::header::LOCATION)
         .and_then(|l| l.to_str().ok())
         .map(str::to_owned);
-    let parts = ErrorResponse::new(status, headers, &prefix.bytes, prefix.truncated);
+    // A body that broke off is not the whole body: marked cut, like one over the limit.
+    let cut = prefix.truncated || prefix.error.is_some();
+    let parts = ErrorResponse::new(status, headers, &prefix.bytes, cut);
     let err = if let Some(coding) = undecoded {
         undecoded_error(status, &coding, parts)
     } else if status.is_redirection() {

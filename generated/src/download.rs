@@ -62,6 +62,8 @@ impl Download {
 
     /// The body's length in bytes, when the server sent `content-length`.
     pub fn content_length(&self) -> Option<u64> {
+        // hyper (HTTP/1) and h2 (HTTP/2) refuse a response whose content-length is not a number
+        // before it gets here, so `None` means the header is absent.
         self.headers
             .get(reqwest::header::CONTENT_LENGTH)?
             .to_str()

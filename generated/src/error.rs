@@ -127,17 +127,28 @@ impl ErrorResponse {
     /// [`MAX_ERROR_BODY`] bytes are kept (as lossy UTF-8).
     pub(crate) fn new(status: StatusCode, headers: HeaderMap, body: &[u8], truncated: bool) -> Self {
         let kept = &body[..body.len().min(MAX_ERROR_BODY)];
-        let decoded = serde_json::from_slice::<ErrorBody>(kept)
-            .ok()
-            .filter(|b| *b != ErrorBody::default());
         Self {
             status,
             headers,
             body_text: String::from_utf8_lossy(kept).into_owned(),
             body_truncated: truncated || body.len() > MAX_ERROR_BODY,
-            body: decoded,
+            body: vendor_error_body(kept),
         }
     }
+}
+
+/// `body` decoded as the vendor's error JSON: an object with at least one of its fields
+/// (`message`, `code`, `error`, `status_code`, ...), flat or wrapped in `error`. Anything else
+/// (not JSON, a JSON array or string, an object of other fields only, a body cut at
+/// [`MAX_ERROR_BODY`]) is `None`. That is no error turned into an absence: the body is not the
+/// vendor's JSON, [`Error::body`] says so, and the body itself stays in [`Error::body_text`].
+fn vendor_error_body(body: &[u8]) -> Option<ErrorBody> {
+    let decoded = serde_json::from_slice::<ErrorBody>(body).ok()?;
+    let known = ErrorBody {
+        extra: serde_json::Map::new(),
+        ..decoded.clone()
+    };
+    (known != ErrorBody::default()).then_some(decoded)
 }
 
 /// A failed call: an [`ErrorKind`] to match on, the operation, a message, the number of
@@ -223,9 +234,7 @@ impl Error {
         if let Some(r) = &mut self.0.response {
             if r.body_text.contains(secret) {
                 r.body_text = r.body_text.replace(secret, MARK);
-                r.body = serde_json::from_str::<ErrorBody>(&r.body_text)
-                    .ok()
-                    .filter(|b| *b != ErrorBody::default());
+                r.body = vendor_error_body(r.body_text.as_bytes());
             }
             for value in r.headers.values_mut() {
                 if value.to_str().is_ok_and(|v| v.contains(secret)) {
@@ -244,6 +253,8 @@ impl Error {
     /// An error for a response outside the operation's declared successes. The kind follows the
     /// body's integer `status_code` when it has one, else the HTTP status.
     pub(crate) fn from_response(response: ErrorResponse) -> Self {
+        // A body status outside 400..=599 (or outside u16) is no error status: the HTTP status
+        // decides, as in the vendor's SDK; the body keeps the number (`Error::body`).
         let body_status = response
             .body
             .as_ref()
@@ -259,6 +270,7 @@ impl Error {
                     .clone()
                     .or_else(|| b.error.as_ref().and_then(|e| e.message.clone()))
             })
+            // No vendor message: the body's own words, which stay whole in `body_text`.
             .unwrap_or_else(|| summarize(&response.body_text));
         Self::new(kind, message).with_response(response)
     }
@@ -313,12 +325,16 @@ impl Error {
         self.0.response.as_ref().map(|r| r.body_text.as_str())
     }
 
-    /// Whether the body was longer than what [`body_text`](Self::body_text) keeps.
+    /// Whether [`body_text`](Self::body_text) is not the whole body: the body was longer than
+    /// what it keeps, or broke off while it was read.
     pub fn body_truncated(&self) -> bool {
         self.0.response.as_ref().is_some_and(|r| r.body_truncated)
     }
 
-    /// The body decoded as the vendor's error JSON (flat or wrapped in `error`), when it is one.
+    /// The body decoded as the vendor's error JSON (flat or wrapped in `error`), when it is one:
+    /// a JSON object with at least one of [`ErrorBody`]'s fields. An array, a string or an object
+    /// of other fields only is not (its fields are never guessed by position); its text is in
+    /// [`body_text`](Self::body_text).
     pub fn body(&self) -> Option<&ErrorBody> {
         self.0.response.as_ref().and_then(|r| r.body.as_ref())
     }
@@ -327,6 +343,7 @@ impl Error {
     /// does not document one.
     pub fn request_id(&self) -> Option<&str> {
         let headers = self.headers()?;
+        // A value that is not visible ASCII is not shown as an id; it stays in `headers()`.
         ["x-request-id", "request-id"]
             .iter()
             .find_map(|h| headers.get(*h)?.to_str().ok())
@@ -362,6 +379,7 @@ fn summarize(text: &str) -> String {
             let close = open_end + lower[open_end..].find("</title")?;
             Some(trimmed[open_end..close].to_owned())
         });
+        // A page without a title: its text instead.
         let text = title
             .filter(|t| !t.trim().is_empty())
             .unwrap_or_else(|| strip_tags(trimmed));
@@ -371,6 +389,7 @@ fn summarize(text: &str) -> String {
             .lines()
             .map(str::trim)
             .find(|l| !l.is_empty())
+            // Only blank lines: said below as "(empty body)".
             .unwrap_or_default()
             .to_owned()
     };

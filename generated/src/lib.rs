@@ -92,6 +92,8 @@ pub use transport::{MAX_PATH_SEGMENT_BYTES, MAX_RETRY_AFTER};
 #[doc(hidden)]
 pub use client::normalize_base_url;
 #[doc(hidden)]
+pub use pagination::{ReplayedListing, replay_listing};
+#[doc(hidden)]
 pub use transport::{check_path_segment, retry_after};
 pub use upload::{
     MAX_EXPIRES_AFTER_SECS, MAX_FILE_BYTES, MIN_DRAIN_PACE, MIN_EXPIRES_AFTER_SECS, UploadFile, UploadProgress,

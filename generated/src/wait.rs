@@ -105,8 +105,8 @@ impl crate::Client {
     /// # Errors
     ///
     /// - The refusal, with [`Error::last_batch`] holding the batch, when the server refused the
-    ///   cancel and the batch is neither cancelling nor final; the refusal alone when the batch
-    ///   cannot be retrieved either (a 404, say).
+    ///   cancel and the batch is neither cancelling nor final; the refusal, its message followed
+    ///   by the retrieve's error, when the batch cannot be retrieved either (a 404, say).
     /// - Any other error of [`cancel_batch`](Self::cancel_batch), then as
     ///   [`wait_for_batch`](Self::wait_for_batch).
     pub async fn cancel_and_wait(&self, batch_id: &str, options: WaitOptions) -> Result<Batch> {
@@ -114,8 +114,10 @@ impl crate::Client {
         let first = match self.cancel_batch(batch_id).await {
             Ok(batch) => batch,
             Err(refused) if refused.status().is_some_and(|s| s.is_client_error()) => {
-                let Ok(batch) = self.retrieve_batch(batch_id).await else {
-                    return Err(refused);
+                let batch = match self.retrieve_batch(batch_id).await {
+                    Ok(batch) => batch,
+                    // The refusal is the answer; the failed look at the batch is said with it.
+                    Err(e) => return Err(refused.with_context(format!("retrieving the batch then failed too: {e}"))),
                 };
                 let cancelling = batch.status == Some(crate::types::BatchStatus::Cancelling);
                 if !cancelling && !batch.is_terminal() {

@@ -111,7 +111,7 @@ pub struct Struct {
 pub struct Field {
     /// The Rust name.
     pub name: syn::Ident,
-    /// The JSON name.
+    /// The JSON name; [`FLATTENED`] for a flattened map (every field the others do not name).
     pub wire: String,
     /// The Rust type.
     pub ty: syn::Type,
@@ -120,6 +120,10 @@ pub struct Field {
     /// Whether it is a parameter of the constructor `new` (otherwise it has a `with_` setter).
     pub in_constructor: bool,
 }
+
+/// The [`Field::wire`] of a flattened map: it holds every JSON field the other fields do not
+/// name (the `extra` map of read types).
+pub const FLATTENED: &str = "*";
 
 /// A generated enum that is not an open enum: a `oneOf` union.
 #[derive(Debug, Clone)]
@@ -324,8 +328,13 @@ fn strukt(s: &syn::ItemStruct, read: bool) -> Struct {
             .iter()
             .map(|f| {
                 let name = f.ident.clone().expect("named field");
+                let flattened = crate::shape::serde_words(&f.attrs).contains("flatten");
                 Field {
-                    wire: serde_rename(&f.attrs).unwrap_or_else(|| name.to_string()),
+                    wire: match serde_rename(&f.attrs) {
+                        _ if flattened => FLATTENED.to_owned(),
+                        Some(rename) => rename,
+                        None => name.to_string(),
+                    },
                     name,
                     ty: f.ty.clone(),
                     doc: doc_text(&f.attrs),

@@ -8,7 +8,10 @@
 //!   (required and not an `Option`, in field order, which is alphabetical), and a chained
 //!   setter `with_<field>` for every other field;
 //! - read types decode tolerantly: [`crate::tolerance`] names a decoder for each field that
-//!   needs one, added here as `#[serde(deserialize_with = ...)]`.
+//!   needs one, added here as `#[serde(deserialize_with = ...)]`;
+//! - read structs keep the fields the spec does not define, in a flattened map
+//!   `extra` (rule 6 of [`crate::tolerance`]); with it, serde decodes such a struct
+//!   only from a JSON object, never from an array by position.
 //!
 //! Newtype structs (a single unnamed field) are left as they are: they cannot grow.
 
@@ -103,6 +106,7 @@ pub(crate) fn shape(
                     for field in s.fields.iter_mut() {
                         tolerate(field, &message_types);
                     }
+                    keep_unknown_fields(s);
                 }
                 constructors.push(constructor(s, open_enums));
             }
@@ -117,6 +121,33 @@ pub(crate) fn shape(
         })?);
     }
     Ok(Shaped { read_types: read })
+}
+
+/// The field of every read struct that keeps the fields the spec does not define. The spec
+/// may not use it as a property name (`normalize/validate.rs` refuses it).
+pub(crate) const EXTRA_FIELD: &str = "extra";
+
+/// Adds [`EXTRA_FIELD`] to a read struct: a map of every field the spec does not define, as
+/// received, flattened. Besides keeping those fields (for the client's own checks, such as a
+/// list page's unknown paging fields, and for callers), it makes serde read the struct through
+/// `deserialize_map` alone: a struct without a flattened field also decodes from a JSON array
+/// by position (`["bad", 400]` into `{message, code}`), inventing fields the server never sent.
+/// A struct that already has a flattened field is left as it is.
+fn keep_unknown_fields(s: &mut syn::ItemStruct) {
+    if s.fields.iter().any(|f| serde_words(&f.attrs).contains("flatten")) {
+        return;
+    }
+    let syn::Fields::Named(fields) = &mut s.fields else {
+        return;
+    };
+    let name = format_ident!("{EXTRA_FIELD}");
+    fields.named.push(syn::parse_quote! {
+        /// The fields the spec does not define, as received (a newer API's, or another
+        /// server's); empty when there are none. They are written back when the value is
+        /// serialized.
+        #[serde(flatten)]
+        pub #name: ::serde_json::Map<::std::string::String, ::serde_json::Value>
+    });
 }
 
 /// Adds the tolerant decoder a read type's field needs.
@@ -151,9 +182,10 @@ pub(crate) fn serde_words(attrs: &[syn::Attribute]) -> BTreeSet<String> {
 }
 
 /// Whether a field is a parameter of `new`: no empty value (not an `Option`, no serde
-/// default).
+/// default, not a flattened map).
 pub(crate) fn is_constructor_field(field: &syn::Field) -> bool {
-    option_inner(&field.ty).is_none() && !serde_words(&field.attrs).contains("default")
+    let words = serde_words(&field.attrs);
+    option_inner(&field.ty).is_none() && !words.contains("default") && !words.contains("flatten")
 }
 
 /// How a value of type `ty` is taken by a constructor or setter: `impl Into<String>` for

@@ -117,7 +117,9 @@ fn struct_text(s: &Struct) -> String {
         ctor.join(", ")
     );
     for f in &s.fields {
-        let json = if f.name != f.wire {
+        let json = if f.wire == crate::model::FLATTENED {
+            "  (json: every other field)".to_owned()
+        } else if f.name != f.wire {
             format!("  (json {:?})", f.wire)
         } else {
             String::new()
@@ -269,7 +271,9 @@ fn struct_markdown(s: &Struct) -> String {
     );
     out.push_str("| field | type | description |\n|---|---|---|\n");
     for f in &s.fields {
-        let name = if f.name != f.wire {
+        let name = if f.wire == crate::model::FLATTENED {
+            format!("`{}` (JSON: every other field)", f.name)
+        } else if f.name != f.wire {
             format!("`{}` (JSON `{}`)", f.name, f.wire)
         } else {
             format!("`{}`", f.name)

@@ -18,8 +18,14 @@
 //! 5. **An optional id that is an empty string is absent**: `"output_file_id": ""` reads as
 //!    `None` (a property named `id` or ending in `_id`), so no request is ever sent for an id
 //!    that names nothing.
-//! 6. **Unknown properties are ignored** and `additionalProperties: false` is not enforced, so a
-//!    new field never fails a response. Unknown enum values are kept (see [`crate::open_enum`]).
+//! 6. **Unknown properties are kept**, in each read struct's flattened map `extra`
+//!    ([`crate::shape`]), and `additionalProperties: false` is not enforced, so a new field never
+//!    fails a response and is never lost. Unknown enum values are kept (see
+//!    [`crate::open_enum`]).
+//! 7. **An object is read only from a JSON object**: serde's derived struct decoders also read
+//!    a JSON array by position (`["bad", 400]` as `{message, code}`), which makes up fields the
+//!    server never sent. The flattened `extra` map turns that off: such a struct decodes through
+//!    `deserialize_map` alone, and an array is a decode error.
 //!
 //! Types the client only *sends* keep the spec's required fields as plain values, so a request
 //! cannot be built without them. Rules 2–5 are applied by the decoders of the client crate's

@@ -14,9 +14,9 @@ use wiremock::ResponseTemplate;
 use wiremock::matchers::method;
 use wiremock::matchers::path;
 
-/// A fault injector (not a server): answers the first request with headers that promise
-/// 1000 bytes, sends 20, then resets the connection.
-async fn reset_mid_body() -> String {
+/// A fault injector (not a server): answers each request with `head` (a status line, headers
+/// that promise 1000 bytes, and the first bytes of the body), then resets the connection.
+async fn reset_mid_body(head: &'static str) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move {
@@ -30,9 +30,9 @@ async fn reset_mid_body() -> String {
                 }
                 read.extend_from_slice(&buf[..n]);
             }
-            let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{\"id\":\"b1\",\"object\"";
             let _ = socket.write_all(head.as_bytes()).await;
             let _ = socket.flush().await;
+            tokio::time::sleep(Duration::from_millis(50)).await;
             // A zero linger makes the close a reset (and never blocks, unlike other lingers).
             #[allow(deprecated)]
             let _ = socket.set_linger(Some(Duration::ZERO));
@@ -161,7 +161,10 @@ async fn truncated_json_on_200_is_a_decode_error_with_status_and_body() {
 
 #[tokio::test]
 async fn a_connection_reset_mid_body_is_a_connection_error_with_the_status() {
-    let base = reset_mid_body().await;
+    let base = reset_mid_body(
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{\"id\":\"b1\",\"object\"",
+    )
+    .await;
     let err = test_client(&base, 0)
         .retrieve_batch("b1")
         .await
@@ -300,4 +303,149 @@ async fn a_refusal_before_sending_names_the_route() {
         err.to_string(),
         "retrieve_batch (GET /v1/batches/{batch_id}): invalid input: `batch_id` has the dot segment \"..\"; it must be one path segment"
     );
+}
+
+/// An error body that is a JSON array (or holds one where an object belongs) is never read by
+/// position into the vendor's error: no `code` or `message` the server never sent. The body
+/// stays whole as text, and its first line is the message; on every kind of operation.
+#[tokio::test]
+async fn an_error_body_that_is_an_array_invents_nothing() {
+    for (status, body, kind) in [
+        (400, r#"["bad", 400]"#, ErrorKind::BadRequest),
+        (
+            404,
+            r#"[{"message": "no such batch", "code": "not_found"}]"#,
+            ErrorKind::NotFound,
+        ),
+        (429, r#"[429, "slow down", "rate_limit"]"#, ErrorKind::RateLimit),
+        (500, r#"{"error": ["upstream", 503]}"#, ErrorKind::Server),
+        (
+            409,
+            r#"{"message": "already cancelled", "error": [1]}"#,
+            ErrorKind::Conflict,
+        ),
+    ] {
+        let server = answering(status, body, "application/json").await;
+        let c = test_client(&server.uri(), 0);
+        let errors = [
+            c.retrieve_batch("batch_1").await.unwrap_err(),
+            c.cancel_batch("batch_1").await.unwrap_err(),
+            c.list_files().await.unwrap_err(),
+            c.delete_file("file_1").await.unwrap_err(),
+            c.retrieve_file_content("file_1").await.unwrap_err(),
+        ];
+        for e in errors {
+            assert_eq!(e.kind(), kind, "{body}: {e}");
+            assert_eq!(e.body(), None, "{body}: nothing read by position");
+            assert_eq!(e.body_text(), Some(body));
+            assert_eq!(e.message(), body, "{body}: the body's own words");
+        }
+    }
+}
+
+/// The vendor's error shapes still decode, with a `status_code` sent as a numeric string taking
+/// precedence as an integer does (the tolerance rule), and unknown fields kept.
+#[tokio::test]
+async fn error_objects_decode_and_their_numbers_may_be_strings() {
+    for (status, body, kind, message, code) in [
+        (
+            400,
+            r#"{"message": "quota", "status_code": "429", "code": 7, "trace": "t-1"}"#,
+            ErrorKind::RateLimit,
+            "quota",
+            Some("7"),
+        ),
+        (
+            500,
+            r#"{"error": {"message": "try later", "status_code": "503.0", "code": "overloaded"}}"#,
+            ErrorKind::Server,
+            "try later",
+            None,
+        ),
+        (
+            422,
+            r#"{"error": "model not found", "param": "model"}"#,
+            ErrorKind::UnprocessableEntity,
+            "model not found",
+            None,
+        ),
+    ] {
+        let server = answering(status, body, "application/json").await;
+        let c = test_client(&server.uri(), 0);
+        for e in [
+            c.create_batch(cerebras_batch::types::CreateBatchRequest::chat_completions("file_1"))
+                .await
+                .unwrap_err(),
+            c.list_batches().await.unwrap_err(),
+            c.retrieve_file("file_1").await.unwrap_err(),
+        ] {
+            assert_eq!((e.kind(), e.message()), (kind, message), "{body}");
+            let decoded = e.body().expect("the vendor's shape");
+            assert_eq!(decoded.code.as_deref(), code, "{body}");
+        }
+    }
+    let server = answering(400, r#"{"message": "m", "trace": "t-1"}"#, "application/json").await;
+    let e = test_client(&server.uri(), 0).retrieve_batch("b").await.unwrap_err();
+    assert_eq!(e.body().unwrap().extra["trace"], "t-1");
+    // Fields of another API only: not the vendor's error, and kept as text.
+    let server = answering(404, r#"{"detail": "Not Found"}"#, "application/json").await;
+    let e = test_client(&server.uri(), 0).retrieve_batch("b").await.unwrap_err();
+    assert_eq!((e.body(), e.message()), (None, r#"{"detail": "Not Found"}"#));
+}
+
+/// A success body or result line holding an array where an object belongs is a decode error,
+/// not an object read by position.
+#[tokio::test]
+async fn an_array_where_an_object_belongs_is_a_decode_error() {
+    let batch = cerebras_batch_tests::batch_json("b1", "completed", serde_json::json!({"request_counts": [12, 10, 2]}));
+    let server = answering(200, &batch.to_string(), "application/json").await;
+    let e = test_client(&server.uri(), 0).retrieve_batch("b1").await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Decode);
+    assert_eq!(e.status().map(|s| s.as_u16()), Some(200));
+
+    for body in [
+        r#"{"object": "list", "data": [["b1", "completed"]], "has_more": false}"#,
+        r#"["list", [], false]"#,
+    ] {
+        let server = answering(200, body, "application/json").await;
+        let e = test_client(&server.uri(), 0).list_batches().await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Decode, "{body}");
+        assert_eq!(e.body_text(), Some(body));
+    }
+    let server = answering(200, r#"["file_1", true, "file"]"#, "application/json").await;
+    let e = test_client(&server.uri(), 0).delete_file("file_1").await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Decode);
+
+    let lines = concat!(
+        r#"{"custom_id":"a","status":"failed","error":["timeout","took too long"]}"#,
+        "\n",
+        r#"{"custom_id":"b","status":"failed","error":"took too long"}"#,
+        "\n"
+    );
+    let read: Vec<_> = futures::StreamExt::collect::<Vec<_>>(cerebras_batch::jsonl::read_results_from(
+        std::io::Cursor::new(lines.as_bytes().to_vec()),
+    ))
+    .await;
+    let e = read[0].as_ref().unwrap_err();
+    assert_eq!((e.kind(), e.line()), (ErrorKind::Decode, Some(1)));
+    assert!(e.message().contains("not a batch result line"), "{e}");
+    assert_eq!(read[1].as_ref().unwrap().error_message(), Some("took too long"));
+}
+
+/// An error response whose body breaks off while it is read keeps what arrived and says it is
+/// not the whole body, rather than passing the part for the whole.
+#[tokio::test]
+async fn an_error_body_that_breaks_off_is_marked_cut() {
+    let base = reset_mid_body(
+        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{\"message\":\"overloa",
+    )
+    .await;
+    let e = test_client(&base, 0).retrieve_batch("b1").await.unwrap_err();
+    assert_eq!(
+        (e.kind(), e.status().map(|s| s.as_u16())),
+        (ErrorKind::Server, Some(503))
+    );
+    assert_eq!(e.body_text(), Some("{\"message\":\"overloa"));
+    assert!(e.body_truncated(), "the body broke off: not the whole body");
+    assert_eq!(e.body(), None);
 }

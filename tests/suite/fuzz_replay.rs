@@ -15,6 +15,8 @@ const ENTRIES: &[(&str, Entry)] = &[
     ("error_body", entry::error_body),
     ("retry_after", entry::retry_after),
     ("result_lines", entry::result_lines),
+    ("result_decode", entry::result_decode),
+    ("pagination", entry::pagination),
 ];
 
 fn seed_inputs() -> Vec<(String, Vec<u8>)> {
@@ -82,5 +84,51 @@ proptest! {
         for (_, run) in ENTRIES {
             run(&data);
         }
+    }
+}
+
+/// A list page body for the `pagination` entry: items from a small set of ids (so pages
+/// overlap), `has_more` true, false, null or absent, and sometimes a field this client does not
+/// know or one it does.
+fn list_page() -> impl Strategy<Value = String> {
+    (
+        prop::collection::vec(0u8..6, 0..4),
+        0u8..4,
+        prop::option::of(prop::sample::select(vec![
+            "next_page_token",
+            "first_id",
+            "next",
+            "last_id",
+        ])),
+        any::<bool>(),
+    )
+        .prop_map(|(ids, more, field, null_data)| {
+            let data: Vec<_> = ids
+                .iter()
+                .map(|i| serde_json::json!({"id": format!("b{i}"), "object": "batch"}))
+                .collect();
+            let mut page = serde_json::json!({"object": "list", "data": data});
+            if null_data && ids.is_empty() {
+                page["data"] = serde_json::Value::Null;
+            }
+            match more {
+                0 => page["has_more"] = true.into(),
+                1 => page["has_more"] = false.into(),
+                2 => page["has_more"] = serde_json::Value::Null,
+                _ => {}
+            }
+            if let Some(field) = field {
+                page[field] = "x".into();
+            }
+            page.to_string()
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn page_sequences_keep_the_listing_invariants(pages in prop::collection::vec(list_page(), 1..6)) {
+        entry::pagination(pages.join("\n").as_bytes());
     }
 }

@@ -191,3 +191,31 @@ async fn a_request_file_with_a_byte_order_mark_is_refused_naming_the_mark() {
         "the file starts with a UTF-8 byte order mark (EF BB BF); save it as UTF-8 without one"
     );
 }
+
+/// A request line that is a JSON array is refused, not read by position into a request line the
+/// API would not accept; an object with leading spaces is still a line.
+#[tokio::test]
+async fn a_request_line_that_is_an_array_is_refused() {
+    // Ten good lines, each after two spaces.
+    let mut text = String::new();
+    for line in cerebras_batch_tests::twelve_requests().split(|b| *b == b'\n').take(10) {
+        text.push_str("  ");
+        text.push_str(std::str::from_utf8(line).unwrap());
+        text.push('\n');
+    }
+    text.push_str(r#"[{"model":"m","messages":[]},"pos","POST","/v1/chat/completions"]"#);
+    text.push('\n');
+    text.push_str(r#" ["x"]"#);
+    text.push('\n');
+    let check = jsonl::check_request_file(std::io::Cursor::new(text.into_bytes()))
+        .await
+        .unwrap();
+    let problems: Vec<(Option<usize>, String)> = check
+        .problems
+        .iter()
+        .map(|e| (e.line(), e.message().to_owned()))
+        .collect();
+    let refused = "not a batch request line: a JSON object is expected".to_owned();
+    assert_eq!(problems, [(Some(11), refused.clone()), (Some(12), refused)]);
+    assert_eq!(check.summary.lines, 10);
+}

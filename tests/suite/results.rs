@@ -116,3 +116,210 @@ async fn result_reader_takes_both_shapes_and_survives_a_bad_line() {
     let c = lines[4].as_ref().unwrap();
     assert_eq!((c.line_number(), c.status()), (6, BatchResultStatus::from("paused")));
 }
+
+/// A results file with lone surrogate escapes, downloaded and saved: every value reads each lone
+/// surrogate as U+FFFD, and the saved file and `text()` keep the server's bytes exactly.
+#[tokio::test]
+async fn lone_surrogates_are_replacement_characters_and_the_bytes_stay_as_sent() {
+    use wiremock::matchers::{method, path};
+    let body = concat!(
+        r#"{"custom_id":"c-1","status":"succeeded","response":{"id":"cmpl_1","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"half an emoji: \ud83d, a trail \ude00 and a whole \ud83d\ude00"}}]},"error":null}"#,
+        "\n",
+        r#"{"id":"batch_req_2","custom_id":"o-\uDFFF","response":{"status_code":200,"request_id":"r","body":{"choices":[{"message":{"content":"x\udbff\udbffy"}}]}},"error":null}"#,
+        "\n",
+        r#"{"id":"batch_req_3","custom_id":"o-3","response":{"status_code":400,"request_id":"r","body":{"error":{"message":"bad \ud800 byte"}}},"error":null}"#,
+        "\n",
+        r#"{"custom_id":"c-4","status":"failed","error":{"code":"bad_\udc01","message":"cut \ud834"}}"#,
+        "\n",
+        r#"{"custom_id":"c-5","status":"succeeded","response":{"content":"\\ud800 is an escaped backslash, \ud800 is not"}}"#,
+        "\n",
+    );
+    let server = wiremock::MockServer::start().await;
+    wiremock::Mock::given(method("GET"))
+        .and(path("/v1/files/file-out/content"))
+        .respond_with(wiremock::ResponseTemplate::new(200).set_body_raw(body, "application/x-ndjson"))
+        .mount(&server)
+        .await;
+    let client = cerebras_batch_tests::test_client(&server.uri(), 0);
+    let read: Vec<ResultLine> = client
+        .retrieve_file_content("file-out")
+        .await
+        .unwrap()
+        .results()
+        .map(|l| l.expect("the line decodes"))
+        .collect()
+        .await;
+    let content = |l: &ResultLine| l.completion().unwrap()["choices"][0]["message"]["content"].clone();
+    assert_eq!(
+        (read[0].status(), content(&read[0])),
+        (
+            BatchResultStatus::Succeeded,
+            serde_json::json!("half an emoji: \u{FFFD}, a trail \u{FFFD} and a whole \u{1F600}")
+        )
+    );
+    assert_eq!(
+        (read[1].custom_id(), read[1].status(), content(&read[1])),
+        (
+            "o-\u{FFFD}",
+            BatchResultStatus::Succeeded,
+            serde_json::json!("x\u{FFFD}\u{FFFD}y")
+        )
+    );
+    assert_eq!(read[1].raw()["custom_id"], "o-\u{FFFD}");
+    assert_eq!(read[1].line().custom_id, "o-\u{FFFD}");
+    assert_eq!(
+        (read[2].status(), read[2].error_message()),
+        (BatchResultStatus::Failed, Some("bad \u{FFFD} byte"))
+    );
+    let error = read[3].error().unwrap();
+    assert_eq!(
+        (error.code.as_deref(), error.message.as_deref()),
+        (Some("bad_\u{FFFD}"), Some("cut \u{FFFD}"))
+    );
+    assert_eq!(
+        read[4].completion().unwrap()["content"],
+        "\\ud800 is an escaped backslash, \u{FFFD} is not"
+    );
+    let texts: Vec<&str> = read.iter().map(ResultLine::text).collect();
+    assert_eq!(texts.join("\n") + "\n", body, "text() is the line as sent");
+
+    let dir = std::env::temp_dir().join(format!("cb-surrogates-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let saved = dir.join("results.jsonl");
+    client
+        .retrieve_file_content("file-out")
+        .await
+        .unwrap()
+        .save(&saved)
+        .await
+        .unwrap();
+    assert_eq!(
+        std::fs::read(&saved).unwrap(),
+        body.as_bytes(),
+        "the saved file is the body"
+    );
+    let again: Vec<_> = read_results_from(tokio::fs::File::open(&saved).await.unwrap())
+        .map(|l| l.unwrap().completion().cloned())
+        .collect()
+        .await;
+    assert_eq!(again[0], read[0].completion().cloned());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// `response.status_code` follows the tolerance rule for integers: a numeric string is the
+/// status, in both shapes of what a status decides (success, failure, the error's message).
+#[tokio::test]
+async fn a_status_code_sent_as_a_string_is_the_status() {
+    let text = concat!(
+        r#"{"id":"r1","custom_id":"s-200","response":{"status_code":"200","request_id":"q","body":{"id":"cmpl"}},"error":null}"#,
+        "\n",
+        r#"{"id":"r2","custom_id":"s-429","response":{"status_code":"429","body":{"error":{"message":"slow down"}}},"error":null}"#,
+        "\n",
+        r#"{"id":"r3","custom_id":"s-201","response":{"status_code":" 201 ","body":{"id":"cmpl-3"}}}"#,
+        "\n",
+        r#"{"id":"r4","custom_id":"s-204f","response":{"status_code":204.0,"body":{}}}"#,
+        "\n",
+        r#"{"id":"r5","custom_id":"s-500","response":{"status_code":"500","body":"upstream died"}}"#,
+        "\n",
+        r#"{"id":"r6","custom_id":"s-ok-but-error","response":{"status_code":"200","body":{}},"error":{"message":"late"}}"#,
+        "\n",
+    );
+    let read = ok_lines(text.as_bytes()).await;
+    let got: Vec<_> = read
+        .iter()
+        .map(|l| (l.custom_id(), l.shape(), l.http_status(), l.status(), l.error_message()))
+        .collect();
+    use BatchResultStatus::{Failed, Succeeded};
+    use ResultShape::OpenAi;
+    assert_eq!(
+        got,
+        [
+            ("s-200", OpenAi, Some(200), Succeeded, None),
+            ("s-429", OpenAi, Some(429), Failed, Some("slow down")),
+            ("s-201", OpenAi, Some(201), Succeeded, None),
+            ("s-204f", OpenAi, Some(204), Succeeded, None),
+            ("s-500", OpenAi, Some(500), Failed, Some("upstream died")),
+            ("s-ok-but-error", OpenAi, Some(200), Failed, Some("late")),
+        ]
+    );
+    assert_eq!(read[0].completion().unwrap()["id"], "cmpl");
+    assert_eq!(read[2].completion().unwrap()["id"], "cmpl-3");
+    assert_eq!(read[1].completion(), None);
+}
+
+/// A status that is no number, or out of range, is an error for that line naming the request,
+/// never a made-up outcome; reading goes on.
+#[tokio::test]
+async fn a_status_code_that_is_no_status_fails_its_line_only() {
+    let text = concat!(
+        r#"{"id":"r1","custom_id":"bad-1","response":{"status_code":"two hundred","body":{}}}"#,
+        "\n",
+        r#"{"id":"r2","custom_id":"bad-2","response":{"status_code":99999,"body":{}}}"#,
+        "\n",
+        r#"{"id":"r3","custom_id":"good","response":{"status_code":"200","body":{}}}"#,
+        "\n",
+    );
+    let read = lines(text.as_bytes()).await;
+    for (i, id) in [(0, "bad-1"), (1, "bad-2")] {
+        let e = read[i].as_ref().unwrap_err();
+        assert_eq!((e.kind(), e.line()), (ErrorKind::Decode, Some(i + 1)));
+        assert!(
+            e.message().contains(&format!(
+                "custom_id \"{id}\": response.status_code is not an HTTP status"
+            )),
+            "{e}"
+        );
+    }
+    assert_eq!(read[2].as_ref().unwrap().status(), BatchResultStatus::Succeeded);
+}
+
+/// What serde_json skips without checking (a number out of range, nesting past its limit) is
+/// still a decode error for the line, never `Ok` with an empty response.
+#[tokio::test]
+async fn a_line_serde_json_cannot_decode_is_an_error_not_an_empty_success() {
+    let deep = format!("{}1{}", "[".repeat(130), "]".repeat(130));
+    let text = format!(
+        "{}\n{}\n{}\n",
+        r#"{"custom_id":"big","status":"succeeded","response":{"usage":{"total_tokens":1e999}}}"#,
+        format_args!(r#"{{"id":"x","custom_id":"deep","response":{{"status_code":200,"body":{{"v":{deep}}}}}}}"#),
+        r#"{"custom_id":"fine","status":"succeeded","response":{"usage":{"total_tokens":1e300}}}"#,
+    );
+    let read = lines(text.as_bytes()).await;
+    for (i, what) in [(0, "number out of range"), (1, "recursion limit exceeded")] {
+        let e = read[i].as_ref().unwrap_err();
+        assert_eq!((e.kind(), e.line()), (ErrorKind::Decode, Some(i + 1)));
+        assert!(e.message().contains(what), "{e}");
+    }
+    let fine = read[2].as_ref().unwrap();
+    assert_eq!(fine.completion().unwrap()["usage"]["total_tokens"], 1e300);
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 256, failure_persistence: None, ..Default::default() })]
+
+    /// Any UTF-16 code units, escaped in a line, read as `String::from_utf16_lossy` reads them,
+    /// through the first pass and the full decode alike.
+    #[test]
+    fn escaped_utf16_reads_as_lossy_utf16(
+        units in proptest::collection::vec(
+            proptest::prop_oneof![0xD7F0u16..0xE010, 0u16..0x80, proptest::prelude::any::<u16>()],
+            0..12,
+        ),
+        upper in proptest::prelude::any::<bool>(),
+    ) {
+        let escaped: String = units
+            .iter()
+            .map(|u| if upper { format!("\\u{u:04X}") } else { format!("\\u{u:04x}") })
+            .collect();
+        let text = format!(
+            r#"{{"custom_id":"id-{escaped}","status":"succeeded","response":{{"content":"{escaped}"}}}}"#
+        );
+        let expected = String::from_utf16_lossy(&units);
+        for full in [false, true] {
+            let line = jsonl::decode_result_line(text.as_bytes(), full).unwrap();
+            proptest::prop_assert_eq!(line.custom_id(), format!("id-{expected}"));
+            proptest::prop_assert_eq!(&line.completion().unwrap()["content"], &serde_json::json!(expected));
+            proptest::prop_assert_eq!(line.text(), text.as_str());
+        }
+    }
+}

@@ -9,7 +9,7 @@ use wiremock::ResponseTemplate;
 
 /// The client's `tracing` output, captured process-wide (thread-local subscribers race with the
 /// callsite cache when tests run in parallel). Only the `cerebras_batch` target is kept.
-fn captured_log() -> &'static std::sync::Mutex<Vec<u8>> {
+pub(crate) fn captured_log() -> &'static std::sync::Mutex<Vec<u8>> {
     use std::sync::{Mutex, OnceLock};
     use tracing_subscriber::layer::SubscriberExt;
     static LOG: OnceLock<&'static Mutex<Vec<u8>>> = OnceLock::new();

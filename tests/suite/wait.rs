@@ -262,4 +262,11 @@ async fn a_refused_cancel_of_a_missing_batch_is_the_refusal() {
         .expect_err("404");
     assert_eq!(err.kind(), ErrorKind::NotFound);
     assert_eq!(err.operation(), Some("cancel_batch"));
+    // The retrieve's failure is not dropped: it follows the refusal's message.
+    assert!(
+        err.message().contains(
+            "; retrieving the batch then failed too: retrieve_batch (GET /v1/batches/batch_nope): not found (HTTP 404)"
+        ),
+        "{err}"
+    );
 }

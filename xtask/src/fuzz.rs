@@ -6,7 +6,15 @@ use cerebras_batch_generator as generator;
 use crate::util::{SPEC, cargo_plugin_installed, root};
 
 /// The libFuzzer targets of `tests/fuzz/`.
-pub const TARGETS: &[&str] = &["batch", "list", "error_body", "retry_after", "result_lines"];
+pub const TARGETS: &[&str] = &[
+    "batch",
+    "list",
+    "error_body",
+    "retry_after",
+    "result_lines",
+    "result_decode",
+    "pagination",
+];
 
 /// Fuzzes `targets` (all when empty) for `seconds` each.
 pub fn fuzz(seconds: u64, targets: Vec<String>) -> Result<(), String> {

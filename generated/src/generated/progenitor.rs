@@ -96,6 +96,11 @@ After a cancellation it holds the requests that completed.
         pub request_counts: ::std::option::Option<BatchRequestCounts>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub status: ::std::option::Option<crate::generated::enums::BatchStatus>,
+        /// The fields the spec does not define, as received (a newer API's, or another
+        /// server's); empty when there are none. They are written back when the value is
+        /// serialized.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     ///One error of a batch job (OpenAI's shape; undocumented by Cerebras).
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
@@ -117,6 +122,11 @@ After a cancellation it holds the requests that completed.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         #[serde(default, deserialize_with = "crate::tolerant::option_string")]
         pub param: ::std::option::Option<::std::string::String>,
+        /// The fields the spec does not define, as received (a newer API's, or another
+        /// server's); empty when there are none. They are written back when the value is
+        /// serialized.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     /**Errors of a batch job as an object. Cerebras documents no shape; this is OpenAI's,
 `{"object": "list", "data": [{"code", "message", "param", "line"}]}`
@@ -132,6 +142,11 @@ otherwise follows.
         ///The object type, which is always `list` (a client keeps any other value).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub object: ::std::option::Option<crate::generated::enums::BatchErrorListObject>,
+        /// The fields the spec does not define, as received (a newer API's, or another
+        /// server's); empty when there are none. They are written back when the value is
+        /// serialized.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     /**Errors of a batch job. The docs type the field `object | null` without giving the
 object's shape, and the vendor's own list example returns a plain message string. An
@@ -163,6 +178,11 @@ BatchErrorList).
         ///The object type, which is always `list` (a client keeps any other value).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub object: ::std::option::Option<crate::generated::enums::BatchListObject>,
+        /// The fields the spec does not define, as received (a newer API's, or another
+        /// server's); empty when there are none. They are written back when the value is
+        /// serialized.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     ///Statistics about the requests in a batch.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
@@ -180,6 +200,11 @@ BatchErrorList).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         #[serde(default, deserialize_with = "crate::tolerant::option_integer")]
         pub total: ::std::option::Option<i64>,
+        /// The fields the spec does not define, as received (a newer API's, or another
+        /// server's); empty when there are none. They are written back when the value is
+        /// serialized.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     /**One line of a batch input JSONL file. A file holds 10 to 50,000 lines, each at most
 1 MB, UTF-8 with LF line endings; `custom_id`s are unique and every body uses the same
@@ -210,6 +235,11 @@ model. The example is the first line of the guide's example file
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         #[serde(default, deserialize_with = "crate::tolerant::option_string")]
         pub message: ::std::option::Option<::std::string::String>,
+        /// The fields the spec does not define, as received (a newer API's, or another
+        /// server's); empty when there are none. They are written back when the value is
+        /// serialized.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     /**One line of a batch's results. The documented Cerebras shape has `status` and an
 unwrapped `response`; the OpenAI shape has `id` and a `response` of
@@ -241,6 +271,11 @@ Batches").
         >,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub status: ::std::option::Option<crate::generated::enums::BatchResultStatus>,
+        /// The fields the spec does not define, as received (a newer API's, or another
+        /// server's); empty when there are none. They are written back when the value is
+        /// serialized.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     ///The body of Create batch.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
@@ -293,6 +328,11 @@ client follows the SDK in both. Codes may arrive as numbers.
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
         #[serde(default, deserialize_with = "crate::tolerant::option_string")]
         pub type_: ::std::option::Option<::std::string::String>,
+        /// The fields the spec does not define, as received (a newer API's, or another
+        /// server's); empty when there are none. They are written back when the value is
+        /// serialized.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     ///The wrapped form of an error body.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
@@ -318,6 +358,11 @@ client follows the SDK in both. Codes may arrive as numbers.
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
         #[serde(default, deserialize_with = "crate::tolerant::option_string")]
         pub type_: ::std::option::Option<::std::string::String>,
+        /// The fields the spec does not define, as received (a newer API's, or another
+        /// server's); empty when there are none. They are written back when the value is
+        /// serialized.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     ///Metadata of an uploaded file, or of a file a batch job wrote.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
@@ -347,6 +392,11 @@ client follows the SDK in both. Codes may arrive as numbers.
         pub object: ::std::option::Option<crate::generated::enums::FileObject>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub purpose: ::std::option::Option<crate::generated::enums::FilePurpose>,
+        /// The fields the spec does not define, as received (a newer API's, or another
+        /// server's); empty when there are none. They are written back when the value is
+        /// serialized.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     ///Confirmation of a file deletion.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
@@ -361,6 +411,11 @@ client follows the SDK in both. Codes may arrive as numbers.
         ///The object type, which is always `file` (a client keeps any other value).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub object: ::std::option::Option<crate::generated::enums::FileDeletedObject>,
+        /// The fields the spec does not define, as received (a newer API's, or another
+        /// server's); empty when there are none. They are written back when the value is
+        /// serialized.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     ///One page of files.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
@@ -375,6 +430,11 @@ client follows the SDK in both. Codes may arrive as numbers.
         ///The object type, which is always `list` (a client keeps any other value).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub object: ::std::option::Option<crate::generated::enums::FileListObject>,
+        /// The fields the spec does not define, as received (a newer API's, or another
+        /// server's); empty when there are none. They are written back when the value is
+        /// serialized.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     /**The multipart/form-data body of Upload file.
 
@@ -466,6 +526,7 @@ expire after 7 days by default.
                 output_file_id: ::std::default::Default::default(),
                 request_counts: ::std::default::Default::default(),
                 status: ::std::default::Default::default(),
+                extra: ::std::default::Default::default(),
             }
         }
         /// Sets [`cancelled_at`](Self::cancelled_at).
@@ -606,6 +667,15 @@ expire after 7 days by default.
             self.status = ::std::option::Option::Some(value.into());
             self
         }
+        /// Sets [`extra`](Self::extra).
+        #[must_use]
+        pub fn with_extra(
+            mut self,
+            value: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        ) -> Self {
+            self.extra = value;
+            self
+        }
     }
     impl BatchError {
         /// A `BatchError` with every field empty (`None`); set fields with the `with_` methods.
@@ -616,6 +686,7 @@ expire after 7 days by default.
                 line: ::std::default::Default::default(),
                 message: ::std::default::Default::default(),
                 param: ::std::default::Default::default(),
+                extra: ::std::default::Default::default(),
             }
         }
         /// Sets [`code`](Self::code).
@@ -651,6 +722,15 @@ expire after 7 days by default.
             self.param = ::std::option::Option::Some(value.into());
             self
         }
+        /// Sets [`extra`](Self::extra).
+        #[must_use]
+        pub fn with_extra(
+            mut self,
+            value: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        ) -> Self {
+            self.extra = value;
+            self
+        }
     }
     impl BatchErrorList {
         /// A `BatchErrorList` with every field empty (`None`); set fields with the `with_` methods.
@@ -659,6 +739,7 @@ expire after 7 days by default.
             Self {
                 data: ::std::default::Default::default(),
                 object: ::std::default::Default::default(),
+                extra: ::std::default::Default::default(),
             }
         }
         /// Sets [`data`](Self::data).
@@ -678,6 +759,15 @@ expire after 7 days by default.
             self.object = ::std::option::Option::Some(value.into());
             self
         }
+        /// Sets [`extra`](Self::extra).
+        #[must_use]
+        pub fn with_extra(
+            mut self,
+            value: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        ) -> Self {
+            self.extra = value;
+            self
+        }
     }
     impl BatchList {
         /// A `BatchList` with every field empty (`None`); set fields with the `with_` methods.
@@ -687,6 +777,7 @@ expire after 7 days by default.
                 data: ::std::default::Default::default(),
                 has_more: ::std::default::Default::default(),
                 object: ::std::default::Default::default(),
+                extra: ::std::default::Default::default(),
             }
         }
         /// Sets [`data`](Self::data).
@@ -710,6 +801,15 @@ expire after 7 days by default.
             self.object = ::std::option::Option::Some(value.into());
             self
         }
+        /// Sets [`extra`](Self::extra).
+        #[must_use]
+        pub fn with_extra(
+            mut self,
+            value: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        ) -> Self {
+            self.extra = value;
+            self
+        }
     }
     impl BatchRequestCounts {
         /// A `BatchRequestCounts` with every field empty (`None`); set fields with the `with_` methods.
@@ -719,6 +819,7 @@ expire after 7 days by default.
                 completed: ::std::default::Default::default(),
                 failed: ::std::default::Default::default(),
                 total: ::std::default::Default::default(),
+                extra: ::std::default::Default::default(),
             }
         }
         /// Sets [`completed`](Self::completed).
@@ -737,6 +838,15 @@ expire after 7 days by default.
         #[must_use]
         pub fn with_total(mut self, value: i64) -> Self {
             self.total = ::std::option::Option::Some(value);
+            self
+        }
+        /// Sets [`extra`](Self::extra).
+        #[must_use]
+        pub fn with_extra(
+            mut self,
+            value: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        ) -> Self {
+            self.extra = value;
             self
         }
     }
@@ -766,6 +876,7 @@ expire after 7 days by default.
             Self {
                 code: ::std::default::Default::default(),
                 message: ::std::default::Default::default(),
+                extra: ::std::default::Default::default(),
             }
         }
         /// Sets [`code`](Self::code).
@@ -786,6 +897,15 @@ expire after 7 days by default.
             self.message = ::std::option::Option::Some(value.into());
             self
         }
+        /// Sets [`extra`](Self::extra).
+        #[must_use]
+        pub fn with_extra(
+            mut self,
+            value: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        ) -> Self {
+            self.extra = value;
+            self
+        }
     }
     impl BatchResultLine {
         /// A `BatchResultLine` with `custom_id` set and every other field empty; set those with the `with_` methods.
@@ -797,6 +917,7 @@ expire after 7 days by default.
                 id: ::std::default::Default::default(),
                 response: ::std::default::Default::default(),
                 status: ::std::default::Default::default(),
+                extra: ::std::default::Default::default(),
             }
         }
         /// Sets [`error`](Self::error).
@@ -830,6 +951,15 @@ expire after 7 days by default.
             value: impl ::std::convert::Into<crate::generated::enums::BatchResultStatus>,
         ) -> Self {
             self.status = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets [`extra`](Self::extra).
+        #[must_use]
+        pub fn with_extra(
+            mut self,
+            value: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        ) -> Self {
+            self.extra = value;
             self
         }
     }
@@ -871,6 +1001,7 @@ expire after 7 days by default.
                 param: ::std::default::Default::default(),
                 status_code: ::std::default::Default::default(),
                 type_: ::std::default::Default::default(),
+                extra: ::std::default::Default::default(),
             }
         }
         /// Sets [`code`](Self::code).
@@ -921,6 +1052,15 @@ expire after 7 days by default.
             self.type_ = ::std::option::Option::Some(value.into());
             self
         }
+        /// Sets [`extra`](Self::extra).
+        #[must_use]
+        pub fn with_extra(
+            mut self,
+            value: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        ) -> Self {
+            self.extra = value;
+            self
+        }
     }
     impl ErrorDetail {
         /// A `ErrorDetail` with every field empty (`None`); set fields with the `with_` methods.
@@ -932,6 +1072,7 @@ expire after 7 days by default.
                 param: ::std::default::Default::default(),
                 status_code: ::std::default::Default::default(),
                 type_: ::std::default::Default::default(),
+                extra: ::std::default::Default::default(),
             }
         }
         /// Sets [`code`](Self::code).
@@ -976,6 +1117,15 @@ expire after 7 days by default.
             self.type_ = ::std::option::Option::Some(value.into());
             self
         }
+        /// Sets [`extra`](Self::extra).
+        #[must_use]
+        pub fn with_extra(
+            mut self,
+            value: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        ) -> Self {
+            self.extra = value;
+            self
+        }
     }
     impl File {
         /// A `File` with `id` set and every other field empty; set those with the `with_` methods.
@@ -989,6 +1139,7 @@ expire after 7 days by default.
                 id: id.into(),
                 object: ::std::default::Default::default(),
                 purpose: ::std::default::Default::default(),
+                extra: ::std::default::Default::default(),
             }
         }
         /// Sets [`bytes`](Self::bytes).
@@ -1036,6 +1187,15 @@ expire after 7 days by default.
             self.purpose = ::std::option::Option::Some(value.into());
             self
         }
+        /// Sets [`extra`](Self::extra).
+        #[must_use]
+        pub fn with_extra(
+            mut self,
+            value: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        ) -> Self {
+            self.extra = value;
+            self
+        }
     }
     impl FileDeleted {
         /// A `FileDeleted` with `id` set and every other field empty; set those with the `with_` methods.
@@ -1045,6 +1205,7 @@ expire after 7 days by default.
                 deleted: ::std::default::Default::default(),
                 id: id.into(),
                 object: ::std::default::Default::default(),
+                extra: ::std::default::Default::default(),
             }
         }
         /// Sets [`deleted`](Self::deleted).
@@ -1062,6 +1223,15 @@ expire after 7 days by default.
             self.object = ::std::option::Option::Some(value.into());
             self
         }
+        /// Sets [`extra`](Self::extra).
+        #[must_use]
+        pub fn with_extra(
+            mut self,
+            value: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        ) -> Self {
+            self.extra = value;
+            self
+        }
     }
     impl FileList {
         /// A `FileList` with every field empty (`None`); set fields with the `with_` methods.
@@ -1071,6 +1241,7 @@ expire after 7 days by default.
                 data: ::std::default::Default::default(),
                 has_more: ::std::default::Default::default(),
                 object: ::std::default::Default::default(),
+                extra: ::std::default::Default::default(),
             }
         }
         /// Sets [`data`](Self::data).
@@ -1092,6 +1263,15 @@ expire after 7 days by default.
             value: impl ::std::convert::Into<crate::generated::enums::FileListObject>,
         ) -> Self {
             self.object = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets [`extra`](Self::extra).
+        #[must_use]
+        pub fn with_extra(
+            mut self,
+            value: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        ) -> Self {
+            self.extra = value;
             self
         }
     }

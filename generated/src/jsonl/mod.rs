@@ -14,11 +14,15 @@ use serde_json::{Map, Value};
 use tokio::io::AsyncRead;
 use tokio_util::codec::FramedRead;
 
+mod checked;
 mod lines;
 mod results;
+mod surrogates;
 
 pub(crate) use lines::{LineDecoder, RawLine};
 pub(crate) use results::decode_line;
+#[doc(hidden)]
+pub use results::decode_result_line;
 pub use results::{ResultLine, ResultShape, read_results, read_results_from};
 
 use crate::error::{Error, ErrorKind, Result};
@@ -138,6 +142,11 @@ pub(crate) fn check_request_line(number: usize, text: &[u8]) -> Result<Accepted>
             number,
             format!("the line is {} bytes; the limit is {MAX_LINE_BYTES}", text.len()),
         ));
+    }
+    // `BatchRequestLine` is a type the client sends: serde's derived decoder would also read a
+    // JSON array by position, which the API would refuse. A line is an object.
+    if text.trim_ascii_start().first() != Some(&b'{') {
+        return Err(invalid(number, "not a batch request line: a JSON object is expected"));
     }
     let line: BatchRequestLine =
         serde_json::from_slice(text).map_err(|e| invalid(number, format!("not a batch request line: {e}")))?;

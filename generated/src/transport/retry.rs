@@ -48,6 +48,8 @@ pub(crate) struct Decision {
     pub(crate) server_delay: Option<Duration>,
 }
 
+/// `x-should-retry: true` or `false`; any other value (not ASCII included) is no instruction,
+/// as in the vendor's SDKs: the status decides.
 fn should_retry_header(headers: &HeaderMap) -> Option<bool> {
     match headers.get("x-should-retry")?.to_str().ok()?.trim() {
         "true" => Some(true),

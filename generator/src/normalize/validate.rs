@@ -149,6 +149,17 @@ fn property_names(schema: &Map<String, Value>, at: &str, problems: &mut Problems
     for name in props.keys() {
         by_field.entry(field_name(name)).or_default().push(name);
     }
+    if let Some(names) = by_field.get(crate::shape::EXTRA_FIELD) {
+        problems.push(
+            format!("{at}/properties/{}", ptr_token(names[0])),
+            format!(
+                "the property `{}` would be the Rust field `{}`, which every read type uses for the fields the spec does not define",
+                names[0],
+                crate::shape::EXTRA_FIELD
+            ),
+            "rename it in the spec (the wire name must stay as the server sends it, so this needs a spec the server agrees with)",
+        );
+    }
     for (field, names) in by_field.into_iter().filter(|(_, n)| n.len() > 1) {
         problems.push(
             format!("{at}/properties/{}", ptr_token(names[1])),
