@@ -20,6 +20,7 @@ mod download;
 mod drift;
 mod errors;
 mod examples;
+mod fake;
 mod freshness;
 mod fuzz_replay;
 mod mutation;
