@@ -66,6 +66,7 @@ mod client;
 mod download;
 mod error;
 mod headers;
+pub mod job;
 pub mod jsonl;
 pub mod merge;
 mod operation;

@@ -9,7 +9,9 @@
 //! {"custom_id":"req-7","status":"missing","error":{"code":"no_result","message":"batch batch_abc ended `cancelled` without a result for this request"}}
 //! ```
 //!
-//! (`"code":"batch_expired"` and `"status":"expired"` when the batch expired). Result lines whose
+//! (`"code":"batch_expired"` and `"status":"expired"` when the batch expired; the message says
+//! `no batch was created for this request` for a shard whose [`ShardResults::batch_id`] is
+//! empty, as when a job was cancelled before creating it). Result lines whose
 //! `custom_id` is not in the input are kept too, after the input's lines, and counted. Two
 //! result lines for the same `custom_id` are an error naming both: which one answers the
 //! request cannot be known, and other tools have attached results to the wrong request this
@@ -41,7 +43,8 @@ use reader::LineReader;
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ShardResults {
-    /// The batch's id (named in the lines written for requests without a result).
+    /// The batch's id (named in the lines written for requests without a result); empty when
+    /// no batch was created.
     pub batch_id: String,
     /// The batch's final status (`completed`, `expired`, ...), as the server wrote it.
     pub status: String,
@@ -196,10 +199,14 @@ pub async fn merge_results(
                 summary.missing += 1;
                 ("missing", "no_result")
             };
-            let message = format!(
-                "batch {} ended `{}` without a result for this request",
-                r.batch_id, r.status
-            );
+            let message = if r.batch_id.is_empty() {
+                "no batch was created for this request".to_owned()
+            } else {
+                format!(
+                    "batch {} ended `{}` without a result for this request",
+                    r.batch_id, r.status
+                )
+            };
             let line = json!({"custom_id": id, "status": status, "error": {"code": code, "message": message}});
             let mut text = serde_json::to_vec(&line).map_err(|e| Error::new(ErrorKind::Decode, e.to_string()))?;
             text.push(b'\n');
