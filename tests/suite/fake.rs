@@ -81,7 +81,9 @@ async fn lines_fail_with_the_cause_asked_for_in_its_shape() {
             lines.push(line.unwrap());
         }
     }
-    let seen: Vec<(String, BatchResultStatus, ResultShape, Option<u16>, Option<String>)> = lines
+    /// `custom_id`, status, shape, HTTP status, error code.
+    type Seen = (String, BatchResultStatus, ResultShape, Option<u16>, Option<String>);
+    let seen: Vec<Seen> = lines
         .iter()
         .filter(|l| !l.custom_id().starts_with("ok"))
         .map(|l| {

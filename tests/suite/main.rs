@@ -23,6 +23,7 @@ mod examples;
 mod fake;
 mod freshness;
 mod fuzz_replay;
+mod job;
 mod mutation;
 mod operations;
 mod pagination;

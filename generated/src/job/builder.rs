@@ -135,9 +135,16 @@ impl JobBuilder {
             .load()
             .map_err(|e| crate::download::io_error(e).with_context(format!("cannot read the job's state {location}")))?
             .map(|bytes| JobState::from_bytes(&bytes, &location))
-            .transpose()?
-            // A state that never reached a server binds to nothing: start again.
-            .filter(JobState::reached_server);
+            .transpose()?;
+        // A state that never reached a server (or only one that never answered) binds to
+        // nothing: its files go, and the job starts again.
+        let saved = match saved {
+            Some(state) if !state.binds(client.base_url()) => {
+                super::engine::remove_parts(&paths.parts, &state);
+                None
+            }
+            other => other,
+        };
         let resumed = saved.is_some();
         let state = match saved {
             Some(state) if state.merged.is_some() => state,

@@ -96,6 +96,7 @@ impl Job {
 
     /// Writes `download` to `name` in the parts folder, reporting its progress.
     async fn save_download(&self, download: Download, name: &str, shard: ShardRef, file: ResultFile) -> Result<()> {
+        self.create_parts()?;
         let path = self.paths.parts.join(name);
         let tmp = Temporary::new(self.paths.parts.join(format!(".{name}.part")));
         let mut out = tokio::io::BufWriter::with_capacity(1 << 20, create(&tmp.path).await?);

@@ -2,11 +2,11 @@
 //! and polls until every batch is done, then the merge. Every step saves the state before the
 //! next await, so that dropping the future anywhere leaves a state to resume.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::Job;
 use super::events::{JobEvent, ShardRef};
-use super::state::{AttemptState, ShardState};
+use super::state::{AttemptState, JobState, ShardState};
 use crate::error::{Error, ErrorKind, Result};
 use crate::merge::MergeSummary;
 use crate::shard::{InputCheck, ShardLimits, ShardPlan, plan_shards, write_shards};
@@ -105,19 +105,13 @@ impl Job {
         // Best effort, on the way out with the job's own error: a state left behind binds to
         // nothing and is started again on the next open.
         let _ = self.store.remove();
-        let _ = std::fs::remove_dir_all(&self.paths.parts);
+        self.remove_parts();
         self.resumed = false;
     }
 
-    /// Removes the parts folder after the merge.
+    /// Removes the files the job wrote into its parts folder (see [`remove_parts`]).
     pub(super) fn remove_parts(&self) {
-        match std::fs::remove_dir_all(&self.paths.parts) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            // The output is written and recorded: a folder left behind is not worth failing
-            // the job for. Say so.
-            Err(e) => tracing::warn!(parts = %self.paths.parts.display(), "cannot remove the job's parts folder: {e}"),
-        }
+        remove_parts(&self.paths.parts, &self.state);
     }
 
     async fn rounds(&mut self, wait: bool) -> Result<Option<MergeSummary>> {
@@ -199,16 +193,22 @@ impl Job {
         if !missing {
             return Ok(());
         }
+        self.create_parts()?;
+        let names: Vec<PathBuf> = attempt.shards.iter().map(|s| parts.join(&s.filename)).collect();
+        write_shards(self.open_input().await?, plan, |s| names[s.index].clone()).await?;
+        Ok(())
+    }
+
+    /// Creates the parts folder if it is not there.
+    pub(super) fn create_parts(&self) -> Result<()> {
+        let parts = &self.paths.parts;
         std::fs::create_dir_all(parts).map_err(|e| {
             Error::new(
                 ErrorKind::Io,
                 format!("cannot create the parts folder `{}`: {e}", parts.display()),
             )
             .with_source(e)
-        })?;
-        let names: Vec<PathBuf> = attempt.shards.iter().map(|s| parts.join(&s.filename)).collect();
-        write_shards(self.open_input().await?, plan, |s| names[s.index].clone()).await?;
-        Ok(())
+        })
     }
 
     /// One round over an attempt: upload what is not, create batches up to the active limit,
@@ -241,5 +241,33 @@ impl Job {
             }
         }
         Ok(())
+    }
+}
+
+/// Removes the files `state`'s job wrote into `parts` (shard files and downloads), and the
+/// folder once empty (a folder of the caller's with other files in it stays).
+pub(super) fn remove_parts(parts: &Path, state: &JobState) {
+    let names = state
+        .attempts
+        .iter()
+        .flat_map(|a| &a.shards)
+        .flat_map(|s| std::iter::once(&s.filename).chain(&s.downloaded));
+    let mut failures = Vec::new();
+    for name in names {
+        match std::fs::remove_file(parts.join(name)) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => failures.push(format!("{name}: {e}")),
+        }
+    }
+    match std::fs::remove_dir(parts) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound || e.kind() == std::io::ErrorKind::DirectoryNotEmpty => {}
+        Err(e) => failures.push(e.to_string()),
+    }
+    // The output is written and recorded (or the job is on its way out with its own error, or
+    // starts again): files left behind are not worth failing for. Say so.
+    if !failures.is_empty() {
+        tracing::warn!(parts = %parts.display(), "cannot remove the job's parts: {}", failures.join("; "));
     }
 }

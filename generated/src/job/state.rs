@@ -191,13 +191,27 @@ impl JobState {
         }
     }
 
-    /// Whether any request of the job may have reached a server. A state that never did can
-    /// be dropped and started again, against any server.
+    /// Whether any request of the job may have reached its server (an upload was sent). A
+    /// state that never did binds to nothing: it can be dropped and started again.
     pub fn reached_server(&self) -> bool {
-        self.attempts
-            .iter()
-            .flat_map(|a| &a.shards)
-            .any(ShardState::reached_server)
+        self.shards().any(ShardState::reached_server)
+    }
+
+    /// Whether the job's server answered one of its uploads (a file or a batch of the job
+    /// exists there).
+    pub fn answered(&self) -> bool {
+        self.shards().any(|s| s.file_id.is_some() || s.batch_id.is_some())
+    }
+
+    /// Whether this state binds a job run against `base_url`: its server answered, or an
+    /// upload may have reached `base_url` itself (then it must be looked for there). A state
+    /// of a server that never answered (a mistyped base URL) binds to nothing.
+    pub fn binds(&self, base_url: &str) -> bool {
+        self.answered() || (self.reached_server() && self.base_url == base_url)
+    }
+
+    fn shards(&self) -> impl Iterator<Item = &ShardState> {
+        self.attempts.iter().flat_map(|a| &a.shards)
     }
 
     /// The state as saved.

@@ -12,14 +12,15 @@ use super::lock::FileLock;
 /// this trait.
 ///
 /// Every method is called from the job's future and should return quickly (they are
-/// synchronous so that a save is never cut in half by dropping that future). The job's
+/// synchronous so that a save is never cut in half by dropping that future); the store is
+/// `Send + Sync` so that the future can run on any thread. The job's
 /// guarantees rest on two properties of an implementation:
 ///
 /// - **`save` is atomic**: a later `load` returns the bytes of the last `save` that returned
 ///   `Ok`, whole, even after a crash (a file store writes a temporary file and renames it);
 /// - **`lock` is exclusive**: while one store holds the lock, `lock` on any other store of the
 ///   same state fails, in any process, until the holder is dropped.
-pub trait StateStore: Send {
+pub trait StateStore: Send + Sync {
     /// Takes the state for this job alone, until the store is dropped.
     ///
     /// # Errors
