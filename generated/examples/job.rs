@@ -29,9 +29,7 @@ async fn main() -> std::process::ExitCode {
 fn show(event: &JobEvent) {
     match event {
         JobEvent::Started {
-            run_id,
-            resumed: true,
-            ..
+            run_id, resumed: true, ..
         } => println!("resuming run {run_id}"),
         JobEvent::Planned { requests, shards, .. } => println!("{requests} requests in {shards} batches"),
         JobEvent::Uploaded {

@@ -164,11 +164,15 @@ pub async fn plan_shards(mut reader: impl AsyncRead + AsyncSeek + Unpin, limits:
         let number = line.number;
         match check_raw_line(&line).and_then(|text| check_request_line(number, text)) {
             Ok(a) => {
-                let next = models.len() as u32;
-                let m = *model_index.entry(a.model.clone()).or_insert_with(|| {
-                    models.push(a.model.clone());
-                    next
-                });
+                let m = match model_index.get(&a.model) {
+                    Some(m) => *m,
+                    None => {
+                        let m = models.len() as u32;
+                        model_index.insert(a.model.clone(), m);
+                        models.push(a.model);
+                        m
+                    }
+                };
                 ids.push(&a.custom_id, lines.len());
                 lines.push((m, a.size as u32));
             }

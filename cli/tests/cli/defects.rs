@@ -40,10 +40,22 @@ async fn an_output_that_cannot_be_written_is_refused_before_anything_is_sent() {
     env.write("in.jsonl", &requests("q", 20, "llama3.1-8b"));
     std::fs::create_dir(env.dir.join("results")).unwrap();
     for (out, expected) in [
-        ("results", "the output `results` is a directory; give the path of the results file to write"),
-        ("/", "the output `/` names no file; give the path of the results file to write"),
-        ("nowhere/out.jsonl", "the output `nowhere/out.jsonl` cannot be written: its folder `nowhere`:"),
-        ("in.jsonl", "the output `in.jsonl` is the input: the results would overwrite the requests"),
+        (
+            "results",
+            "the output `results` is a directory; give the path of the results file to write",
+        ),
+        (
+            "/",
+            "the output `/` names no file; give the path of the results file to write",
+        ),
+        (
+            "nowhere/out.jsonl",
+            "the output `nowhere/out.jsonl` cannot be written: its folder `nowhere`:",
+        ),
+        (
+            "in.jsonl",
+            "the output `in.jsonl` is the input: the results would overwrite the requests",
+        ),
     ] {
         let out = env
             .run(&["submit", "in.jsonl", "--out", out, "--wait", "--poll-interval", "0.05"])
@@ -128,9 +140,9 @@ async fn a_second_submit_on_the_same_output_is_refused_naming_the_first() {
     let second = env.run(&args).await;
     second.expect(1);
     assert!(
-        second
-            .stderr
-            .contains(&format!("the job's state out.jsonl.state.json is in use by process {pid} on host ")),
+        second.stderr.contains(&format!(
+            "the job's state out.jsonl.state.json is in use by process {pid} on host "
+        )),
         "{}",
         second.stderr
     );

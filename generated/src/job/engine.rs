@@ -56,15 +56,17 @@ impl Job {
         Ok(self.check.as_ref().expect("set above"))
     }
 
-    pub(super) async fn open_input(&self) -> Result<tokio::fs::File> {
+    /// The input, read in 1 MiB blocks (one hand-off to tokio's blocking pool per block).
+    pub(super) async fn open_input(&self) -> Result<tokio::io::BufReader<tokio::fs::File>> {
         let path = &self.paths.input;
-        tokio::fs::File::open(path).await.map_err(|e| {
+        let file = tokio::fs::File::open(path).await.map_err(|e| {
             Error::new(
                 ErrorKind::Io,
                 format!("cannot read the input `{}`: {e}", path.display()),
             )
             .with_source(e)
-        })
+        })?;
+        Ok(tokio::io::BufReader::with_capacity(1 << 20, file))
     }
 
     /// The plan, once the input has no problem.

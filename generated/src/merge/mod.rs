@@ -19,7 +19,9 @@
 //!
 //! Memory: an index of the result lines (a hash of each `custom_id`, and where its line is: 24
 //! bytes a line), never the results or their ids; a 1,200,000-line merge indexes in about
-//! 30 MB. Results that come in about the input's order are read in 64 KiB windows.
+//! 30 MB. Each result line is then read by its place, through a 64 KiB window when results come
+//! in about the input's order (see `reader.rs` for why these reads are not handed to tokio's
+//! blocking pool).
 
 use std::path::{Path, PathBuf};
 
@@ -146,9 +148,9 @@ pub async fn merge_results(
     let mut index = ResultIndex::build(&files, &hasher).await?;
     let mut readers = Vec::with_capacity(files.len());
     for path in &files {
-        readers.push(LineReader::new(path).await?);
+        readers.push(LineReader::new(path)?);
     }
-    index.check_duplicates(&mut readers, &files).await?;
+    index.check_duplicates(&mut readers, &files)?;
     let mut summary = MergeSummary {
         unreadable: index.unreadable,
         ..MergeSummary::default()
@@ -172,9 +174,7 @@ pub async fn merge_results(
             if entry.used {
                 continue;
             }
-            let text = readers[entry.file as usize]
-                .read(entry.offset, entry.len as usize)
-                .await?;
+            let text = readers[entry.file as usize].read(entry.offset, entry.len as usize)?;
             if custom_id(text).as_deref() != Some(id.as_str()) {
                 continue;
             }
@@ -221,7 +221,7 @@ pub async fn merge_results(
     drop(index);
     rest.sort_unstable_by_key(|e| (e.file, e.offset));
     for e in rest {
-        let text = readers[e.file as usize].read(e.offset, e.len as usize).await?;
+        let text = readers[e.file as usize].read(e.offset, e.len as usize)?;
         out.write_all(text).await.map_err(io)?;
         out.write_all(b"\n").await.map_err(io)?;
         summary.unexpected += 1;
