@@ -33,6 +33,7 @@
 //! | download | [`Client::download_output`] and [`Client::download_errors`] give a [`Download`]: [`Download::save`], [`Download::results`] |
 //! | read results | [`jsonl::read_results`]: both the Cerebras and the OpenAI shape of a result line ([`jsonl::ResultLine`]) |
 //! | list | [`builder::ListBatches::into_stream`] and [`builder::ListFiles::into_stream`] follow every page |
+//! | all of it, resumably | [`job::Job`] runs a request file of any size to one merged results file: check, plan, upload, create (at most 10 active), wait, download, merge; its state saved after every step, locked, resumed from any point without uploading or creating anything twice |
 //!
 //! # Configuration, errors and retries
 //!
