@@ -68,7 +68,7 @@ pub enum ErrorKind {
     /// A wait ended at its deadline before the batch reached a final status;
     /// [`Error::last_batch`] holds the last state seen.
     DeadlineExceeded,
-    /// Another [`Job`](crate::job::Job) holds the state this one would use; the message names
+    /// Another batch job (`job::Job`) holds the state this one would use; the message names
     /// the holder (process, host and start time).
     Locked,
 }

@@ -162,7 +162,10 @@ impl Job {
                 cancelled: false,
                 shards,
             });
-            return self.save();
+            self.save()?;
+            // From now on, running this job again continues the saved state.
+            self.resumed = true;
+            return Ok(());
         }
         let saved = &self.state.attempts[FIRST].shards;
         let same = saved.len() == plan.shards.len()
