@@ -33,8 +33,8 @@ pub mod model;
 pub mod naming;
 pub mod normalize;
 pub mod open_enum;
-mod schema_walk;
 pub mod shape;
+pub mod spec_walk;
 pub mod surface;
 pub mod tolerance;
 pub mod usage;
@@ -374,7 +374,7 @@ fn locate_failure(settings: &progenitor::GenerationSettings, spec: &openapiv3::O
         }
     }
     match candidates.first() {
-        Some(path) => format!("at /paths/{}", normalize::ptr_token(path)),
+        Some(path) => format!("at /paths/{}", spec_walk::escape(path)),
         None => "location unknown".into(),
     }
 }

@@ -20,7 +20,7 @@ use quote::{ToTokens, format_ident, quote};
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::GenerateError;
-use crate::tolerance::{deserializer_for, last_ident, option_inner};
+use crate::tolerance::{EXTRA_FIELD, deserializer_for, last_ident, option_inner};
 
 /// What shaping found, for the rest of the generator.
 #[derive(Debug, Clone, Default)]
@@ -122,10 +122,6 @@ pub(crate) fn shape(
     }
     Ok(Shaped { read_types: read })
 }
-
-/// The field of every read struct that keeps the fields the spec does not define. The spec
-/// may not use it as a property name (`normalize/validate.rs` refuses it).
-pub(crate) const EXTRA_FIELD: &str = "extra";
 
 /// Adds [`EXTRA_FIELD`] to a read struct: a map of every field the spec does not define, as
 /// received, flattened. Besides keeping those fields (for the client's own checks, such as a

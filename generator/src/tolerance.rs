@@ -40,6 +40,11 @@ use crate::usage::Usage;
 /// them. `id` names objects (batches, files); `custom_id` names a request and its result line.
 pub const IDENTITY_PROPERTIES: &[&str] = &["id", "custom_id"];
 
+/// The field of every read struct that keeps the fields the spec does not define (rule 6,
+/// added by [`crate::shape`]). The spec may not use it as a property name
+/// (`normalize/validate.rs` refuses it).
+pub const EXTRA_FIELD: &str = "extra";
+
 /// Whether a component schema with this usage is read (rule above).
 pub fn is_read(usage: Option<&Usage>) -> bool {
     usage.is_none_or(|u| u.response || !u.request)
@@ -56,14 +61,14 @@ pub(crate) fn relax_read_schemas(spec: &mut Value, usage: &BTreeMap<String, Usag
     {
         for (name, schema) in schemas.iter_mut() {
             if is_read(usage.get(name)) {
-                crate::schema_walk::walk_schema(schema, "", &mut |s, _| relax_object(s));
+                crate::spec_walk::walk_schema(schema, "", &mut |s, _| relax_object(s));
             }
         }
     }
     let relax_content = |content: Option<&mut Value>| {
         for (_, mt) in content.and_then(Value::as_object_mut).into_iter().flatten() {
             if let Some(schema) = mt.get_mut("schema") {
-                crate::schema_walk::walk_schema(schema, "", &mut |s, _| relax_object(s));
+                crate::spec_walk::walk_schema(schema, "", &mut |s, _| relax_object(s));
             }
         }
     };
@@ -82,7 +87,7 @@ pub(crate) fn relax_read_schemas(spec: &mut Value, usage: &BTreeMap<String, Usag
         .into_iter()
         .flatten()
     {
-        for method in crate::normalize::METHODS {
+        for method in crate::spec_walk::METHODS {
             let Some(responses) = item
                 .get_mut(*method)
                 .and_then(|op| op.get_mut("responses"))

@@ -39,6 +39,7 @@
 
 mod docs;
 mod enums;
+mod hoist;
 mod keywords;
 pub(crate) mod nullable;
 mod operations;
@@ -49,11 +50,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::{GenerateError, Problem};
 
-pub(crate) use enums::variant_name;
 pub(crate) use nullable::rewrite_nullable_refs;
-
-/// The HTTP methods an OpenAPI path item may hold, in the order they are reported.
-pub(crate) const METHODS: &[&str] = &["get", "put", "post", "delete", "options", "head", "patch", "trace"];
 
 /// The spec after the normalisation pass, with what the pass found.
 #[derive(Debug, Clone)]
@@ -171,7 +168,7 @@ pub fn normalize(original: Value) -> Result<Normalized, GenerateError> {
     keywords::strip(&mut spec);
     docs::sanitize(&mut spec);
     crate::tolerance::relax_read_schemas(&mut spec, &usage);
-    enums::hoist(&mut spec, &mut problems);
+    hoist::hoist(&mut spec, &mut problems);
     let open_enums = enums::collect(&spec, &mut problems);
     let operations = operations::rewrite(&mut spec, &mut problems);
     problems.into_result()?;
@@ -214,37 +211,7 @@ fn json_pointer_of(path: &str) -> String {
     path.split('.')
         .map(|t| {
             let t = t.trim_start_matches('[').trim_end_matches(']');
-            format!("/{}", ptr_token(t))
+            format!("/{}", crate::spec_walk::escape(t))
         })
         .collect()
-}
-
-/// Escapes one JSON-pointer token.
-pub(crate) fn ptr_token(s: &str) -> String {
-    s.replace('~', "~0").replace('/', "~1")
-}
-
-/// PascalCase of the alphanumeric words of `s` (`in_progress` → `InProgress`, `POST` → `Post`).
-pub(crate) fn pascal(s: &str) -> String {
-    s.split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(|w| {
-            let w = if w.chars().all(|c| !c.is_ascii_lowercase()) {
-                w.to_ascii_lowercase()
-            } else {
-                w.to_owned()
-            };
-            let mut cs = w.chars();
-            let first = cs.next().map(|c| c.to_ascii_uppercase());
-            first.into_iter().chain(cs).collect::<String>()
-        })
-        .collect()
-}
-
-/// Resolves a local `#/...` reference against the whole spec.
-pub(crate) fn resolve<'a>(v: &'a Value, spec: &'a Value) -> Option<&'a Value> {
-    match v.get("$ref").and_then(Value::as_str) {
-        None => Some(v),
-        Some(r) => r.strip_prefix('#').and_then(|p| spec.pointer(p)),
-    }
 }
