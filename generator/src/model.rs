@@ -134,6 +134,9 @@ pub struct Union {
     pub doc: String,
     /// Whether it is `#[serde(untagged)]` (the first variant that decodes wins).
     pub untagged: bool,
+    /// How the generator's own decoder finds a value's variant ([`crate::open_union`]), in
+    /// words; `None` for progenitor's enums.
+    pub decoding: Option<String>,
     /// `(variant, the types it holds, its JSON name when renamed)`.
     pub variants: Vec<(String, Vec<syn::Type>, Option<String>)>,
 }
@@ -168,6 +171,7 @@ impl Api {
                     name: e.ident.to_string(),
                     doc: doc_text(&e.attrs),
                     untagged: crate::shape::serde_words(&e.attrs).contains("untagged"),
+                    decoding: None,
                     variants: e
                         .variants
                         .iter()

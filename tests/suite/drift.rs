@@ -10,6 +10,11 @@
 //! - `expect: client-fails`: generation succeeds but the client crate does not compile, with
 //!   the listed errors (what `cargo xtask regen` then reports).
 //!
+//! A generated variant may also list `decode` tests: a JSON value (`json`), the type that
+//! decodes it (`type`), the variant it must decode as (`variant`, or `error`), and `fields` its
+//! value must hold; every value that decodes must encode back unchanged. They run against the
+//! variant's generated code (see `variants::decode`).
+//!
 //! An edit is a JSON Patch (`patch`) and/or text replacements (`replace`, for what only YAML
 //! can say: a duplicated key, a version line). Patched specs are generated from pretty JSON, so
 //! their positions are lines of that text.
@@ -62,6 +67,33 @@ impl Case {
             .unwrap_or_else(|| panic!("{}: no `expect`", self.name))
     }
 
+    /// The decoding tests of a case (`decode`).
+    fn decodes(&self) -> Vec<variants::Decode> {
+        let text = |v: &Value, key: &str| {
+            v[key]
+                .as_str()
+                .unwrap_or_else(|| panic!("{}: a decode test needs `{key}`", self.name))
+                .to_owned()
+        };
+        self.doc["decode"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|d| variants::Decode {
+                variant: self.name.clone(),
+                ty: text(d, "type"),
+                json: d["json"].clone(),
+                expect: text(d, "variant"),
+                fields: d["fields"]
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
+            })
+            .collect()
+    }
+
     /// The edited spec's text.
     fn spec(&self) -> String {
         let mut text = spec_text();
@@ -87,6 +119,7 @@ fn every_refusal_is_located_and_every_generated_variant_compiles() {
     let mut list = Vec::new();
     let mut client_fails = Vec::new();
     let mut failures = Vec::new();
+    let mut decodes = Vec::new();
     for case in cases() {
         let result = cerebras_batch_generator::generate(&case.spec());
         match (case.expect(), result) {
@@ -142,6 +175,7 @@ fn every_refusal_is_located_and_every_generated_variant_compiles() {
                         failures.push(format!("{}: the generated files contain {unwanted:?}", case.name));
                     }
                 }
+                decodes.extend(case.decodes());
                 let consumer = cerebras_batch_generator::consumer::generate(&output.api, "cerebras_batch");
                 list.push(variants::Variant {
                     name: case.name.clone(),
@@ -157,6 +191,7 @@ fn every_refusal_is_located_and_every_generated_variant_compiles() {
         }
     }
     let outcomes = variants::check("drift", &list);
+    failures.extend(variants::decode("drift", &decodes));
     for v in &list {
         let o = &outcomes[&v.name];
         match client_fails.iter().find(|(n, _)| *n == v.name) {
