@@ -11,6 +11,7 @@
 
 mod build_cost;
 mod calls;
+mod job;
 mod results;
 mod server;
 mod stats;
@@ -43,6 +44,41 @@ enum Command {
         /// The results file's size in MB.
         #[arg(long, default_value_t = 200)]
         results_mb: u64,
+    },
+    /// Jobs of each size against the stateful fake (up to 24 batches, 10 active), in
+    /// processes of their own: wall time and peak RSS; then checking and merging lines/s
+    /// beside a plain serde_json reader, as ratios.
+    Job {
+        /// Requests per job, comma-separated.
+        #[arg(long, value_delimiter = ',', default_values_t = [120_000, 600_000, 1_200_000])]
+        lines: Vec<usize>,
+        /// Runs of each size (at least 1).
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        /// Interleaved rounds of the checking and merging ratios.
+        #[arg(long, default_value_t = 5)]
+        rounds: usize,
+    },
+    /// Only check and merge a job's input once (for a profiler: `perf record -g
+    /// target/release/bench job-merge`); the files of `job` must exist.
+    JobMerge {
+        /// Requests (a size `job` ran).
+        #[arg(long, default_value_t = 1_200_000)]
+        lines: usize,
+        /// The shuffled result files instead of those in input order.
+        #[arg(long)]
+        shuffled: bool,
+    },
+    /// Serve the stateful fake (started by `job`).
+    JobFake,
+    /// Run one job (started by `job`).
+    JobRun {
+        /// The fake's base URL.
+        base_url: String,
+        /// The request file.
+        input: PathBuf,
+        /// The results file.
+        output: PathBuf,
     },
     /// Only calls, with one client (for a profiler: `perf record -g target/release/bench calls`).
     Calls {
@@ -107,6 +143,14 @@ fn main() -> ExitCode {
             inflight,
             results,
         } => runtime.block_on(only(&client, n, inflight, results)),
+        Command::Job { lines, runs, rounds } => runtime.block_on(job::run(&lines, runs.max(1), rounds.max(1))),
+        Command::JobMerge { lines, shuffled } => runtime.block_on(job::merge_once(lines, shuffled)),
+        Command::JobFake => runtime.block_on(job::serve_fake()),
+        Command::JobRun {
+            base_url,
+            input,
+            output,
+        } => runtime.block_on(job::run_job(&base_url, &input, &output)),
         Command::Serve { results } => runtime.block_on(server::serve(results)),
         Command::SaveRss { base_url, out } => runtime.block_on(results::save_rss(&base_url, &out)),
         Command::BuildCost {
