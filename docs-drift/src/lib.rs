@@ -80,28 +80,40 @@ pub struct Known {
 ///
 /// # Errors
 ///
-/// A message when the YAML does not parse or is not a list.
+/// A message when the YAML does not parse or is not a list, or when an entry lacks its `id`,
+/// `page` or `pointer`.
 pub fn known_differences(text: &str) -> Result<Vec<Known>, String> {
     let list = cerebras_batch_generator::yaml::load(text)
         .map_err(|e| format!("line {}: {}", e.position.0, e.message))?
         .value;
     let entries = list.as_array().ok_or("the known differences are not a list")?;
-    Ok(entries
+    entries
         .iter()
-        .map(|e| Known {
-            id: e.get("id").and_then(Value::as_str).unwrap_or_default().to_owned(),
-            page: compare::page_name(e.get("page").and_then(Value::as_str).unwrap_or_default()),
-            pointer: e.get("pointer").and_then(Value::as_str).unwrap_or_default().to_owned(),
-            drift: e
-                .get("drift")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter_map(Value::as_str)
-                .map(str::to_owned)
-                .collect(),
+        .enumerate()
+        .map(|(i, e)| {
+            // A missing or non-text field is an error naming the entry, never an empty text
+            // that would match nothing (or everything).
+            let text = |key: &str| {
+                e.get(key)
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+                    .ok_or_else(|| format!("known difference {} has no text `{key}`", i + 1))
+            };
+            Ok(Known {
+                id: text("id")?,
+                page: compare::page_name(&text("page")?),
+                pointer: text("pointer")?,
+                drift: e
+                    .get("drift")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect(),
+            })
         })
-        .collect())
+        .collect()
 }
 
 /// What a check found.

@@ -12,7 +12,8 @@
 //!    string enum replaced by an open enum.
 //! 3. [`shape`] gives progenitor's types their public shape: `#[non_exhaustive]`,
 //!    constructors and setters, tolerant decoders.
-//! 4. [`model`] describes the resulting API as data, from which everything else is rendered.
+//! 4. [`model`] describes the resulting API as data, from which everything else is rendered
+//!    ([`raw`] reads progenitor's output for it, for [`shape`] and for [`facade`]).
 //! 5. [`open_enum`] generates the open enums (`enums.rs`), [`open_union`] the `oneOf` unions
 //!    (`unions.rs`).
 //! 6. [`facade`] generates the public methods of `cerebras_batch::Client` (`operations.rs`),
@@ -21,9 +22,14 @@
 //!    (hand-written operations use them too).
 //! 7. [`surface`] renders the API as plain text (for snapshots) and as `API.md` (for review).
 //!
+//! Beside the pipeline, for review: [`diff`] classifies the changes between two specs, each
+//! with the Rust items it changes, and [`breakage`] traces the compiler's errors in
+//! hand-written code back to those changes (what `cargo xtask regen` reports).
+//!
 //! Constructs the generator cannot handle give a [`GenerateError`] that names them; a panic
 //! inside progenitor is caught and reported the same way.
 
+pub mod breakage;
 pub mod consumer;
 pub mod diff;
 pub mod examples;
@@ -35,6 +41,7 @@ pub mod naming;
 pub mod normalize;
 pub mod open_enum;
 pub mod open_union;
+pub mod raw;
 pub mod shape;
 pub mod spec_walk;
 pub mod surface;

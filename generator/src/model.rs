@@ -148,7 +148,7 @@ impl Api {
         raw: &syn::File,
         shaped: &crate::shape::Shaped,
     ) -> Result<Self, GenerateError> {
-        let methods = crate::facade::raw_methods(raw);
+        let methods = crate::raw::raw_methods(raw);
         let mut operations = Vec::new();
         for op in &normalized.operations {
             let call = match &op.left_out {
@@ -280,7 +280,7 @@ fn call(op: &OperationSpec, sig: &syn::Signature) -> Result<Call, GenerateError>
             )));
         }
     }
-    let returns = match crate::facade::success_type(sig) {
+    let returns = match crate::raw::success_type(sig) {
         Some(syn::Type::Path(tp)) if tp.path.is_ident("ByteStream") => Returns::Download,
         Some(t) => Returns::Json(Box::new(t)),
         None => {

@@ -294,9 +294,9 @@ fn types_items_mut(raw: &mut syn::File) -> Option<&mut Vec<syn::Item>> {
 /// The last identifiers of the success types of progenitor's methods (`types::Batch` gives
 /// `Batch`).
 fn raw_success_types(raw: &syn::File) -> BTreeSet<String> {
-    crate::facade::raw_methods(raw)
+    crate::raw::raw_methods(raw)
         .values()
-        .filter_map(|f| crate::facade::success_type(&f.sig))
+        .filter_map(|f| crate::raw::success_type(&f.sig))
         .filter_map(|t| match &t {
             syn::Type::Path(tp) => tp.path.segments.last().map(|s| s.ident.to_string()),
             _ => None,

@@ -524,7 +524,7 @@ fn a_page_that_cannot_be_read_fails_the_check_naming_it() {
         b"---\napi: DELETE /v1/batches/{batch_id}\n---\n\xff\xfe\n",
     )
     .unwrap();
-    let pages = docs_drift::load_pages(&[dir.clone()], &wanted(&spec)).expect("the folder can be listed");
+    let pages = docs_drift::load_pages(std::slice::from_ref(&dir), &wanted(&spec)).expect("the folder can be listed");
     let report = docs_drift::check(&spec, &pages, &known());
     let unreadable: Vec<String> = report.unreadable().map(|(n, e)| e.located(n)).collect();
     assert_eq!(
@@ -540,7 +540,8 @@ fn a_page_that_cannot_be_read_fails_the_check_naming_it() {
         report.text()
     );
     let not_a_folder = dir.join("cancel-batch.md");
-    let err = docs_drift::load_pages(&[not_a_folder.clone()], &wanted(&spec)).expect_err("a file is not a folder");
+    let err = docs_drift::load_pages(std::slice::from_ref(&not_a_folder), &wanted(&spec))
+        .expect_err("a file is not a folder");
     assert!(
         err.starts_with(&format!("cannot list the pages in {}: ", not_a_folder.display())),
         "{err}"

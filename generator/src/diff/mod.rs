@@ -157,15 +157,26 @@ struct Place {
     pointer: String,
     rust: String,
     enum_type: String,
+    /// The other Rust items whose types follow this schema's (a property's setter, and the
+    /// constructor when it takes the property).
+    also: Vec<String>,
 }
 
 impl Place {
+    /// The items a change of this schema's Rust type changes: [`Place::rust`] and
+    /// [`Place::also`].
+    fn typed(&self) -> Vec<String> {
+        let mut items = vec![self.rust.clone()];
+        items.extend(self.also.iter().cloned());
+        items
+    }
     fn schema(name: &str) -> Place {
         Place {
             location: format!("schema {name}"),
             pointer: format!("/components/schemas/{}", escape(name)),
             rust: format!("types::{}", type_name(name)),
             enum_type: type_name(name),
+            also: Vec::new(),
         }
     }
     fn property(&self, name: &str, owner: &str) -> Place {
@@ -174,6 +185,7 @@ impl Place {
             pointer: format!("{}/properties/{}", self.pointer, escape(name)),
             rust: format!("types::{owner}::{}", field_name(name)),
             enum_type: format!("{owner}{}", pascal(name)),
+            also: Vec::new(),
         }
     }
     fn child(&self, words: &str, key: &str) -> Place {
@@ -182,6 +194,7 @@ impl Place {
             pointer: format!("{}/{key}", self.pointer),
             rust: self.rust.clone(),
             enum_type: format!("{}Item", self.enum_type),
+            also: self.also.clone(),
         }
     }
 }

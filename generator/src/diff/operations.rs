@@ -35,6 +35,7 @@ impl Op<'_> {
             pointer: self.pointer(),
             rust: String::new(),
             enum_type: String::new(),
+            also: Vec::new(),
         }
     }
 }
@@ -152,6 +153,7 @@ fn diff_operation(base: &Value, head: &Value, b: &Op, h: &Op, cx: &mut Cx) {
         pointer: format!("{}/requestBody/content", at.pointer),
         rust: format!("Client::{id}"),
         enum_type: format!("{}Body", type_name(id)),
+        also: Vec::new(),
     };
     diff_content(&body_at, &body(b), &body(h), true, cx);
     diff_responses(base, head, b, h, cx);
@@ -181,6 +183,7 @@ fn diff_parameters(base: &Value, head: &Value, b: &Op, h: &Op, cx: &mut Cx) {
             pointer: hp.get(key).unwrap_or(p).at.clone(),
             rust: param_rust(id, name, p.required()),
             enum_type: format!("{}{}", type_name(id), pascal(name)),
+            also: Vec::new(),
         };
         let Some(q) = hp.get(key) else {
             cx.push(true, &pat, vec![pat.rust.clone()], "removed");
@@ -208,6 +211,7 @@ fn diff_parameters(base: &Value, head: &Value, b: &Op, h: &Op, cx: &mut Cx) {
             pointer: q.at.clone(),
             rust: param_rust(id, name, required),
             enum_type: String::new(),
+            also: Vec::new(),
         };
         cx.push(
             required,
@@ -231,6 +235,7 @@ fn diff_responses(base: &Value, head: &Value, b: &Op, h: &Op, cx: &mut Cx) {
         pointer: format!("{}/responses/{}", h.pointer(), escape(code)),
         rust: format!("builder::{}::send", type_name(id)),
         enum_type,
+        also: Vec::new(),
     };
     for (code, resp) in br.iter().flatten() {
         let rat = place(code, format!("{}Response", type_name(id)));

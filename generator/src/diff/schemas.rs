@@ -15,7 +15,7 @@ pub(super) fn diff_schema(at: &Place, b: &Value, h: &Value, side: Side, cx: &mut
         cx.push(
             true,
             at,
-            vec![at.rust.clone()],
+            at.typed(),
             format!("type changed from {} to {}", type_of(b), type_of(h)),
         );
         return;
@@ -49,12 +49,7 @@ fn diff_format(at: &Place, b: &Value, h: &Value, side: Side, cx: &mut Cx) {
             format!("{what} (every string is a Rust `String`)"),
         );
     } else {
-        cx.push(
-            true,
-            at,
-            vec![at.rust.clone()],
-            format!("{what} (the Rust type changes)"),
-        );
+        cx.push(true, at, at.typed(), format!("{what} (the Rust type changes)"));
     }
 }
 
@@ -65,7 +60,7 @@ fn diff_compositions(at: &Place, b: &Value, h: &Value, cx: &mut Cx) {
             cx.push(
                 true,
                 at,
-                vec![at.rust.clone()],
+                at.typed(),
                 format!(
                     "{key} changed from {} to {}",
                     bt.unwrap_or_else(|| "none".into()),
@@ -89,15 +84,10 @@ fn diff_enum(at: &Place, b: &Value, h: &Value, cx: &mut Cx) {
         (None, Some(_)) => cx.push(
             true,
             at,
-            vec![at.rust.clone()],
+            at.typed(),
             "became an enum (the Rust type changes to an enum)",
         ),
-        (Some(_), None) => cx.push(
-            true,
-            at,
-            vec![at.rust.clone()],
-            "is no longer an enum (the Rust type changes)",
-        ),
+        (Some(_), None) => cx.push(true, at, at.typed(), "is no longer an enum (the Rust type changes)"),
         (Some(be), Some(he)) => {
             for v in be.iter().filter(|v| !he.contains(v)) {
                 cx.push(
@@ -233,6 +223,12 @@ fn diff_properties(at: &Place, b: &Value, h: &Value, side: Side, cx: &mut Cx) {
                 cx.push(true, &pat, items.of(in_constructor), "removed");
             }
             Some(hs) => {
+                // A change of the property's type changes its setter's (and the constructor's,
+                // when it takes the property) too.
+                let pat = Place {
+                    also: items.of(hr.contains(name) && shaped(name) && !nullable(hs))[1..].to_vec(),
+                    ..pat
+                };
                 let required = (br.contains(name), hr.contains(name));
                 diff_required(&pat, &items, required, shaped(name), side, cx);
                 diff_nullable(&pat, &items, (bs, hs), hr.contains(name) && shaped(name), side, cx);

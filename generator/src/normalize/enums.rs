@@ -9,26 +9,10 @@
 use serde_json::Value;
 use std::collections::BTreeMap;
 
-use super::hoist::written_at;
+use super::hoist::{is_string_enum, written_at};
 use super::{EnumSpec, Problems};
 use crate::naming::{type_name, variant_name};
 use crate::spec_walk::component_schemas;
-
-/// A `type: string` schema with an `enum`.
-pub(super) fn is_string_enum(schema: &Value) -> bool {
-    schema.get("enum").is_some() && schema.get("type").and_then(Value::as_str) == Some("string")
-}
-
-/// `null` among an enum's values means "nullable"; it is not a variant.
-pub(super) fn drop_null_value(schema: &mut Value) {
-    let Some(obj) = schema.as_object_mut() else { return };
-    if let Some(Value::Array(values)) = obj.get_mut("enum")
-        && values.iter().any(Value::is_null)
-    {
-        values.retain(|v| !v.is_null());
-        obj.insert("nullable".into(), Value::Bool(true));
-    }
-}
 
 /// Every string-enum component of the spec copy (after hoisting), with its variants.
 pub(super) fn collect(spec: &Value, problems: &mut Problems) -> BTreeMap<String, EnumSpec> {

@@ -24,7 +24,6 @@ use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::Problems;
-use super::enums::{drop_null_value, is_string_enum};
 use crate::naming::{pascal, type_name};
 use crate::spec_walk::{METHODS, child, escape};
 
@@ -38,6 +37,22 @@ pub(super) fn written_at(name: &str, schema: &Value) -> String {
         .get(HOISTED_FROM)
         .and_then(Value::as_str)
         .map_or_else(|| child("/components/schemas", name), str::to_owned)
+}
+
+/// A `type: string` schema with an `enum`.
+pub(super) fn is_string_enum(schema: &Value) -> bool {
+    schema.get("enum").is_some() && schema.get("type").and_then(Value::as_str) == Some("string")
+}
+
+/// `null` among an enum's values means "nullable"; it is not a variant.
+pub(super) fn drop_null_value(schema: &mut Value) {
+    let Some(obj) = schema.as_object_mut() else { return };
+    if let Some(Value::Array(values)) = obj.get_mut("enum")
+        && values.iter().any(Value::is_null)
+    {
+        values.retain(|v| !v.is_null());
+        obj.insert("nullable".into(), Value::Bool(true));
+    }
 }
 
 /// Whether the generator (not progenitor) generates this schema, so that it must be a
@@ -216,6 +231,8 @@ impl Hoister<'_> {
                 false,
             );
         }
+        // The tolerance rule's wrapper is not in the spec as written: its member is at its place.
+        let wrapper = obj.contains_key(crate::tolerance::NULLABLE_WRAPPER);
         for key in ["allOf", "oneOf", "anyOf"] {
             if let Some(Value::Array(members)) = obj.get_mut(key) {
                 let single = members.len() == 1;
@@ -225,7 +242,12 @@ impl Hoister<'_> {
                     } else {
                         format!("{name}Variant{i}")
                     };
-                    self.walk(m, &member_name, &format!("{at}/{key}/{i}"), false);
+                    let member_at = if wrapper {
+                        at.to_owned()
+                    } else {
+                        format!("{at}/{key}/{i}")
+                    };
+                    self.walk(m, &member_name, &member_at, false);
                 }
             }
         }

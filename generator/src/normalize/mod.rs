@@ -179,10 +179,13 @@ pub fn normalize(original: Value) -> Result<Normalized, GenerateError> {
     nullable::rewrite_nullable_refs(&mut spec);
     keywords::strip(&mut spec);
     docs::sanitize(&mut spec);
+    // What the spec requires, before the tolerance rule relaxes it: `oneOf` members are told
+    // apart by it (rule 8).
+    let declared = spec.clone();
     crate::tolerance::relax_read_schemas(&mut spec, &usage);
     hoist::hoist(&mut spec, &mut problems);
     let open_enums = enums::collect(&spec, &mut problems);
-    let unions = unions::collect(&spec, &open_enums, &mut problems);
+    let unions = unions::collect(&spec, &declared, &open_enums, &mut problems);
     let operations = operations::rewrite(&mut spec, &mut problems);
     problems.into_result()?;
 

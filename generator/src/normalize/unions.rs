@@ -130,9 +130,11 @@ pub enum Mark {
 }
 
 /// Every union component of the spec copy (after hoisting), checked, by component name.
-/// `open_enums` are the open enums, by component name.
+/// `open_enums` are the open enums, by component name; `declared` is the spec as written
+/// (before the tolerance rule relaxed its read types), whose `required` lists give the marks.
 pub(super) fn collect(
     spec: &Value,
+    declared: &Value,
     open_enums: &BTreeMap<String, EnumSpec>,
     problems: &mut Problems,
 ) -> BTreeMap<String, UnionSpec> {
@@ -144,6 +146,7 @@ pub(super) fn collect(
         let location = written_at(name, schema);
         let cx = Cx {
             spec,
+            declared,
             open_enums,
             location: &location,
         };
@@ -156,6 +159,8 @@ pub(super) fn collect(
 
 struct Cx<'a> {
     spec: &'a Value,
+    /// The spec before the tolerance rule: members' `required` as the spec says.
+    declared: &'a Value,
     open_enums: &'a BTreeMap<String, EnumSpec>,
     location: &'a str,
 }
@@ -301,8 +306,9 @@ impl Cx<'_> {
         Ok((MemberType::Component(component.to_owned()), json))
     }
 
+    /// A component as the spec declares it (before the tolerance rule).
     fn component(&self, name: &str) -> &Value {
-        self.spec
+        self.declared
             .pointer("/components/schemas")
             .and_then(|s| s.get(name))
             .unwrap_or(&Value::Null)
@@ -337,29 +343,7 @@ impl Cx<'_> {
                 ok = false;
             }
         }
-        let mut by_tag: BTreeMap<String, usize> = BTreeMap::new();
-        for (tag, target) in discriminator
-            .get("mapping")
-            .and_then(Value::as_object)
-            .into_iter()
-            .flatten()
-        {
-            let target = target.as_str().unwrap_or_default();
-            let name = target.strip_prefix("#/components/schemas/").unwrap_or(target);
-            match components.iter().position(|c| c.as_deref() == Some(name)) {
-                Some(i) => {
-                    by_tag.insert(tag.clone(), i);
-                }
-                None => {
-                    problems.push(
-                        crate::spec_walk::child(&format!("{at}/mapping"), tag),
-                        format!("the tag {tag:?} maps to `{target}`, which is not a member of the `oneOf`"),
-                        "map each tag to one of the `oneOf`'s `$ref`s",
-                    );
-                    ok = false;
-                }
-            }
-        }
+        let mut by_tag = self.mapping(discriminator, &components, &at, &mut ok, problems);
         // A member no mapping names is named by its component name (OpenAPI's default).
         for (i, c) in components.iter().enumerate() {
             let Some(c) = c else { continue };
@@ -382,6 +366,42 @@ impl Cx<'_> {
         ok.then(|| Decoding::Tag {
             property: property.to_owned(),
         })
+    }
+
+    /// The tags of the discriminator's `mapping`, each to the index of its member; a tag that
+    /// maps to no member is a problem (and clears `ok`).
+    fn mapping(
+        &self,
+        discriminator: &Value,
+        components: &[Option<String>],
+        at: &str,
+        ok: &mut bool,
+        problems: &mut Problems,
+    ) -> BTreeMap<String, usize> {
+        let mut by_tag: BTreeMap<String, usize> = BTreeMap::new();
+        for (tag, target) in discriminator
+            .get("mapping")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
+            let target = target.as_str().unwrap_or_default();
+            let name = target.strip_prefix("#/components/schemas/").unwrap_or(target);
+            match components.iter().position(|c| c.as_deref() == Some(name)) {
+                Some(i) => {
+                    by_tag.insert(tag.clone(), i);
+                }
+                None => {
+                    problems.push(
+                        crate::spec_walk::child(&format!("{at}/mapping"), tag),
+                        format!("the tag {tag:?} maps to `{target}`, which is not a member of the `oneOf`"),
+                        "map each tag to one of the `oneOf`'s `$ref`s",
+                    );
+                    *ok = false;
+                }
+            }
+        }
+        by_tag
     }
 
     /// The component an object member refers to.
