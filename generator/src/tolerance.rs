@@ -55,7 +55,7 @@ pub const IDENTITY_PROPERTIES: &[&str] = &["id", "custom_id"];
 /// (`normalize/validate.rs` refuses it).
 pub const EXTRA_FIELD: &str = "extra";
 
-/// The extension that marks the `allOf` wrapper [`relax_read_schemas`] puts around a property
+/// The extension that marks the `allOf` wrapper `relax_read_schemas` (rule 1) puts around a property
 /// schema to make it nullable: its member is the schema the spec wrote at the wrapper's place,
 /// so the places of what is below it (`normalize/hoist.rs` records them) leave `/allOf/0` out.
 pub const NULLABLE_WRAPPER: &str = "x-tolerance-nullable";
