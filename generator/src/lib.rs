@@ -92,6 +92,8 @@ pub struct Summary {
     pub types: Vec<String>,
     /// Names of the open enums.
     pub open_enums: Vec<String>,
+    /// Names of the `oneOf` unions ([`open_union`]).
+    pub unions: Vec<String>,
     /// How operations were generated where the spec left a choice (`operationId: note`).
     pub notes: Vec<String>,
 }
@@ -257,6 +259,7 @@ fn generate_loaded(loaded: &yaml::Loaded) -> Result<Output, GenerateError> {
             .collect(),
         types: api.type_names(),
         open_enums: normalized.open_enums.keys().cloned().collect(),
+        unions: normalized.unions.values().map(|u| u.name.clone()).collect(),
         notes: normalized
             .operations
             .iter()

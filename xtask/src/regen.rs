@@ -89,10 +89,12 @@ fn print_summary(s: &generator::Summary) {
         println!("  {id}: {why}");
     }
     println!(
-        "types ({}), of which open enums ({}): {}",
+        "types ({}), of which open enums ({}): {}; oneOf unions ({}): {}",
         s.types.len(),
         s.open_enums.len(),
-        s.open_enums.join(", ")
+        s.open_enums.join(", "),
+        s.unions.len(),
+        s.unions.join(", ")
     );
     for note in &s.notes {
         println!("note: {note}");
