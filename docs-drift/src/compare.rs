@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 
+use cerebras_batch_generator::spec_walk::{self, escape};
 use serde_json::Value;
 
 use crate::page::{Code, Page};
@@ -48,35 +49,9 @@ pub fn page_name(url: &str) -> String {
     format!("{stem}.md")
 }
 
-fn ptr(s: &str) -> String {
-    s.replace('~', "~0").replace('/', "~1")
-}
-
-fn resolve<'a>(spec: &'a Value, v: &'a Value) -> &'a Value {
-    let mut v = v;
-    for _ in 0..16 {
-        match v.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix('#')) {
-            Some(p) => match spec.pointer(p) {
-                Some(t) => v = t,
-                None => return v,
-            },
-            None => return v,
-        }
-    }
-    v
-}
-
-/// The pointer a `$ref` leads to, or `at`.
-fn resolved_pointer(v: &Value, at: &str) -> String {
-    v.get("$ref")
-        .and_then(Value::as_str)
-        .and_then(|r| r.strip_prefix('#'))
-        .map_or_else(|| at.to_owned(), str::to_owned)
-}
-
 /// A schema's types (`string`, `integer`, `object`, ...) and whether it may be null.
 fn types_of(spec: &Value, schema: &Value) -> (Vec<String>, bool) {
-    let s = resolve(spec, schema);
+    let s = spec_walk::resolve(spec, schema).unwrap_or(schema);
     if s.get("nullable") == Some(&Value::Bool(true)) && s.get("enum") == Some(&serde_json::json!([null])) {
         return (Vec::new(), true);
     }
@@ -146,8 +121,9 @@ fn fields(spec: &Value, schema: &Value, at: &str, prefix: &str, out: &mut BTreeM
     if depth > 6 {
         return;
     }
-    let at = resolved_pointer(schema, at);
-    let s = resolve(spec, schema);
+    let Some((s, at)) = spec_walk::resolve_at(spec, schema, at) else {
+        return;
+    };
     // A composition (a nullable wrapper, `oneOf: [X, NullValue]`, `oneOf: [string, X]`): the
     // fields are those of its members.
     if s.get("properties").is_none() && s.get("items").is_none() {
@@ -178,7 +154,7 @@ fn fields(spec: &Value, schema: &Value, at: &str, prefix: &str, out: &mut BTreeM
         } else {
             format!("{prefix}.{name}")
         };
-        let p_at = format!("{at}/properties/{}", ptr(name));
+        let p_at = format!("{at}/properties/{}", escape(name));
         let (types, nullable) = types_of(spec, prop);
         out.insert(
             full.clone(),
@@ -198,30 +174,29 @@ struct Op<'a> {
     id: String,
     method: String,
     path: String,
+    walk: spec_walk::Operation<'a>,
     op: &'a Value,
-    item: &'a Value,
     pointer: String,
     page: Option<String>,
 }
 
 fn operations(spec: &Value) -> Vec<Op<'_>> {
-    let mut out = Vec::new();
-    for (path, item) in spec.get("paths").and_then(Value::as_object).into_iter().flatten() {
-        for method in ["get", "put", "post", "delete", "patch", "head", "options", "trace"] {
-            if let Some(op) = item.get(method) {
-                out.push(Op {
-                    id: op.get("operationId").and_then(Value::as_str).unwrap_or("?").to_owned(),
-                    method: method.to_uppercase(),
-                    path: path.clone(),
-                    op,
-                    item,
-                    pointer: format!("/paths/{}/{method}", ptr(path)),
-                    page: op.pointer("/externalDocs/url").and_then(Value::as_str).map(page_name),
-                });
-            }
-        }
-    }
-    out
+    spec_walk::operations(spec)
+        .into_iter()
+        .map(|walk| Op {
+            id: walk.id().unwrap_or("?").to_owned(),
+            method: walk.method.to_uppercase(),
+            path: walk.path.to_owned(),
+            op: walk.op,
+            pointer: walk.pointer(),
+            page: walk
+                .op
+                .pointer("/externalDocs/url")
+                .and_then(Value::as_str)
+                .map(page_name),
+            walk,
+        })
+        .collect()
 }
 
 /// Whether a concrete path from a page (`/v1/batches/batch_abc123`, `/v1/batches/${BATCH_ID}`)
@@ -314,30 +289,19 @@ fn compare_op(spec: &Value, op: &Op, page: &Page, out: &mut Vec<Difference>) {
 
     // Parameters: the spec's (path item's and operation's) and the request body's fields.
     let mut spec_params: BTreeMap<(String, String), SpecField> = BTreeMap::new();
-    for (list, at) in [
-        (
-            op.item.get("parameters"),
-            format!("/paths/{}/parameters", ptr(&op.path)),
-        ),
-        (op.op.get("parameters"), format!("{}/parameters", op.pointer)),
-    ] {
-        for (i, p) in list.and_then(Value::as_array).into_iter().flatten().enumerate() {
-            let p_at = resolved_pointer(p, &format!("{at}/{i}"));
-            let p = resolve(spec, p);
-            let text = |k: &str| p.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
-            let (types, nullable) = types_of(spec, p.get("schema").unwrap_or(&Value::Null));
-            spec_params.insert(
-                (text("in"), text("name")),
-                SpecField {
-                    types,
-                    nullable,
-                    required: p.get("required") == Some(&Value::Bool(true)),
-                    pointer: p_at,
-                },
-            );
-        }
+    for p in op.walk.parameters(spec) {
+        let (types, nullable) = types_of(spec, p.value.get("schema").unwrap_or(&Value::Null));
+        spec_params.insert(
+            p.key(),
+            SpecField {
+                types,
+                nullable,
+                required: p.value.get("required") == Some(&Value::Bool(true)),
+                pointer: p.defined_at,
+            },
+        );
     }
-    let body = op.op.get("requestBody").map(|b| resolve(spec, b));
+    let body = op.op.get("requestBody").and_then(|b| spec_walk::resolve(spec, b));
     if let Some(content) = body.and_then(|b| b.get("content")).and_then(Value::as_object) {
         let chosen = content
             .iter()
@@ -345,7 +309,7 @@ fn compare_op(spec: &Value, op: &Op, page: &Page, out: &mut Vec<Difference>) {
             .or_else(|| content.iter().next());
         if let Some((media, mt)) = chosen {
             let mut body_fields = BTreeMap::new();
-            let at = format!("{}/requestBody/content/{}/schema", op.pointer, ptr(media));
+            let at = format!("{}/requestBody/content/{}/schema", op.pointer, escape(media));
             fields(
                 spec,
                 mt.get("schema").unwrap_or(&Value::Null),
@@ -367,7 +331,7 @@ fn compare_op(spec: &Value, op: &Op, page: &Page, out: &mut Vec<Difference>) {
         .get("responses")
         .and_then(Value::as_object)
         .and_then(|r| r.iter().find(|(c, _)| c.starts_with('2')))
-        .map(|(c, r)| (c.clone(), resolve(spec, r)));
+        .and_then(|(c, r)| Some((c.clone(), spec_walk::resolve(spec, r)?)));
     if !page.response.is_empty()
         && let Some((code, resp)) = &ok
         && let Some(schema) = resp.pointer("/content/application~1json/schema")
@@ -475,7 +439,7 @@ fn example_values(content: &Value, at: &str) -> Vec<(String, Value)> {
     for (media, mt) in content.as_object().into_iter().flatten() {
         for (name, ex) in mt.get("examples").and_then(Value::as_object).into_iter().flatten() {
             if let Some(v) = ex.get("value") {
-                out.push((format!("{at}/{}/examples/{}", ptr(media), ptr(name)), v.clone()));
+                out.push((format!("{at}/{}/examples/{}", escape(media), escape(name)), v.clone()));
             }
         }
     }
@@ -500,12 +464,12 @@ fn first_difference(a: &Value, b: &Value, at: &str) -> Option<(String, Value, Va
                 first_difference(
                     x.get(k).unwrap_or(&Value::Null),
                     y.get(k).unwrap_or(&Value::Null),
-                    &format!("{at}/{}", ptr(k)),
+                    &format!("{at}/{}", escape(k)),
                 )
                 .or_else(|| {
                     (x.contains_key(k) != y.contains_key(k)).then(|| {
                         (
-                            format!("{at}/{}", ptr(k)),
+                            format!("{at}/{}", escape(k)),
                             x.get(k).cloned().unwrap_or(Value::Null),
                             y.get(k).cloned().unwrap_or(Value::Null),
                         )
@@ -564,7 +528,7 @@ fn compare_example(
                 return;
             };
             let value = serde_json::from_str::<Value>(&data).ok();
-            let body = op.op.get("requestBody").map(|b| resolve(spec, b));
+            let body = op.op.get("requestBody").and_then(|b| spec_walk::resolve(spec, b));
             let at = format!("{}/requestBody/content", op.pointer);
             (
                 value,

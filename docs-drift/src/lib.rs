@@ -31,28 +31,36 @@ pub struct Found {
 
 /// Reads the pages named `wanted` (file names, as [`page_urls`] gives them) from `dirs`; a name
 /// found in several folders is taken from the first. Other files of the folders are left alone.
-pub fn load_pages(dirs: &[PathBuf], wanted: &[String]) -> BTreeMap<String, Found> {
+/// A page file that cannot be read is kept as [`PageError::Unreadable`], so that the check
+/// fails naming it (never as an empty page).
+///
+/// # Errors
+///
+/// A message naming a folder that cannot be listed.
+pub fn load_pages(dirs: &[PathBuf], wanted: &[String]) -> Result<BTreeMap<String, Found>, String> {
     let mut out = BTreeMap::new();
     for dir in dirs {
-        let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-            .into_iter()
-            .flatten()
-            .flatten()
-            .map(|e| e.path())
-            .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "md"))
-            .collect();
+        let cannot = |e: std::io::Error| format!("cannot list the pages in {}: {e}", dir.display());
+        let mut files = Vec::new();
+        for entry in std::fs::read_dir(dir).map_err(cannot)? {
+            let path = entry.map_err(cannot)?.path();
+            if path.is_file() && path.extension().is_some_and(|e| e == "md") {
+                files.push(path);
+            }
+        }
         files.sort();
         for path in files {
             let name = path.file_name().unwrap_or_default().to_string_lossy().into_owned();
             if out.contains_key(&name) || !wanted.contains(&name) {
                 continue;
             }
-            let text = std::fs::read_to_string(&path).unwrap_or_default();
-            let page = page::parse(&name, &text);
+            let page = std::fs::read_to_string(&path)
+                .map_err(|e| PageError::Unreadable { message: e.to_string() })
+                .and_then(|text| page::parse(&name, &text));
             out.insert(name, Found { path, page });
         }
     }
-    out
+    Ok(out)
 }
 
 /// One entry of the known-differences list, as docs-drift uses it.
@@ -72,28 +80,40 @@ pub struct Known {
 ///
 /// # Errors
 ///
-/// A message when the YAML does not parse or is not a list.
+/// A message when the YAML does not parse or is not a list, or when an entry lacks its `id`,
+/// `page` or `pointer`.
 pub fn known_differences(text: &str) -> Result<Vec<Known>, String> {
     let list = cerebras_batch_generator::yaml::load(text)
         .map_err(|e| format!("line {}: {}", e.position.0, e.message))?
         .value;
     let entries = list.as_array().ok_or("the known differences are not a list")?;
-    Ok(entries
+    entries
         .iter()
-        .map(|e| Known {
-            id: e.get("id").and_then(Value::as_str).unwrap_or_default().to_owned(),
-            page: compare::page_name(e.get("page").and_then(Value::as_str).unwrap_or_default()),
-            pointer: e.get("pointer").and_then(Value::as_str).unwrap_or_default().to_owned(),
-            drift: e
-                .get("drift")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter_map(Value::as_str)
-                .map(str::to_owned)
-                .collect(),
+        .enumerate()
+        .map(|(i, e)| {
+            // A missing or non-text field is an error naming the entry, never an empty text
+            // that would match nothing (or everything).
+            let text = |key: &str| {
+                e.get(key)
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+                    .ok_or_else(|| format!("known difference {} has no text `{key}`", i + 1))
+            };
+            Ok(Known {
+                id: text("id")?,
+                page: compare::page_name(&text("page")?),
+                pointer: text("pointer")?,
+                drift: e
+                    .get("drift")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect(),
+            })
         })
-        .collect())
+        .collect()
 }
 
 /// What a check found.
@@ -133,7 +153,7 @@ impl Report {
             let what = match result {
                 Ok(Source::Vendor) => "a vendor copy".to_owned(),
                 Ok(Source::Ours) => "written by us in the vendor's markup".to_owned(),
-                Err(e) => format!("UNREADABLE: {name}:{e}"),
+                Err(e) => format!("UNREADABLE: {}", e.located(name)),
             };
             let _ = writeln!(out, "  {name}: {what} ({})", path.display());
         }
@@ -182,7 +202,9 @@ impl Report {
             );
         }
         if unreadable > 0 {
-            out.push_str("an unreadable page's operation was not checked: store the whole page (docs-drift --fetch)\n");
+            out.push_str(
+                "an unreadable page's operation was not checked: store the whole page (docs-drift --fetch), or fix what keeps the file from being read\n",
+            );
         }
         out
     }

@@ -92,7 +92,7 @@ async fn run(args: Args) -> Result<bool, String> {
         .into_iter()
         .map(|(n, _)| n)
         .collect();
-    let pages = cerebras_batch_docs_drift::load_pages(&dirs, &wanted);
+    let pages = cerebras_batch_docs_drift::load_pages(&dirs, &wanted)?;
     let report = cerebras_batch_docs_drift::check(&spec, &pages, &known);
     print!("{}", report.text());
     Ok(!report.failed())

@@ -11,7 +11,7 @@
 //!
 //! A page that ends inside a tag or a code block is [`PageError::Truncated`] (a stored excerpt,
 //! a cut-off download); a closing tag that closes nothing is [`PageError::Malformed`]. Neither
-//! panics, whatever the input.
+//! panics, whatever the input. A file that cannot be read at all is [`PageError::Unreadable`].
 
 use std::collections::BTreeMap;
 
@@ -117,6 +117,22 @@ pub enum PageError {
         /// What is wrong.
         message: String,
     },
+    /// The file cannot be read (permissions, not UTF-8, an I/O error).
+    Unreadable {
+        /// The error.
+        message: String,
+    },
+}
+
+impl PageError {
+    /// The error with the page's name in front: `name:line: ...`, or `name: ...` when no line
+    /// applies.
+    pub fn located(&self, name: &str) -> String {
+        match self {
+            Self::Unreadable { .. } => format!("{name}: {self}"),
+            _ => format!("{name}:{self}"),
+        }
+    }
 }
 
 impl std::fmt::Display for PageError {
@@ -124,6 +140,7 @@ impl std::fmt::Display for PageError {
         match self {
             Self::Truncated { line, inside } => write!(f, "{line}: the page ends inside {inside} (truncated)"),
             Self::Malformed { line, message } => write!(f, "{line}: malformed markup: {message}"),
+            Self::Unreadable { message } => write!(f, "the file cannot be read: {message}"),
         }
     }
 }
@@ -142,190 +159,249 @@ struct Open {
 ///
 /// [`PageError`] for a truncated page or broken markup.
 pub fn parse(name: &str, text: &str) -> Result<Page, PageError> {
-    let mut page = Page {
-        name: name.to_owned(),
-        source: if text.trim_start().starts_with("<!-- written by us") {
-            Source::Ours
-        } else {
-            Source::Vendor
-        },
-        title: None,
-        api: None,
-        params: Vec::new(),
-        response: Vec::new(),
-        code: Vec::new(),
-        headings: Vec::new(),
-    };
     let lines: Vec<&str> = text.lines().collect();
-    let mut i = 0;
-    // Front matter: `---` lines around `key: value`s.
-    if lines.first().map(|l| l.trim()) == Some("---") {
-        let mut j = 1;
-        while j < lines.len() && lines[j].trim() != "---" {
-            if let Some((key, value)) = lines[j].split_once(':')
-                && matches!(key.trim(), "api" | "openapi")
-            {
-                let value = value.trim().trim_matches(['"', '\'']);
-                let mut words = value.split_whitespace();
-                if let (Some(m), Some(p)) = (words.next(), words.last()) {
-                    page.api = Some((m.to_ascii_uppercase(), url_path(p), j + 1));
-                }
-            }
-            j += 1;
-        }
-        if j == lines.len() {
-            return Err(PageError::Truncated {
-                line: 1,
-                inside: "the front matter".into(),
-            });
-        }
-        i = j + 1;
+    let mut reader = Reader {
+        lines: &lines,
+        i: 0,
+        stack: Vec::new(),
+        heading: String::new(),
+        page: Page {
+            name: name.to_owned(),
+            source: if text.trim_start().starts_with("<!-- written by us") {
+                Source::Ours
+            } else {
+                Source::Vendor
+            },
+            title: None,
+            api: None,
+            params: Vec::new(),
+            response: Vec::new(),
+            code: Vec::new(),
+            headings: Vec::new(),
+        },
+    };
+    reader.i = front_matter(&lines, &mut reader.page)?;
+    while reader.i < lines.len() {
+        reader.line()?;
     }
-    let mut stack: Vec<Open> = Vec::new();
-    let mut heading = String::new();
-    while i < lines.len() {
-        let line = lines[i];
-        let number = i + 1;
-        let trimmed = line.trim_start();
-        // A code fence: read the whole block.
-        if let Some(info) = trimmed.strip_prefix("```") {
-            let indent = line.len() - trimmed.len();
-            let lang = info.split_whitespace().next().unwrap_or_default().to_ascii_lowercase();
-            let mut body = Vec::new();
-            let mut j = i + 1;
-            loop {
-                let Some(l) = lines.get(j) else {
-                    return Err(PageError::Truncated {
-                        line: number,
-                        inside: "a code block".into(),
-                    });
-                };
-                if l.trim_start().starts_with("```") {
-                    break;
-                }
-                body.push(l.get(indent.min(l.len() - l.trim_start().len())..).unwrap_or(l));
-                j += 1;
+    reader.finish()
+}
+
+/// The front matter, `---` lines around `key: value`s, gives the method and path (`api:` or
+/// `openapi:`). Returns the index of the first line after it.
+fn front_matter(lines: &[&str], page: &mut Page) -> Result<usize, PageError> {
+    if lines.first().map(|l| l.trim()) != Some("---") {
+        return Ok(0);
+    }
+    let mut j = 1;
+    while j < lines.len() && lines[j].trim() != "---" {
+        if let Some((key, value)) = lines[j].split_once(':')
+            && matches!(key.trim(), "api" | "openapi")
+        {
+            let value = value.trim().trim_matches(['"', '\'']);
+            let mut words = value.split_whitespace();
+            if let (Some(m), Some(p)) = (words.next(), words.last()) {
+                page.api = Some((m.to_ascii_uppercase(), url_path(p), j + 1));
             }
-            let kind = stack.iter().rev().find_map(|o| match o.name.as_str() {
-                "RequestExample" => Some("request"),
-                "ResponseExample" => Some("response"),
-                _ => None,
-            });
-            page.code.push(Code {
-                kind: kind.unwrap_or("other"),
-                lang,
-                text: body.join("\n"),
-                line: number,
-            });
-            i = j + 1;
-            continue;
+        }
+        j += 1;
+    }
+    if j == lines.len() {
+        return Err(PageError::Truncated {
+            line: 1,
+            inside: "the front matter".into(),
+        });
+    }
+    Ok(j + 1)
+}
+
+/// The state of reading a page's body, line by line.
+struct Reader<'a> {
+    lines: &'a [&'a str],
+    /// The index of the line being read.
+    i: usize,
+    /// The component tags open here, outermost first.
+    stack: Vec<Open>,
+    /// The last `## ` heading, lower-cased (a parameter's place comes from it).
+    heading: String,
+    page: Page,
+}
+
+impl Reader<'_> {
+    /// Reads the line at `i` (a whole code block when it opens one) and moves past it.
+    fn line(&mut self) -> Result<(), PageError> {
+        let line = self.lines[self.i];
+        let trimmed = line.trim_start();
+        if let Some(info) = trimmed.strip_prefix("```") {
+            return self.code_block(line.len() - trimmed.len(), info);
         }
         if let Some(h) = trimmed.strip_prefix("## ") {
-            heading = h.trim().to_ascii_lowercase();
-            page.headings.push((heading.clone(), number));
+            self.heading = h.trim().to_ascii_lowercase();
+            self.page.headings.push((self.heading.clone(), self.i + 1));
         } else if let Some(t) = trimmed.strip_prefix("# ")
-            && page.title.is_none()
+            && self.page.title.is_none()
         {
-            page.title = Some(t.trim().to_owned());
+            self.page.title = Some(t.trim().to_owned());
         }
-        // Component tags: `<Name`, `</Name` with a capital letter (lower-case HTML and `<` in
-        // prose are not components). A tag may run over several lines.
-        let mut rest: String = line.to_owned();
+        self.tags()?;
+        self.i += 1;
+        Ok(())
+    }
+
+    /// A code fence at `i`, indented by `indent`, with the info string `info`: reads the whole
+    /// block, an example's when an example tag is open.
+    fn code_block(&mut self, indent: usize, info: &str) -> Result<(), PageError> {
+        let number = self.i + 1;
+        let lang = info.split_whitespace().next().unwrap_or_default().to_ascii_lowercase();
+        let mut body = Vec::new();
+        let mut j = self.i + 1;
+        loop {
+            let Some(l) = self.lines.get(j) else {
+                return Err(PageError::Truncated {
+                    line: number,
+                    inside: "a code block".into(),
+                });
+            };
+            if l.trim_start().starts_with("```") {
+                break;
+            }
+            body.push(l.get(indent.min(l.len() - l.trim_start().len())..).unwrap_or(l));
+            j += 1;
+        }
+        let kind = self.stack.iter().rev().find_map(|o| match o.name.as_str() {
+            "RequestExample" => Some("request"),
+            "ResponseExample" => Some("response"),
+            _ => None,
+        });
+        self.page.code.push(Code {
+            kind: kind.unwrap_or("other"),
+            lang,
+            text: body.join("\n"),
+            line: number,
+        });
+        self.i = j + 1;
+        Ok(())
+    }
+
+    /// The component tags of the line at `i`: `<Name`, `</Name` with a capital letter
+    /// (lower-case HTML and `<` in prose are not components). A tag may run over several
+    /// lines; `i` then moves to its last.
+    fn tags(&mut self) -> Result<(), PageError> {
+        let number = self.i + 1;
+        let mut rest: String = self.lines[self.i].to_owned();
         let mut at = 0;
         while let Some(off) = rest[at..].find('<') {
             let start = at + off;
             let after = &rest[start + 1..];
-            let closing = after.starts_with('/');
-            let name_start = if closing { &after[1..] } else { after };
+            let name_start = after.strip_prefix('/').unwrap_or(after);
             if !name_start.chars().next().is_some_and(|c| c.is_ascii_uppercase()) {
                 at = start + 1;
                 continue;
             }
-            // Find the tag's end `>` outside quotes and braces, reading more lines if needed.
-            let mut end = find_tag_end(&rest[start..]).map(|e| start + e);
-            let first = i;
-            while end.is_none() {
-                if i >= first + 20 {
-                    return Err(PageError::Malformed {
-                        line: number,
-                        message: "a tag that does not end within 20 lines (an unclosed quote?)".into(),
-                    });
-                }
-                i += 1;
-                let Some(next) = lines.get(i) else {
-                    return Err(PageError::Truncated {
-                        line: number,
-                        inside: format!("the tag `{}`", rest[start..].lines().next().unwrap_or_default()),
-                    });
-                };
-                rest.push('\n');
-                rest.push_str(next);
-                end = find_tag_end(&rest[start..]).map(|e| start + e);
-            }
-            let end = end.expect("found above");
-            let tag = &rest[start + 1..end];
+            let end = self.tag_end(&mut rest, start, number)?;
             at = end + 1;
-            if let Some(name) = tag.strip_prefix('/') {
-                let name = name.trim();
-                match stack.iter().rposition(|o| o.name == name) {
-                    Some(pos) if pos + 1 == stack.len() => {
-                        stack.pop();
-                    }
-                    Some(_) => {
-                        let inner = stack.last().expect("deeper than pos");
-                        return Err(PageError::Malformed {
-                            line: number,
-                            message: format!("`</{name}>` closes `<{}>` of line {} first", inner.name, inner.line),
-                        });
-                    }
-                    None => {
-                        return Err(PageError::Malformed {
-                            line: number,
-                            message: format!("`</{name}>` closes nothing"),
-                        });
-                    }
-                }
-                continue;
-            }
-            let self_closing = tag.trim_end().ends_with('/');
-            let tag = tag.trim_end().trim_end_matches('/');
-            let (name, attrs) = match tag.find(char::is_whitespace) {
-                Some(p) => (&tag[..p], attributes(&tag[p..])),
-                None => (tag, BTreeMap::new()),
-            };
-            let field = field_of(name, &attrs, &stack, &heading, number);
-            let open = Open {
-                name: name.to_owned(),
-                line: number,
-                field: field.as_ref().map(|f| (f.name.clone(), f.ty.clone())),
-            };
-            if let Some(f) = field {
-                if f.location == "response" {
-                    page.response.push(f);
-                } else {
-                    page.params.push(f);
-                }
-            }
-            if !self_closing {
-                stack.push(open);
+            let tag = rest[start + 1..end].to_owned();
+            match tag.strip_prefix('/') {
+                Some(name) => self.close(name.trim(), number)?,
+                None => self.open(&tag, number),
             }
         }
-        i += 1;
+        Ok(())
     }
-    if let Some(open) = stack.iter().find(|o| is_component(&o.name)) {
-        return Err(PageError::Truncated {
-            line: open.line,
-            inside: format!("`<{}>`", open.name),
-        });
+
+    /// The index in `rest` of the `>` that ends the tag starting at `start`, outside quotes and
+    /// braces; reads up to 20 more lines into `rest` to find it.
+    fn tag_end(&mut self, rest: &mut String, start: usize, number: usize) -> Result<usize, PageError> {
+        let first = self.i;
+        loop {
+            if let Some(e) = find_tag_end(&rest[start..]) {
+                return Ok(start + e);
+            }
+            if self.i >= first + 20 {
+                return Err(PageError::Malformed {
+                    line: number,
+                    message: "a tag that does not end within 20 lines (an unclosed quote?)".into(),
+                });
+            }
+            self.i += 1;
+            let Some(next) = self.lines.get(self.i) else {
+                return Err(PageError::Truncated {
+                    line: number,
+                    inside: format!("the tag `{}`", rest[start..].lines().next().unwrap_or_default()),
+                });
+            };
+            rest.push('\n');
+            rest.push_str(next);
+        }
     }
-    if page.api.is_none() {
-        page.api = page
-            .code
-            .iter()
-            .find(|c| c.kind == "request" && (c.lang == "bash" || c.lang == "shell" || c.text.contains("curl")))
-            .and_then(|c| curl_route(&c.text).map(|(m, p)| (m, p, c.line)));
+
+    /// `</name>`: closes the innermost open tag, which must be `name`.
+    fn close(&mut self, name: &str, number: usize) -> Result<(), PageError> {
+        match self.stack.iter().rposition(|o| o.name == name) {
+            Some(pos) if pos + 1 == self.stack.len() => {
+                self.stack.pop();
+                Ok(())
+            }
+            Some(_) => {
+                let inner = self.stack.last().expect("deeper than pos");
+                Err(PageError::Malformed {
+                    line: number,
+                    message: format!("`</{name}>` closes `<{}>` of line {} first", inner.name, inner.line),
+                })
+            }
+            None => Err(PageError::Malformed {
+                line: number,
+                message: format!("`</{name}>` closes nothing"),
+            }),
+        }
     }
-    Ok(page)
+
+    /// `<Name attributes>` or `<Name attributes />`: a field when it is one, and an open tag
+    /// unless it closes itself.
+    fn open(&mut self, tag: &str, number: usize) {
+        let self_closing = tag.trim_end().ends_with('/');
+        let tag = tag.trim_end().trim_end_matches('/');
+        let (name, attrs) = match tag.find(char::is_whitespace) {
+            Some(p) => (&tag[..p], attributes(&tag[p..])),
+            None => (tag, BTreeMap::new()),
+        };
+        let field = field_of(name, &attrs, &self.stack, &self.heading, number);
+        let open = Open {
+            name: name.to_owned(),
+            line: number,
+            field: field.as_ref().map(|f| (f.name.clone(), f.ty.clone())),
+        };
+        if let Some(f) = field {
+            if f.location == "response" {
+                self.page.response.push(f);
+            } else {
+                self.page.params.push(f);
+            }
+        }
+        if !self_closing {
+            self.stack.push(open);
+        }
+    }
+
+    /// The page, unless it ends inside a component; its method and path from the cURL example
+    /// when the front matter gave none.
+    fn finish(mut self) -> Result<Page, PageError> {
+        if let Some(open) = self.stack.iter().find(|o| is_component(&o.name)) {
+            return Err(PageError::Truncated {
+                line: open.line,
+                inside: format!("`<{}>`", open.name),
+            });
+        }
+        if self.page.api.is_none() {
+            self.page.api = self
+                .page
+                .code
+                .iter()
+                .find(|c| c.kind == "request" && (c.lang == "bash" || c.lang == "shell" || c.text.contains("curl")))
+                .and_then(|c| curl_route(&c.text).map(|(m, p)| (m, p, c.line)));
+        }
+        Ok(self.page)
+    }
 }
 
 /// The components whose content the page is read for; a page must not end inside one.

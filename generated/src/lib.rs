@@ -116,7 +116,8 @@ pub mod builder {
     pub use crate::generated::builder::*;
 }
 
-/// The types of the spec (generated): request and response bodies, and open enums.
+/// The types of the spec (generated): request and response bodies, open enums and `oneOf`
+/// unions.
 ///
 /// Every type is `#[non_exhaustive]`, so a later version can add fields and variants without
 /// breaking your code: build structs with `new` and the `with_` setters, and give every
@@ -126,6 +127,7 @@ pub mod builder {
 pub mod types {
     pub use crate::generated::enums::*;
     pub use crate::generated::progenitor::types::*;
+    pub use crate::generated::unions::*;
 }
 
 /// The README's Rust examples, compiled as doc tests so that they cannot rot.

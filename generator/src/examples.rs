@@ -37,7 +37,7 @@ pub fn examples(spec: &Value) -> Vec<Example> {
     {
         if let Some(value) = schema.get("example") {
             out.push(Example {
-                pointer: format!("/components/schemas/{}/example", crate::normalize::ptr_token(name)),
+                pointer: format!("/components/schemas/{}/example", crate::spec_walk::escape(name)),
                 media_type: "application/json".into(),
                 schema_name: Some(name.clone()),
                 schema: serde_json::json!({ "$ref": format!("#/components/schemas/{name}") }),
@@ -63,10 +63,7 @@ fn walk(v: &Value, at: &str, out: &mut Vec<Example>) {
                         .map(str::to_owned);
                     for (name, ex) in mt.get("examples").and_then(Value::as_object).into_iter().flatten() {
                         out.push(Example {
-                            pointer: format!(
-                                "{at}/content/{}/examples/{name}",
-                                crate::normalize::ptr_token(media_type)
-                            ),
+                            pointer: format!("{at}/content/{}/examples/{name}", crate::spec_walk::escape(media_type)),
                             media_type: media_type.clone(),
                             schema_name: schema_name.clone(),
                             schema: schema.clone(),
@@ -82,7 +79,7 @@ fn walk(v: &Value, at: &str, out: &mut Vec<Example>) {
                 }
             }
             for (k, child) in m {
-                walk(child, &format!("{at}/{}", crate::normalize::ptr_token(k)), out);
+                walk(child, &format!("{at}/{}", crate::spec_walk::escape(k)), out);
             }
         }
         Value::Array(a) => a

@@ -17,7 +17,7 @@
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use crate::OperationSpec;
 use crate::model::{Api, Call, Param, Pass, Returns};
@@ -98,57 +98,6 @@ pub fn builders(api: &Api) -> TokenStream {
 
 fn const_ident(op: &OperationSpec) -> syn::Ident {
     format_ident!("{}", op.id.to_uppercase())
-}
-
-/// Progenitor's positional methods on `Client`, by name.
-pub(crate) fn raw_methods(raw: &syn::File) -> BTreeMap<String, &syn::ImplItemFn> {
-    let mut out = BTreeMap::new();
-    for item in &raw.items {
-        let syn::Item::Impl(imp) = item else { continue };
-        if imp.trait_.is_some() {
-            continue;
-        }
-        let syn::Type::Path(tp) = &*imp.self_ty else { continue };
-        if !tp.path.is_ident("Client") {
-            continue;
-        }
-        for it in &imp.items {
-            if let syn::ImplItem::Fn(f) = it
-                && f.sig.asyncness.is_some()
-            {
-                out.insert(f.sig.ident.to_string(), f);
-            }
-        }
-    }
-    out
-}
-
-/// The `T` of progenitor's `Result<ResponseValue<T>, Error<E>>`.
-pub(crate) fn success_type(sig: &syn::Signature) -> Option<syn::Type> {
-    let syn::ReturnType::Type(_, ty) = &sig.output else {
-        return None;
-    };
-    let result = last_segment_args(ty, "Result")?;
-    let syn::GenericArgument::Type(rv) = result.first()? else {
-        return None;
-    };
-    let inner = last_segment_args(rv, "ResponseValue")?;
-    match inner.first()? {
-        syn::GenericArgument::Type(t) => Some(t.clone()),
-        _ => None,
-    }
-}
-
-fn last_segment_args<'a>(ty: &'a syn::Type, name: &str) -> Option<Vec<&'a syn::GenericArgument>> {
-    let syn::Type::Path(tp) = ty else { return None };
-    let seg = tp.path.segments.last()?;
-    if seg.ident != name {
-        return None;
-    }
-    match &seg.arguments {
-        syn::PathArguments::AngleBracketed(a) => Some(a.args.iter().collect()),
-        _ => None,
-    }
 }
 
 fn operation_const(op: &OperationSpec, name: &syn::Ident) -> TokenStream {

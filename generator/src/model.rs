@@ -134,6 +134,9 @@ pub struct Union {
     pub doc: String,
     /// Whether it is `#[serde(untagged)]` (the first variant that decodes wins).
     pub untagged: bool,
+    /// How the generator's own decoder finds a value's variant ([`crate::open_union`]), in
+    /// words; `None` for progenitor's enums.
+    pub decoding: Option<String>,
     /// `(variant, the types it holds, its JSON name when renamed)`.
     pub variants: Vec<(String, Vec<syn::Type>, Option<String>)>,
 }
@@ -145,7 +148,7 @@ impl Api {
         raw: &syn::File,
         shaped: &crate::shape::Shaped,
     ) -> Result<Self, GenerateError> {
-        let methods = crate::facade::raw_methods(raw);
+        let methods = crate::raw::raw_methods(raw);
         let mut operations = Vec::new();
         for op in &normalized.operations {
             let call = match &op.left_out {
@@ -168,6 +171,7 @@ impl Api {
                     name: e.ident.to_string(),
                     doc: doc_text(&e.attrs),
                     untagged: crate::shape::serde_words(&e.attrs).contains("untagged"),
+                    decoding: None,
                     variants: e
                         .variants
                         .iter()
@@ -276,7 +280,7 @@ fn call(op: &OperationSpec, sig: &syn::Signature) -> Result<Call, GenerateError>
             )));
         }
     }
-    let returns = match crate::facade::success_type(sig) {
+    let returns = match crate::raw::success_type(sig) {
         Some(syn::Type::Path(tp)) if tp.path.is_ident("ByteStream") => Returns::Download,
         Some(t) => Returns::Json(Box::new(t)),
         None => {

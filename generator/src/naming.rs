@@ -17,6 +17,33 @@ pub fn field_name(name: &str) -> String {
     sanitize(name, |s| s.to_snake_case(), "x")
 }
 
+/// PascalCase of the alphanumeric words of `s` (`in_progress` → `InProgress`, `POST` → `Post`).
+pub fn pascal(s: &str) -> String {
+    s.split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            let w = if w.chars().all(|c| !c.is_ascii_lowercase()) {
+                w.to_ascii_lowercase()
+            } else {
+                w.to_owned()
+            };
+            let mut cs = w.chars();
+            let first = cs.next().map(|c| c.to_ascii_uppercase());
+            first.into_iter().chain(cs).collect::<String>()
+        })
+        .collect()
+}
+
+/// The Rust variant of an enum value, as typify names variants (`in_progress` → `InProgress`,
+/// `+1` → `Plus1`, `2fa` → `X2fa`); empty for the empty string, which has no sensible name.
+pub fn variant_name(value: &str) -> String {
+    if value.is_empty() {
+        String::new()
+    } else {
+        type_name(value)
+    }
+}
+
 fn sanitize(input: &str, case: impl Fn(&str) -> String, prefix: &str) -> String {
     let out = match input {
         "+1" => "plus1".to_owned(),

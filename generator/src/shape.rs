@@ -20,7 +20,7 @@ use quote::{ToTokens, format_ident, quote};
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::GenerateError;
-use crate::tolerance::{deserializer_for, last_ident, option_inner};
+use crate::tolerance::{EXTRA_FIELD, deserializer_for, last_ident, option_inner};
 
 /// What shaping found, for the rest of the generator.
 #[derive(Debug, Clone, Default)]
@@ -122,10 +122,6 @@ pub(crate) fn shape(
     }
     Ok(Shaped { read_types: read })
 }
-
-/// The field of every read struct that keeps the fields the spec does not define. The spec
-/// may not use it as a property name (`normalize/validate.rs` refuses it).
-pub(crate) const EXTRA_FIELD: &str = "extra";
 
 /// Adds [`EXTRA_FIELD`] to a read struct: a map of every field the spec does not define, as
 /// received, flattened. Besides keeping those fields (for the client's own checks, such as a
@@ -298,9 +294,9 @@ fn types_items_mut(raw: &mut syn::File) -> Option<&mut Vec<syn::Item>> {
 /// The last identifiers of the success types of progenitor's methods (`types::Batch` gives
 /// `Batch`).
 fn raw_success_types(raw: &syn::File) -> BTreeSet<String> {
-    crate::facade::raw_methods(raw)
+    crate::raw::raw_methods(raw)
         .values()
-        .filter_map(|f| crate::facade::success_type(&f.sig))
+        .filter_map(|f| crate::raw::success_type(&f.sig))
         .filter_map(|t| match &t {
             syn::Type::Path(tp) => tp.path.segments.last().map(|s| s.ident.to_string()),
             _ => None,

@@ -131,10 +131,10 @@ fn struct_text(s: &Struct) -> String {
 
 fn union_text(u: &Union) -> String {
     let mut out = String::new();
-    let tag = if u.untagged {
-        "untagged: the first variant that decodes wins; "
-    } else {
-        ""
+    let tag = match (&u.decoding, u.untagged) {
+        (Some(how), _) => format!("decoded {how}; "),
+        (None, true) => "untagged: the first variant that decodes wins; ".to_owned(),
+        (None, false) => String::new(),
     };
     let _ = writeln!(out, "enum {}  ({tag}#[non_exhaustive])", u.name);
     for (name, tys, rename) in &u.variants {
@@ -289,8 +289,12 @@ fn union_markdown(u: &Union) -> String {
         out.push_str(&u.doc);
         out.push_str("\n\n");
     }
-    if u.untagged {
-        out.push_str("Untagged: the first variant that decodes wins.\n\n");
+    match (&u.decoding, u.untagged) {
+        (Some(how), _) => out.push_str(&format!(
+            "Decoded {how}; a value no variant claims is kept as `Unknown`.\n\n"
+        )),
+        (None, true) => out.push_str("Untagged: the first variant that decodes wins.\n\n"),
+        (None, false) => {}
     }
     out.push_str("| variant | holds |\n|---|---|\n");
     for (name, tys, _) in &u.variants {
@@ -326,6 +330,7 @@ fn tidy(s: &str) -> String {
         ("::serde_json::", "serde_json::"),
         ("::reqwest::", "reqwest::"),
         ("crate::generated::enums::", ""),
+        ("crate::generated::unions::", ""),
     ] {
         s = s.replace(from, to);
     }

@@ -6,6 +6,8 @@
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::spec_walk;
+
 /// The ways a schema travels.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Usage {
@@ -20,28 +22,18 @@ pub struct Usage {
 /// body). Schemas nothing reaches are absent.
 pub fn usages(spec: &Value) -> BTreeMap<String, Usage> {
     let mut out: BTreeMap<String, Usage> = BTreeMap::new();
-    for item in spec
-        .get("paths")
-        .and_then(Value::as_object)
-        .into_iter()
-        .flatten()
-        .map(|(_, v)| v)
-    {
-        let path_params = item.get("parameters").unwrap_or(&Value::Null);
-        for method in crate::normalize::METHODS {
-            let Some(op) = item.get(*method) else { continue };
-            let mut request = BTreeSet::new();
-            collect_refs(op.get("requestBody").unwrap_or(&Value::Null), spec, &mut request);
-            collect_refs(op.get("parameters").unwrap_or(&Value::Null), spec, &mut request);
-            collect_refs(path_params, spec, &mut request);
-            let mut response = BTreeSet::new();
-            collect_refs(op.get("responses").unwrap_or(&Value::Null), spec, &mut response);
-            for name in request {
-                out.entry(name).or_default().request = true;
-            }
-            for name in response {
-                out.entry(name).or_default().response = true;
-            }
+    for op in spec_walk::operations(spec) {
+        let mut request = BTreeSet::new();
+        collect_refs(op.op.get("requestBody").unwrap_or(&Value::Null), spec, &mut request);
+        collect_refs(op.op.get("parameters").unwrap_or(&Value::Null), spec, &mut request);
+        collect_refs(op.item.get("parameters").unwrap_or(&Value::Null), spec, &mut request);
+        let mut response = BTreeSet::new();
+        collect_refs(op.op.get("responses").unwrap_or(&Value::Null), spec, &mut response);
+        for name in request {
+            out.entry(name).or_default().request = true;
+        }
+        for name in response {
+            out.entry(name).or_default().response = true;
         }
     }
     out
@@ -53,18 +45,12 @@ pub fn usages(spec: &Value) -> BTreeMap<String, Usage> {
 pub(crate) fn collect_refs(v: &Value, spec: &Value, out: &mut BTreeSet<String>) {
     match v {
         Value::Object(m) => {
-            if let Some(r) = m.get("$ref").and_then(Value::as_str) {
-                if let Some(name) = r.strip_prefix("#/components/schemas/") {
-                    let name = unescape(name);
-                    if out.insert(name.clone())
-                        && let Some(target) = spec
-                            .get("components")
-                            .and_then(|c| c.get("schemas"))
-                            .and_then(|s| s.get(&name))
-                    {
-                        collect_refs(target, spec, out);
-                    }
-                } else if let Some(target) = r.strip_prefix('#').and_then(|p| spec.pointer(p)) {
+            if m.contains_key("$ref") {
+                let first_visit = match spec_walk::schema_ref_name(v) {
+                    Some(name) => out.insert(name),
+                    None => true,
+                };
+                if first_visit && let Some((target, _)) = spec_walk::target(spec, v) {
                     collect_refs(target, spec, out);
                 }
             }
@@ -77,9 +63,4 @@ pub(crate) fn collect_refs(v: &Value, spec: &Value, out: &mut BTreeSet<String>) 
         Value::Array(a) => a.iter().for_each(|c| collect_refs(c, spec, out)),
         _ => {}
     }
-}
-
-/// Undoes JSON-pointer escaping of one token.
-pub(crate) fn unescape(token: &str) -> String {
-    token.replace("~1", "/").replace("~0", "~")
 }

@@ -12,6 +12,8 @@ use std::collections::BTreeMap;
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
 
+use crate::spec_walk::escape;
+
 /// A 1-based line and column.
 pub type Position = (usize, usize);
 
@@ -97,10 +99,6 @@ struct Builder {
     positions: BTreeMap<String, Position>,
     anchors: BTreeMap<usize, Value>,
     error: Option<YamlError>,
-}
-
-fn escape(token: &str) -> String {
-    token.replace('~', "~0").replace('/', "~1")
 }
 
 impl Builder {

@@ -7,6 +7,7 @@ pub use cerebras_batch_generator::examples::{Example, examples};
 
 pub mod audit;
 pub mod variants;
+pub mod workspace;
 
 /// The mock crate's demo API (a whole batch workflow), started on 127.0.0.1.
 pub async fn demo() -> cerebras_batch_mock::MockApi {

@@ -6,6 +6,10 @@
 //! the checked-in ones, `consumer/` a crate that uses it. Every set is checked with one target
 //! directory of its own (`target/variants/target`), shared by the sets (cargo's lock takes them
 //! in turn) and never the one that runs the tests.
+//!
+//! [`decode`] then runs decoding tests against some of the variants: real JSON values decoded
+//! by a variant's generated types, in one test crate (`crates/decode/`) that is built and run
+//! (the only variant code that runs).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -185,4 +189,128 @@ fn copy_tree(from: &Path, to: &Path, skip: &Path) {
             std::fs::copy(&path, &target).expect("copy a source file");
         }
     }
+}
+
+/// A decoding test of a variant: `json` decoded as `types::<ty>` must give the variant
+/// `expect` of that type (`error`: decoding fails), encode back to the same JSON, and hold
+/// `fields` (field name to its JSON) in that variant.
+pub struct Decode {
+    /// The variant (as [`Variant::name`]).
+    pub variant: String,
+    /// The type, in the variant's `types`.
+    pub ty: String,
+    /// The value.
+    pub json: serde_json::Value,
+    /// The expected variant of `ty`, or `error`.
+    pub expect: String,
+    /// Fields of the expected variant's value and the JSON each must encode to.
+    pub fields: Vec<(String, serde_json::Value)>,
+}
+
+/// Runs `tests` (against variants [`check`] wrote for `set`), in one test crate built and run
+/// with `cargo test`; returns the failures, each naming its variant and value.
+///
+/// The test crate takes the clients without default features (no TLS): what it tests is
+/// decoding, and a client without TLS builds in a fraction of the time.
+///
+/// # Panics
+///
+/// When the files cannot be written or cargo cannot be run.
+pub fn decode(set: &str, tests: &[Decode]) -> Vec<String> {
+    if tests.is_empty() {
+        return Vec::new();
+    }
+    let root = workspace_root();
+    let dir = root.join("target/variants").join(set);
+    let crate_name = |v: &str| format!("v_{}", v.replace('-', "_"));
+    let mut deps: Vec<&str> = tests.iter().map(|t| t.variant.as_str()).collect();
+    deps.sort();
+    deps.dedup();
+    let dependencies: String = deps
+        .iter()
+        .map(|v| {
+            format!(
+                "{} = {{ package = \"variant-client-{set}-{v}\", path = \"../{v}/client\", default-features = false }}\n",
+                crate_name(v)
+            )
+        })
+        .collect();
+    write(
+        &dir.join("crates/decode/Cargo.toml"),
+        &format!(
+            "[package]\nname = \"variant-decode-{set}\"\nversion = \"0.0.0\"\nedition.workspace = true\npublish = false\n\n\
+             [dependencies]\nserde_json.workspace = true\n{dependencies}"
+        ),
+    );
+    let body: String = tests
+        .iter()
+        .enumerate()
+        .map(|(i, t)| decode_test(i, t, &crate_name(&t.variant)))
+        .collect();
+    write(&dir.join("crates/decode/src/lib.rs"), &format!("#![cfg(test)]\n{body}"));
+    let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).expect("check wrote the manifest");
+    if !manifest.contains("\"crates/decode\"") {
+        let manifest = manifest.replacen("members = [", "members = [\"crates/decode\", ", 1);
+        write(&dir.join("Cargo.toml"), &manifest);
+    }
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let output = Command::new(cargo)
+        .current_dir(&dir)
+        .env("CARGO_TARGET_DIR", root.join("target/variants/target"))
+        .env_remove("RUSTFLAGS")
+        .args(["test", "--offline", "--quiet", "-p", &format!("variant-decode-{set}")])
+        .output()
+        .expect("cargo runs");
+    if output.status.success() {
+        return Vec::new();
+    }
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let mut failures: Vec<String> = stdout
+        .split("---- ")
+        .skip(1)
+        .map(|f| f.lines().take(4).collect::<Vec<_>>().join("\n"))
+        .filter(|f| !f.starts_with("failures:"))
+        .collect();
+    if failures.is_empty() {
+        failures.push(format!(
+            "the decoding tests did not run:\n{}\n{}",
+            stdout,
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    failures
+}
+
+/// One `#[test]` of the decoding crate.
+fn decode_test(i: usize, t: &Decode, krate: &str) -> String {
+    let ty = format!("{krate}::types::{}", t.ty);
+    let label = format!("{}: {} as {}", t.variant, t.json, t.ty);
+    let check = if t.expect == "error" {
+        format!("    assert!(decoded.is_err(), \"{{}}: decodes, but should not: {{:?}}\", {label:?}, decoded);\n")
+    } else {
+        let fields: String = t
+            .fields
+            .iter()
+            .map(|(name, want)| {
+                format!(
+                    "    assert_eq!(serde_json::to_value(&inner.{name}).unwrap(), serde_json::from_str::<serde_json::Value>({:?}).unwrap(), \"{{}}: field {name}\", {label:?});\n",
+                    want.to_string()
+                )
+            })
+            .collect();
+        format!(
+            "    let value = decoded.unwrap_or_else(|e| panic!(\"{{}}: does not decode: {{e}}\", {label:?}));\n    \
+             let {ty}::{expect}(inner) = &value else {{ panic!(\"{{}}: decodes as {{value:?}}\", {label:?}) }};\n\
+             {fields}    \
+             assert_eq!(serde_json::to_value(&value).unwrap(), json, \"{{}}: does not encode back unchanged\", {label:?});\n    \
+             let _ = inner;\n",
+            expect = t.expect
+        )
+    };
+    format!(
+        "\n#[test]\nfn decode_{i}() {{\n    \
+         let json: serde_json::Value = serde_json::from_str({:?}).unwrap();\n    \
+         let decoded = serde_json::from_value::<{ty}>(json.clone());\n{check}}}\n",
+        t.json.to_string()
+    )
 }

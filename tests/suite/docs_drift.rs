@@ -45,7 +45,7 @@ fn wanted(spec: &Value) -> Vec<String> {
 
 /// The vendor's cancel page and our pages, as CI checks them.
 fn pages(spec: &Value) -> Option<BTreeMap<String, Found>> {
-    Some(docs_drift::load_pages(&[shared()?, fixtures()], &wanted(spec)))
+    Some(docs_drift::load_pages(&[shared()?, fixtures()], &wanted(spec)).expect("the page folders can be listed"))
 }
 
 fn with_page(mut pages: BTreeMap<String, Found>, name: &str, text: &str) -> BTreeMap<String, Found> {
@@ -512,13 +512,51 @@ fn truncated_and_malformed_pages_are_named_with_their_line() {
     }
 }
 
+/// A page file that cannot be read is an error naming it, never an empty page; a folder that
+/// cannot be listed is an error naming the folder.
+#[test]
+fn a_page_that_cannot_be_read_fails_the_check_naming_it() {
+    let spec = spec_json();
+    let dir = std::env::temp_dir().join(format!("docs-drift-unreadable-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("cancel-batch.md"),
+        b"---\napi: DELETE /v1/batches/{batch_id}\n---\n\xff\xfe\n",
+    )
+    .unwrap();
+    let pages = docs_drift::load_pages(std::slice::from_ref(&dir), &wanted(&spec)).expect("the folder can be listed");
+    let report = docs_drift::check(&spec, &pages, &known());
+    let unreadable: Vec<String> = report.unreadable().map(|(n, e)| e.located(n)).collect();
+    assert_eq!(
+        unreadable,
+        ["cancel-batch.md: the file cannot be read: stream did not contain valid UTF-8"]
+    );
+    assert!(report.failed());
+    assert!(
+        report.text().contains(
+            "cancel-batch.md: UNREADABLE: cancel-batch.md: the file cannot be read: stream did not contain valid UTF-8"
+        ),
+        "{}",
+        report.text()
+    );
+    let not_a_folder = dir.join("cancel-batch.md");
+    let err = docs_drift::load_pages(std::slice::from_ref(&not_a_folder), &wanted(&spec))
+        .expect_err("a file is not a folder");
+    assert!(
+        err.starts_with(&format!("cannot list the pages in {}: ", not_a_folder.display())),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 /// The vendor's stored excerpts are cut at ~2,000 characters: each is reported truncated at the
 /// line where what it cuts began, none as malformed.
 #[test]
 fn the_stored_vendor_excerpts_are_reported_truncated() {
     let Some(shared) = shared() else { return };
     let spec = spec_json();
-    let pages = docs_drift::load_pages(&[shared.join("vendor-pages")], &wanted(&spec));
+    let pages =
+        docs_drift::load_pages(&[shared.join("vendor-pages")], &wanted(&spec)).expect("the folder can be listed");
     let results: BTreeMap<&str, String> = pages
         .iter()
         .map(|(n, f)| {
@@ -706,9 +744,14 @@ proptest! {
             Err(PageError::Truncated { line, .. } | PageError::Malformed { line, .. }) => {
                 prop_assert!((1..=line_count).contains(&line), "line {line} of {line_count}");
             }
+            Err(e @ PageError::Unreadable { .. }) => prop_assert!(false, "text that parses is readable: {e}"),
             Ok(_) => {}
         }
-        let pages = with_page(docs_drift::load_pages(&[fixtures()], &wanted(&spec)), name, &mangled);
+        let pages = with_page(
+            docs_drift::load_pages(&[fixtures()], &wanted(&spec)).expect("the fixtures can be listed"),
+            name,
+            &mangled,
+        );
         let report = docs_drift::check(&spec, &pages, &known());
         let _ = report.text();
     }

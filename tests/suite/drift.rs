@@ -9,12 +9,21 @@
 //!   pointer and a hint, and each listed text appears among them;
 //! - `expect: client-fails`: generation succeeds but the client crate does not compile, with
 //!   the listed errors (what `cargo xtask regen` then reports).
+//! - `expect: workspace-fails`: `cargo xtask regen` itself, run on a copy of the workspace with
+//!   the edited spec (see `workspace`), fails, and its report contains every text of `report`:
+//!   the spec location that caused each breakage and the hand-written files and lines it
+//!   breaks, in any crate of the workspace.
+//!
+//! A generated variant may also list `decode` tests: a JSON value (`json`), the type that
+//! decodes it (`type`), the variant it must decode as (`variant`, or `error`), and `fields` its
+//! value must hold; every value that decodes must encode back unchanged. They run against the
+//! variant's generated code (see `variants::decode`).
 //!
 //! An edit is a JSON Patch (`patch`) and/or text replacements (`replace`, for what only YAML
 //! can say: a duplicated key, a version line). Patched specs are generated from pretty JSON, so
 //! their positions are lines of that text.
 
-use cerebras_batch_tests::{spec_text, variants, workspace_root};
+use cerebras_batch_tests::{spec_text, variants, workspace, workspace_root};
 use serde_json::Value;
 
 struct Case {
@@ -62,6 +71,33 @@ impl Case {
             .unwrap_or_else(|| panic!("{}: no `expect`", self.name))
     }
 
+    /// The decoding tests of a case (`decode`).
+    fn decodes(&self) -> Vec<variants::Decode> {
+        let text = |v: &Value, key: &str| {
+            v[key]
+                .as_str()
+                .unwrap_or_else(|| panic!("{}: a decode test needs `{key}`", self.name))
+                .to_owned()
+        };
+        self.doc["decode"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|d| variants::Decode {
+                variant: self.name.clone(),
+                ty: text(d, "type"),
+                json: d["json"].clone(),
+                expect: text(d, "variant"),
+                fields: d["fields"]
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
+            })
+            .collect()
+    }
+
     /// The edited spec's text.
     fn spec(&self) -> String {
         let mut text = spec_text();
@@ -87,7 +123,8 @@ fn every_refusal_is_located_and_every_generated_variant_compiles() {
     let mut list = Vec::new();
     let mut client_fails = Vec::new();
     let mut failures = Vec::new();
-    for case in cases() {
+    let mut decodes = Vec::new();
+    for case in cases().into_iter().filter(|c| c.expect() != "workspace-fails") {
         let result = cerebras_batch_generator::generate(&case.spec());
         match (case.expect(), result) {
             ("refused", Ok(_)) => failures.push(format!("{}: generated, but should be refused", case.name)),
@@ -142,6 +179,7 @@ fn every_refusal_is_located_and_every_generated_variant_compiles() {
                         failures.push(format!("{}: the generated files contain {unwanted:?}", case.name));
                     }
                 }
+                decodes.extend(case.decodes());
                 let consumer = cerebras_batch_generator::consumer::generate(&output.api, "cerebras_batch");
                 list.push(variants::Variant {
                     name: case.name.clone(),
@@ -157,6 +195,7 @@ fn every_refusal_is_located_and_every_generated_variant_compiles() {
         }
     }
     let outcomes = variants::check("drift", &list);
+    failures.extend(variants::decode("drift", &decodes));
     for v in &list {
         let o = &outcomes[&v.name];
         match client_fails.iter().find(|(n, _)| *n == v.name) {
@@ -182,6 +221,46 @@ fn every_refusal_is_located_and_every_generated_variant_compiles() {
                 o.errors.iter().take(3).cloned().collect::<Vec<_>>().join("\n")
             )),
             None => {}
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn regen_reports_each_breakage_of_the_workspace_with_the_spec_change_that_caused_it() {
+    let cases: Vec<Case> = cases()
+        .into_iter()
+        .filter(|c| c.expect() == "workspace-fails")
+        .collect();
+    let specs: Vec<(String, String)> = cases.iter().map(|c| (c.name.clone(), c.spec())).collect();
+    let mut failures = Vec::new();
+    for (case, (_, regen)) in cases.iter().zip(workspace::regen_each(&specs)) {
+        if regen.success {
+            failures.push(format!(
+                "{}: regen succeeded, but should fail:\n{}",
+                case.name, regen.output
+            ));
+            continue;
+        }
+        // Each change is written as `spec/openapi.yaml:LINE:COLUMN[ (in HEAD)] POINTER`.
+        let located = regen.output.lines().any(|l| {
+            l.strip_prefix("spec/openapi.yaml:").is_some_and(|rest| {
+                let mut parts = rest.splitn(3, [':', ' ']);
+                let number =
+                    |p: Option<&str>| p.is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+                number(parts.next()) && number(parts.next()) && parts.next().is_some_and(|p| p.contains('/'))
+            })
+        });
+        if !located {
+            failures.push(format!(
+                "{}: no change located as file:line:column pointer:\n{}",
+                case.name, regen.output
+            ));
+        }
+        for want in case.strings("report") {
+            if !regen.output.contains(&want) {
+                failures.push(format!("{}: the report lacks {want:?}:\n{}", case.name, regen.output));
+            }
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));

@@ -40,6 +40,7 @@ fn every_generated_file_carries_the_do_not_edit_header() {
             "generated/src/generated/mod.rs",
             "generated/src/generated/operations.rs",
             "generated/src/generated/progenitor.rs",
+            "generated/src/generated/unions.rs",
             "mock/src/generated/mod.rs",
             "mock/src/generated/replies.rs",
             "mock/src/generated/when.rs"

@@ -1,10 +1,11 @@
 //! The spec diff's verdicts, proven by the compiler.
 //!
 //! Each fixture in `tests/fixtures/semver/` is an edit of `spec/openapi.yaml` (a JSON Patch)
-//! with the changes `cargo xtask diff` must report and whether code written against today's
-//! client still compiles against the client generated from the edited spec (`compiles`), or
-//! the message with which generation refuses it (`generates`). The rule the fixtures hold the
-//! diff to: a change it calls compatible compiles. Some breaking changes compile too (a moved
+//! with the changes `cargo xtask diff` must report (and, under `rust`, Rust items the report
+//! must name) and whether code written against today's client still compiles against the
+//! client generated from the edited spec (`compiles`), or the message with which generation
+//! refuses it (`generates`). The rule the fixtures hold the diff to: a change it calls
+//! compatible compiles. Some breaking changes compile too (a moved
 //! route, a tighter request validation); the fixture says so.
 //!
 //! The compile proof writes every variant and one consumer, generated from today's API and
@@ -20,6 +21,8 @@ struct Fixture {
     description: String,
     patch: json_patch::Patch,
     diff: Vec<String>,
+    /// Rust items the report must name (among every change's items).
+    rust: Vec<String>,
     compiles: Option<bool>,
     generates: Option<String>,
 }
@@ -50,6 +53,12 @@ fn fixtures() -> Vec<Fixture> {
                     .into_iter()
                     .flatten()
                     .map(|l| l.as_str().expect("diff lines are strings").to_owned())
+                    .collect(),
+                rust: doc["rust"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|l| l.as_str().expect("Rust items are strings").to_owned())
                     .collect(),
                 compiles: doc["compiles"].as_bool(),
                 generates: doc["generates"].as_str().map(str::to_owned),
@@ -88,6 +97,13 @@ fn every_fixture_gets_its_verdict() {
         let got = lines(&changes);
         if got != f.diff {
             failures.push(format!("{}: the diff reports\n  {}", f.name, got.join("\n  ")));
+        }
+        let named: Vec<&String> = changes.iter().flat_map(|c| &c.rust).collect();
+        for item in f.rust.iter().filter(|item| !named.contains(item)) {
+            failures.push(format!(
+                "{}: the report does not name {item}; it names {named:?}",
+                f.name
+            ));
         }
         let breaking = changes.iter().any(|c| c.breaking);
         assert!(

@@ -1,6 +1,7 @@
 //! `cargo xtask check` (and `regen --check`): writes nothing, and fails with a unified diff when
 //! the checked-in generated code differs from what the spec generates, or when a file in the
-//! generated folders is no longer generated.
+//! generated folders is no longer generated. When the generated code is fresh, it proves that
+//! the whole workspace compiles against it, as `regen` does after a change (`prove.rs`).
 
 use crate::regen::{files, generate, stale_extra_files};
 
@@ -26,7 +27,7 @@ pub fn check() -> Result<(), String> {
     }
     if report.is_empty() {
         println!("generated code is up to date with spec/openapi.yaml");
-        Ok(())
+        crate::prove::prove_workspace(&output)
     } else {
         Err(format!(
             "{report}\ngenerated code is stale: run `cargo xtask regen` and commit the result"

@@ -5,9 +5,11 @@
 //!
 //! - `regen [--check]` (`regen.rs`): reads `spec/openapi.yaml`, writes the generated code into
 //!   `generated/src/generated/`, `mock/src/generated/` and `generated/API.md`, and prints what
-//!   it generated and which files changed. With `--check` it acts as `check`.
+//!   it generated and which files changed; after a change, type-checks the whole workspace and
+//!   reports what broke in spec locations (`prove.rs`). With `--check` it acts as `check`.
 //! - `check` (`check.rs`): writes nothing and exits non-zero, with a unified diff, when the
-//!   checked-in generated code is stale.
+//!   checked-in generated code is stale; when it is fresh, type-checks the whole workspace as
+//!   `regen` does.
 //! - `lint` (`lint.rs`): the spec through Redocly (strict) and Spectral (our rules).
 //! - `test` (`test.rs`): lint, then every test with the Prism contract tests required (the
 //!   README's test command).
@@ -31,6 +33,7 @@ mod docs_drift;
 mod fuzz;
 mod lint;
 mod package;
+mod prove;
 mod public_api;
 mod regen;
 mod semver;
@@ -56,13 +59,15 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Write the generated code (the client's and the mock crate's) and generated/API.md from
-    /// spec/openapi.yaml.
+    /// spec/openapi.yaml; after a change, type-check the whole workspace and report what broke
+    /// in spec locations.
     Regen {
         /// Write nothing; fail with a diff when the checked-in generated code is stale.
         #[arg(long)]
         check: bool,
     },
-    /// Fail with a diff when the checked-in generated code is stale (same as `regen --check`).
+    /// Fail with a diff when the checked-in generated code is stale (same as `regen --check`);
+    /// when it is fresh, type-check the whole workspace against it.
     Check,
     /// Lint the spec with Redocly (strict) and Spectral (the project's rules).
     Lint,

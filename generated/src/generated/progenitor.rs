@@ -45,7 +45,7 @@ the nullable ones may also be absent.
 an object, but the vendor's own examples return a plain message string.
 */
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub errors: ::std::option::Option<BatchErrors>,
+        pub errors: ::std::option::Option<crate::generated::unions::BatchErrors>,
         ///When the batch job expired, in Unix seconds.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         #[serde(default, deserialize_with = "crate::tolerant::option_integer")]
@@ -147,23 +147,6 @@ otherwise follows.
         /// serialized.
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-    }
-    /**Errors of a batch job. The docs type the field `object | null` without giving the
-object's shape, and the vendor's own list example returns a plain message string. An
-object is read in OpenAI's batch shape, a list of errors (an assumption: see
-BatchErrorList).
-*/
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    #[serde(untagged)]
-    #[non_exhaustive]
-    pub enum BatchErrors {
-        String(::std::string::String),
-        BatchErrorList(BatchErrorList),
-    }
-    impl ::std::convert::From<BatchErrorList> for BatchErrors {
-        fn from(value: BatchErrorList) -> Self {
-            Self::BatchErrorList(value)
-        }
     }
     ///One page of batch jobs. `data` and `has_more` may be null.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
@@ -582,7 +565,10 @@ expire after 7 days by default.
         }
         /// Sets [`errors`](Self::errors).
         #[must_use]
-        pub fn with_errors(mut self, value: BatchErrors) -> Self {
+        pub fn with_errors(
+            mut self,
+            value: crate::generated::unions::BatchErrors,
+        ) -> Self {
             self.errors = ::std::option::Option::Some(value);
             self
         }

@@ -13,11 +13,11 @@
 
 use serde_json::Value;
 
-use super::METHODS;
+use crate::spec_walk::METHODS;
 
 /// Rewrites every description (and operation summary) of the spec copy into safe rustdoc.
 pub(super) fn sanitize(spec: &mut Value) {
-    crate::schema_walk::for_each_schema_mut(spec, &mut |schema, _| {
+    crate::spec_walk::for_each_schema_mut(spec, &mut |schema, _| {
         if let Some(Value::String(d)) = schema.get_mut("description") {
             *d = rustdoc_text(d);
         }

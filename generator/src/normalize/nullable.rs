@@ -8,7 +8,7 @@
 
 use serde_json::Value;
 
-use super::ptr_token;
+use crate::spec_walk::escape;
 
 /// `{nullable: true, enum: [null]}`: a schema whose only value is `null`.
 pub(crate) fn is_null_only(schema: &Value) -> bool {
@@ -24,7 +24,7 @@ pub(crate) fn rewrite_nullable_refs(spec: &mut Value) {
         .map(|m| {
             m.iter()
                 .filter(|(_, v)| is_null_only(v))
-                .map(|(k, _)| format!("#/components/schemas/{}", ptr_token(k)))
+                .map(|(k, _)| format!("#/components/schemas/{}", escape(k)))
                 .collect()
         })
         .unwrap_or_default();
@@ -34,7 +34,7 @@ pub(crate) fn rewrite_nullable_refs(spec: &mut Value) {
                 .and_then(Value::as_str)
                 .is_some_and(|r| null_refs.iter().any(|n| n == r))
     };
-    crate::schema_walk::for_each_schema_mut(spec, &mut |m, _| {
+    crate::spec_walk::for_each_schema_mut(spec, &mut |m, _| {
         for key in ["oneOf", "anyOf"] {
             let Some(Value::Array(members)) = m.get(key) else {
                 continue;

@@ -19,7 +19,8 @@
 
 use serde_json::{Map, Value};
 
-use super::{METHODS, OperationSpec, ParamSpec, Problems, ptr_token, resolve};
+use super::{OperationSpec, ParamSpec, Problems};
+use crate::spec_walk::{METHODS, escape, resolve};
 
 /// Request content types progenitor 0.15.1 can send (`progenitor-impl` `method.rs`), best first.
 const SUPPORTED_REQUEST_TYPES: &[&str] = &[
@@ -50,7 +51,7 @@ pub(super) fn rewrite(spec: &mut Value, problems: &mut Problems) -> Vec<Operatio
     let mut ids: std::collections::BTreeMap<String, String> = std::collections::BTreeMap::new();
     for (path, item) in paths.iter_mut() {
         let Some(item) = item.as_object_mut() else { continue };
-        let path_at = format!("/paths/{}", ptr_token(path));
+        let path_at = format!("/paths/{}", escape(path));
         let path_level_params = item.get("parameters").cloned();
         let mut left_out_methods = Vec::new();
         for method in METHODS {
@@ -142,7 +143,7 @@ fn operation_id(
 fn request_body(op: &mut Map<String, Value>, at: &str, whole: &Value, notes: &mut Vec<String>) -> Option<String> {
     let body = op.get_mut("requestBody")?;
     if body.get("$ref").is_some() {
-        *body = resolve(body, whole)?.clone();
+        *body = resolve(whole, body)?.clone();
     }
     let content = body.get_mut("content").and_then(Value::as_object_mut)?;
     let raw: Vec<String> = content.keys().cloned().collect();
@@ -202,7 +203,7 @@ fn responses(
     let mut bodies: Vec<(String, String)> = Vec::new();
     for code in codes {
         let resp = responses.remove(&code).expect("key listed above");
-        let resp = resolve(&resp, whole).cloned().unwrap_or(resp);
+        let resp = resolve(whole, &resp).cloned().unwrap_or(resp);
         let success = code.starts_with('2') || (code == "default" && !has_success);
         if !success {
             let description = resp
@@ -289,7 +290,7 @@ fn collect_params(path_level: Option<&Value>, op_level: Option<&Value>, whole: &
     let mut out: Vec<ParamSpec> = Vec::new();
     for list in [path_level, op_level].into_iter().flatten() {
         for p in list.as_array().into_iter().flatten() {
-            let Some(p) = resolve(p, whole) else { continue };
+            let Some(p) = resolve(whole, p) else { continue };
             let field = |k: &str| {
                 p.get(k)
                     .and_then(Value::as_str)

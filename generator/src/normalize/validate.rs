@@ -5,8 +5,9 @@
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
-use super::{METHODS, Problems, ptr_token, resolve};
+use super::Problems;
 use crate::naming::field_name;
+use crate::spec_walk::{METHODS, escape, resolve};
 
 /// The version, checked first: a 3.1 or Swagger 2.0 document fails every other check too.
 pub(super) fn version(spec: &Value, problems: &mut Problems) {
@@ -38,7 +39,7 @@ pub(super) fn version(spec: &Value, problems: &mut Problems) {
 /// Every other check.
 pub(super) fn all(spec: &Value, problems: &mut Problems) {
     references(spec, "", spec, false, problems);
-    crate::schema_walk::for_each_schema(spec, &mut |schema, at| {
+    crate::spec_walk::for_each_schema(spec, &mut |schema, at| {
         schema_types(schema, at, problems);
         property_names(schema, at, problems);
     });
@@ -96,7 +97,7 @@ fn references(v: &Value, at: &str, spec: &Value, in_properties: bool, problems: 
                 }
                 references(
                     child,
-                    &format!("{at}/{}", ptr_token(k)),
+                    &format!("{at}/{}", escape(k)),
                     spec,
                     !in_properties && k == "properties",
                     problems,
@@ -149,20 +150,20 @@ fn property_names(schema: &Map<String, Value>, at: &str, problems: &mut Problems
     for name in props.keys() {
         by_field.entry(field_name(name)).or_default().push(name);
     }
-    if let Some(names) = by_field.get(crate::shape::EXTRA_FIELD) {
+    if let Some(names) = by_field.get(crate::tolerance::EXTRA_FIELD) {
         problems.push(
-            format!("{at}/properties/{}", ptr_token(names[0])),
+            format!("{at}/properties/{}", escape(names[0])),
             format!(
                 "the property `{}` would be the Rust field `{}`, which every read type uses for the fields the spec does not define",
                 names[0],
-                crate::shape::EXTRA_FIELD
+                crate::tolerance::EXTRA_FIELD
             ),
             "rename it in the spec (the wire name must stay as the server sends it, so this needs a spec the server agrees with)",
         );
     }
     for (field, names) in by_field.into_iter().filter(|(_, n)| n.len() > 1) {
         problems.push(
-            format!("{at}/properties/{}", ptr_token(names[1])),
+            format!("{at}/properties/{}", escape(names[1])),
             format!(
                 "the properties {} would all be the Rust field `{field}`",
                 names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(" and ")
@@ -183,7 +184,7 @@ fn component_names(spec: &Value, problems: &mut Problems) {
     }
     for (ty, names) in by_type.into_iter().filter(|(_, n)| n.len() > 1) {
         problems.push(
-            format!("/components/schemas/{}", ptr_token(names[1])),
+            format!("/components/schemas/{}", escape(names[1])),
             format!(
                 "the component schemas {} would all be the Rust type `{ty}`",
                 names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(" and ")
@@ -207,7 +208,7 @@ fn nullable_components(spec: &Value, problems: &mut Problems) {
     for (name, schema) in schemas {
         if schema.get("nullable") == Some(&Value::Bool(true)) && !is_null_only(schema) {
             problems.push(
-                format!("/components/schemas/{}/nullable", ptr_token(name)),
+                format!("/components/schemas/{}/nullable", escape(name)),
                 "a nullable component schema",
                 "make the component non-nullable and write each property that may be null as `oneOf: [{$ref: Component}, {$ref: NullValue}]` or `nullable: true` + `allOf: [{$ref: Component}]`",
             );
@@ -221,7 +222,7 @@ fn media_types(spec: &Value, problems: &mut Problems) {
         for (media, mt) in content.and_then(Value::as_object).into_iter().flatten() {
             if mt.get("schema").is_none() {
                 problems.push(
-                    format!("{at}/content/{}", ptr_token(media)),
+                    format!("{at}/content/{}", escape(media)),
                     format!("the media type `{media}` has no schema"),
                     "give it one: `schema: {}` for any JSON, `{type: string, format: binary}` for bytes",
                 );
@@ -235,19 +236,19 @@ fn media_types(spec: &Value, problems: &mut Problems) {
             .into_iter()
             .flatten()
         {
-            check(v.get("content"), &format!("/components/{kind}/{}", ptr_token(name)));
+            check(v.get("content"), &format!("/components/{kind}/{}", escape(name)));
         }
     }
     for (path, item) in spec.get("paths").and_then(Value::as_object).into_iter().flatten() {
         for method in METHODS {
             let Some(op) = item.get(*method) else { continue };
-            let at = format!("/paths/{}/{method}", ptr_token(path));
+            let at = format!("/paths/{}/{method}", escape(path));
             if let Some(body) = op.get("requestBody").filter(|b| b.get("$ref").is_none()) {
                 check(body.get("content"), &format!("{at}/requestBody"));
             }
             for (code, r) in op.get("responses").and_then(Value::as_object).into_iter().flatten() {
                 if r.get("$ref").is_none() {
-                    check(r.get("content"), &format!("{at}/responses/{}", ptr_token(code)));
+                    check(r.get("content"), &format!("{at}/responses/{}", escape(code)));
                 }
             }
         }
@@ -257,7 +258,7 @@ fn media_types(spec: &Value, problems: &mut Problems) {
 /// Path templates, parameter names and websockets.
 fn operations(spec: &Value, problems: &mut Problems) {
     for (path, item) in spec.get("paths").and_then(Value::as_object).into_iter().flatten() {
-        let path_at = format!("/paths/{}", ptr_token(path));
+        let path_at = format!("/paths/{}", escape(path));
         let template = match template_params(path) {
             Ok(t) => t,
             Err(()) => {
@@ -286,7 +287,7 @@ fn operations(spec: &Value, problems: &mut Problems) {
                 (op.get("parameters"), format!("{at}/parameters")),
             ] {
                 for (i, p) in list.and_then(Value::as_array).into_iter().flatten().enumerate() {
-                    let Some(p) = resolve(p, spec) else { continue };
+                    let Some(p) = resolve(spec, p) else { continue };
                     let text = |k: &str| p.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
                     params.insert((text("in"), text("name")), format!("{list_at}/{i}"));
                 }

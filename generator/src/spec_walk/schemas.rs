@@ -7,16 +7,16 @@
 
 use serde_json::{Map, Value};
 
-use crate::normalize::{METHODS, ptr_token};
+use super::{METHODS, escape};
 
 /// Calls `f` on every schema object of `spec`, a parent before its children, in document
 /// order. `f` may rewrite the schema it is given (wrap it in `allOf`, say); the children of the
 /// rewritten schema are visited.
-pub(crate) fn for_each_schema_mut(spec: &mut Value, f: &mut dyn FnMut(&mut Map<String, Value>, &str)) {
+pub fn for_each_schema_mut(spec: &mut Value, f: &mut dyn FnMut(&mut Map<String, Value>, &str)) {
     if let Some(components) = spec.get_mut("components").and_then(Value::as_object_mut) {
         if let Some(schemas) = components.get_mut("schemas").and_then(Value::as_object_mut) {
             for (name, schema) in schemas.iter_mut() {
-                walk_schema(schema, &format!("/components/schemas/{}", ptr_token(name)), f);
+                walk_schema(schema, &format!("/components/schemas/{}", escape(name)), f);
             }
         }
         for (kind, visit) in [
@@ -27,14 +27,14 @@ pub(crate) fn for_each_schema_mut(spec: &mut Value, f: &mut dyn FnMut(&mut Map<S
         ] {
             if let Some(map) = components.get_mut(kind).and_then(Value::as_object_mut) {
                 for (name, v) in map.iter_mut() {
-                    visit(v, &format!("/components/{kind}/{}", ptr_token(name)), f);
+                    visit(v, &format!("/components/{kind}/{}", escape(name)), f);
                 }
             }
         }
     }
     if let Some(paths) = spec.get_mut("paths").and_then(Value::as_object_mut) {
         for (path, item) in paths.iter_mut() {
-            let at = format!("/paths/{}", ptr_token(path));
+            let at = format!("/paths/{}", escape(path));
             parameters(item.get_mut("parameters"), &format!("{at}/parameters"), f);
             for method in METHODS {
                 let Some(op) = item.get_mut(*method) else { continue };
@@ -45,7 +45,7 @@ pub(crate) fn for_each_schema_mut(spec: &mut Value, f: &mut dyn FnMut(&mut Map<S
                 }
                 if let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) {
                     for (code, r) in responses.iter_mut() {
-                        response(r, &format!("{op_at}/responses/{}", ptr_token(code)), f);
+                        response(r, &format!("{op_at}/responses/{}", escape(code)), f);
                     }
                 }
             }
@@ -76,7 +76,7 @@ fn response(r: &mut Value, at: &str, f: &mut dyn FnMut(&mut Map<String, Value>, 
     content(r.get_mut("content"), &format!("{at}/content"), f);
     if let Some(headers) = r.get_mut("headers").and_then(Value::as_object_mut) {
         for (name, h) in headers.iter_mut() {
-            parameter(h, &format!("{at}/headers/{}", ptr_token(name)), f);
+            parameter(h, &format!("{at}/headers/{}", escape(name)), f);
         }
     }
 }
@@ -84,18 +84,18 @@ fn response(r: &mut Value, at: &str, f: &mut dyn FnMut(&mut Map<String, Value>, 
 fn content(c: Option<&mut Value>, at: &str, f: &mut dyn FnMut(&mut Map<String, Value>, &str)) {
     for (media, mt) in c.and_then(Value::as_object_mut).into_iter().flatten() {
         if let Some(schema) = mt.get_mut("schema") {
-            walk_schema(schema, &format!("{at}/{}/schema", ptr_token(media)), f);
+            walk_schema(schema, &format!("{at}/{}/schema", escape(media)), f);
         }
     }
 }
 
 /// Visits `schema` and every schema nested in it.
-pub(crate) fn walk_schema(schema: &mut Value, at: &str, f: &mut dyn FnMut(&mut Map<String, Value>, &str)) {
+pub fn walk_schema(schema: &mut Value, at: &str, f: &mut dyn FnMut(&mut Map<String, Value>, &str)) {
     let Some(obj) = schema.as_object_mut() else { return };
     f(obj, at);
     if let Some(props) = obj.get_mut("properties").and_then(Value::as_object_mut) {
         for (name, p) in props.iter_mut() {
-            walk_schema(p, &format!("{at}/properties/{}", ptr_token(name)), f);
+            walk_schema(p, &format!("{at}/properties/{}", escape(name)), f);
         }
     }
     for key in ["items", "additionalProperties", "not"] {
@@ -113,7 +113,7 @@ pub(crate) fn walk_schema(schema: &mut Value, at: &str, f: &mut dyn FnMut(&mut M
 }
 
 /// As [`for_each_schema_mut`], reading only.
-pub(crate) fn for_each_schema(spec: &Value, f: &mut dyn FnMut(&Map<String, Value>, &str)) {
+pub fn for_each_schema(spec: &Value, f: &mut dyn FnMut(&Map<String, Value>, &str)) {
     let mut copy = spec.clone();
     for_each_schema_mut(&mut copy, &mut |s, at| f(s, at));
 }
