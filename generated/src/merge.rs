@@ -99,7 +99,7 @@ struct CustomId {
 }
 
 fn io(e: std::io::Error) -> Error {
-    crate::download::io_error(e)
+    crate::error::io_error(e)
 }
 
 /// Writes to `out` one line per request of `input` (the file `plan` was made from), in its

@@ -149,7 +149,7 @@ pub async fn plan_shards(reader: impl AsyncRead + Unpin, limits: ShardLimits) ->
     let mut lines: Vec<(u32, u32)> = Vec::new();
     let mut framed = FramedRead::new(reader, LineDecoder::new(MAX_LINE_BYTES));
     while let Some(line) = framed.next().await {
-        let line = line.map_err(crate::download::io_error)?;
+        let line = line.map_err(crate::error::io_error)?;
         let number = line.number;
         let accepted = check_raw_line(&line).and_then(|text| check_request_line(number, text));
         let accepted = match accepted {
@@ -296,19 +296,19 @@ pub async fn write_shards(
     let mut framed = FramedRead::new(reader, LineDecoder::new(MAX_LINE_BYTES));
     let mut index = 0;
     while let Some(line) = framed.next().await {
-        let line = line.map_err(crate::download::io_error)?;
+        let line = line.map_err(crate::error::io_error)?;
         let shard = plan.shard_of(index).ok_or_else(|| changed(line.number))?;
         let text = check_raw_line(&line).map_err(|_| changed(line.number))?;
         let file = &mut files[shard];
-        file.write_all(text).await.map_err(crate::download::io_error)?;
-        file.write_all(b"\n").await.map_err(crate::download::io_error)?;
+        file.write_all(text).await.map_err(crate::error::io_error)?;
+        file.write_all(b"\n").await.map_err(crate::error::io_error)?;
         index += 1;
     }
     if index != plan.requests() {
         return Err(changed(index + 1));
     }
     for mut file in files {
-        file.flush().await.map_err(crate::download::io_error)?;
+        file.flush().await.map_err(crate::error::io_error)?;
     }
     Ok(paths)
 }
