@@ -430,14 +430,14 @@ pub(crate) fn option_inner(ty: &syn::Type) -> Option<&syn::Type> {
 mod tests {
     use super::*;
 
+    fn normalized() -> crate::Normalized {
+        let spec = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../spec/openapi.yaml")).unwrap();
+        crate::normalize::normalize(crate::yaml::load(&spec).unwrap().value).unwrap()
+    }
+
     /// Progenitor's real output for the project's spec.
     fn raw() -> syn::File {
-        let loaded = crate::yaml::load(
-            &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../spec/openapi.yaml")).unwrap(),
-        )
-        .unwrap();
-        let normalized = crate::normalize::normalize(loaded.value).unwrap();
-        syn::parse2(crate::run_progenitor(&normalized).unwrap()).unwrap()
+        syn::parse2(crate::run_progenitor(&normalized()).unwrap()).unwrap()
     }
 
     fn open_enums() -> BTreeSet<String> {
@@ -498,6 +498,26 @@ mod tests {
         ));
         let list = &output.methods["list_files"];
         assert!(list.args.iter().all(|a| a.optional));
+    }
+
+    /// Through the generator's whole pipeline (what `cargo xtask regen` runs): the changed output
+    /// fails generation with the located message, and nothing is written.
+    #[test]
+    fn generation_fails_naming_the_changed_shape() {
+        let mut file = raw();
+        client_method(&mut file, "list_files").sig.output = syn::parse_quote!(-> Result<Vec<types::File>, Error<()>>);
+        match crate::from_progenitor(normalized(), quote::quote!(#file)) {
+            Err(GenerateError::Progenitor(message)) => assert!(
+                message
+                    .contains("at `Client::list_files`: expected the return type `Result<ResponseValue<T>, Error<E>>`"),
+                "{message}"
+            ),
+            Err(other) => panic!("another failure: {other}"),
+            Ok(_) => panic!("generated from a changed shape"),
+        }
+        // Unchanged, it generates.
+        let unchanged = raw();
+        assert!(crate::from_progenitor(normalized(), quote::quote!(#unchanged)).is_ok());
     }
 
     #[test]

@@ -4,7 +4,8 @@
 //!   `config`, `environment` (proxy and certificate variables, in child processes), `paths`
 //!   (ids in paths), `retries` (and timeouts), `errors`, `tracing`, `upload`, `download`, `wait`
 //!   (and cancel), `pagination`, `request_files`, `results`, `tolerance`,
-//!   `workflow`, `api_guarantees` (Send, Sync and 'static, checked by the compiler);
+//!   `workflow`, `api_guarantees` (Send, Sync and 'static, checked by the compiler), `call_state`
+//!   (no thread-local or global holds a call's state);
 //! - the spec: `spec_fidelity`, `audit`, `examples`, `contract` (the client against Prism serving
 //!   the spec), `docs_drift` (the spec against the vendor's pages);
 //! - the generator: `freshness`, `surface`, `mutation`, `drift` (realistic spec edits),
@@ -16,6 +17,7 @@
 
 mod api_guarantees;
 mod audit;
+mod call_state;
 mod config;
 mod contract;
 mod docs_drift;
