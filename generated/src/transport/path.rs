@@ -79,7 +79,7 @@ fn segment_problem(value: &str) -> Option<String> {
 /// formatted instead of into a string of its own.
 pub(crate) struct PathSegment<'a, T: fmt::Display + ?Sized>(pub(crate) &'a T);
 
-/// A path parameter's value as the client sends it (see [`PathSegment`]), for the mock crate's
+/// A path parameter's value as the client sends it (percent-encoded as above), for the mock crate's
 /// matchers.
 pub fn encode_path_segment(value: &str) -> String {
     PathSegment(value).to_string()
