@@ -11,6 +11,7 @@
 
 mod build_cost;
 mod calls;
+mod job;
 mod results;
 mod server;
 mod stats;
@@ -43,6 +44,41 @@ enum Command {
         /// The results file's size in MB.
         #[arg(long, default_value_t = 200)]
         results_mb: u64,
+    },
+    /// Jobs of each size against the stateful fake (up to 24 batches, 10 active), in
+    /// processes of their own: wall time and peak RSS; then checking and merging lines/s
+    /// beside a plain serde_json reader, as ratios.
+    Job {
+        /// Requests per job, comma-separated.
+        #[arg(long, value_delimiter = ',', default_values_t = [120_000, 600_000, 1_200_000])]
+        lines: Vec<usize>,
+        /// Runs of each size (at least 1).
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        /// Interleaved rounds of the checking and merging ratios.
+        #[arg(long, default_value_t = 5)]
+        rounds: usize,
+    },
+    /// Only check and merge a job's input once (for a profiler: `perf record -g
+    /// target/release/bench job-merge`); the files of `job` must exist.
+    JobMerge {
+        /// Requests (a size `job` ran).
+        #[arg(long, default_value_t = 1_200_000)]
+        lines: usize,
+        /// The shuffled result files instead of those in input order.
+        #[arg(long)]
+        shuffled: bool,
+    },
+    /// Serve the stateful fake (started by `job`).
+    JobFake,
+    /// Run one job (started by `job`).
+    JobRun {
+        /// The fake's base URL.
+        base_url: String,
+        /// The request file.
+        input: PathBuf,
+        /// The results file.
+        output: PathBuf,
     },
     /// Only calls, with one client (for a profiler: `perf record -g target/release/bench calls`).
     Calls {
@@ -107,6 +143,14 @@ fn main() -> ExitCode {
             inflight,
             results,
         } => runtime.block_on(only(&client, n, inflight, results)),
+        Command::Job { lines, runs, rounds } => runtime.block_on(job::run(&lines, runs.max(1), rounds.max(1))),
+        Command::JobMerge { lines, shuffled } => runtime.block_on(job::merge_once(lines, shuffled)),
+        Command::JobFake => runtime.block_on(job::serve_fake()),
+        Command::JobRun {
+            base_url,
+            input,
+            output,
+        } => runtime.block_on(job::run_job(&base_url, &input, &output)),
         Command::Serve { results } => runtime.block_on(server::serve(results)),
         Command::SaveRss { base_url, out } => runtime.block_on(results::save_rss(&base_url, &out)),
         Command::BuildCost {
@@ -151,7 +195,7 @@ async fn only(which: &str, n: usize, inflight: usize, read_results: bool) -> Res
         ("async-openai", false) => stats::measure(calls::peer(&peer, n, inflight)).await?,
         ("ours", true) => stats::measure(results::ours_read(&ours)).await?,
         ("floor", true) => stats::measure(results::floor_read(&floor, &server.base_url)).await?,
-        _ => return Err("--client is ours, ours-plain, floor or async-openai (only ours and floor read results)".into()),
+        _ => return Err("--client is ours, ours-plain, floor or async-openai (results: ours or floor)".into()),
     };
     println!(
         "{which}: {} units in {:?} ({:.0}/s), CPU {:?}",
@@ -179,20 +223,50 @@ async fn run(rounds: usize, calls: usize, results_mb: u64) -> Result<(), String>
     calls::measure_three(&clients, 600, 64, false).await?;
     for round in 0..rounds {
         let flip = round % 2 == 1;
+        // retrieve_batch (GET /v1/batches/{id}) with each client.
         let one = calls::measure_three(&clients, calls, 1, flip).await?;
-        table.add("retrieve_batch calls/s, 1 in flight: ours / floor", one.ours_floor().rate_ratio(), "-");
-        table.add("retrieve_batch calls/s, 1 in flight: ours / async-openai", one.ours_peer().rate_ratio(), "-");
+        table.add("calls/s, 1 in flight: ours / floor", one.ours_floor().rate_ratio(), "—");
+        table.add(
+            "calls/s, 1 in flight: ours / async-openai",
+            one.ours_peer().rate_ratio(),
+            "—",
+        );
         let many = calls::measure_three(&clients, calls * 10, 64, flip).await?;
-        table.add("retrieve_batch calls/s, 64 in flight: ours / floor", many.ours_floor().rate_ratio(), "≥ 0.90×");
-        table.add("retrieve_batch calls/s, 64 in flight: ours / async-openai", many.ours_peer().rate_ratio(), "≥ 1.00×");
-        table.add("retrieve_batch calls/s, 64 in flight: async-openai / floor", many.peer_floor().rate_ratio(), "-");
-        table.add("client CPU per call, 64 in flight: ours / floor", many.ours_floor().cpu_ratio(), "≤ 1.15×");
-        table.add("client CPU per call, 64 in flight: ours / async-openai", many.ours_peer().cpu_ratio(), "< 1.00×");
-        table.add("client CPU per call, 64 in flight: async-openai / floor", many.peer_floor().cpu_ratio(), "-");
+        let (vs_floor, vs_peer, peer) = (many.ours_floor(), many.ours_peer(), many.peer_floor());
+        table.add("calls/s, 64 in flight: ours / floor", vs_floor.rate_ratio(), "≥ 0.90×");
+        table.add(
+            "calls/s, 64 in flight: ours / async-openai",
+            vs_peer.rate_ratio(),
+            "≥ 1.00×",
+        );
+        table.add("calls/s, 64 in flight: async-openai / floor", peer.rate_ratio(), "—");
+        table.add(
+            "client CPU per call, 64 in flight: ours / floor",
+            vs_floor.cpu_ratio(),
+            "≤ 1.15×",
+        );
+        table.add(
+            "client CPU per call, 64 in flight: ours / async-openai",
+            vs_peer.cpu_ratio(),
+            "< 1.00×",
+        );
+        table.add(
+            "client CPU per call, 64 in flight: async-openai / floor",
+            peer.cpu_ratio(),
+            "—",
+        );
         let read = results::measure_pair(ours, floor, &base, !flip).await?;
-        table.add("results(): typed lines/s, 200 MB file: ours / floor (1)", read.rate_ratio(), "≥ 2.0×");
+        table.add(
+            "results(): typed lines/s, 200 MB file: ours / floor (1)",
+            read.rate_ratio(),
+            "≥ 2.0×",
+        );
         let save = results::measure_save_pair(ours, floor, &base, &work_dir(), !flip).await?;
-        table.add("save() of the 200 MB file, bytes/s: ours / floor", save.rate_ratio(), "≥ 0.9×");
+        table.add(
+            "save() of the 200 MB file, bytes/s: ours / floor",
+            save.rate_ratio(),
+            "≥ 0.9×",
+        );
         eprintln!("round {}/{rounds} done", round + 1);
     }
     let rss = results::save_rss_child(&base, &work_dir()).await?;

@@ -60,9 +60,13 @@ pub struct Child {
 
 impl Child {
     pub async fn start(results: &Path) -> Result<Self, String> {
+        Self::start_with(&[std::ffi::OsStr::new("serve"), results.as_os_str()]).await
+    }
+
+    /// Starts this program with `args`, a server that prints `listening on <url>` first.
+    pub async fn start_with(args: &[impl AsRef<std::ffi::OsStr>]) -> Result<Self, String> {
         let mut process = tokio::process::Command::new(std::env::current_exe().map_err(|e| e.to_string())?)
-            .arg("serve")
-            .arg(results)
+            .args(args)
             .stdout(std::process::Stdio::piped())
             .kill_on_drop(true)
             .spawn()

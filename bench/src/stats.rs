@@ -90,7 +90,8 @@ pub struct Table {
 }
 
 impl Table {
-    /// Adds one round's `ratio` to `figure`.
+    /// Adds one round's `ratio` to `figure`; `goal` is `≥ 0.97×`, `≤ 1.10×`, or `—` for a
+    /// figure reported without one.
     pub fn add(&mut self, figure: &str, ratio: f64, goal: &str) {
         match self.rows.iter_mut().find(|(f, _, _)| f == figure) {
             Some((_, _, values)) => values.push(ratio),
@@ -106,30 +107,32 @@ impl Table {
             "figure (ratio)", "median", "spread", "goal", "met"
         );
         for (figure, goal, values) in &self.rows {
-            let mut sorted = values.clone();
-            sorted.sort_by(f64::total_cmp);
-            let median = if sorted.len() % 2 == 1 {
-                sorted[sorted.len() / 2]
-            } else {
-                (sorted[sorted.len() / 2 - 1] + sorted[sorted.len() / 2]) / 2.0
-            };
+            let (median, low, high) = median_spread(values);
             let met = match goal.as_str() {
-                "-" => "-",
+                "—" => "—",
                 _ if goal_met(goal, median) => "yes",
                 _ => "NO",
             };
             out.push_str(&format!(
-                "{:<64} {:>7.2}×  {:>6.2}×–{:>6.2}×  {:<8} {}\n",
-                figure,
-                median,
-                sorted[0],
-                sorted[sorted.len() - 1],
-                goal,
-                met
+                "{:<64} {:>7.2}×  {:>6.2}×–{:>6.2}×  {:<8} {met}\n",
+                figure, median, low, high, goal,
             ));
         }
         out
     }
+}
+
+/// The median of `values`, their lowest and their highest.
+pub fn median_spread(values: &[f64]) -> (f64, f64, f64) {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let n = sorted.len();
+    let median = if n % 2 == 1 {
+        sorted[n / 2]
+    } else {
+        (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0
+    };
+    (median, sorted[0], sorted[n - 1])
 }
 
 /// Whether `value` meets a goal written `≥ 0.97×`, `≤ 1.10×` or `< 1.00×`.

@@ -2,22 +2,59 @@
 //!
 //! `CEREBRAS_BATCH_CLI_FAULT=<point>[:<shard>]` ends the process at once at that point of
 //! `submit` (as `kill -9` would, exit code 86), so that tests can check that a run
-//! resumes from every step without doing anything twice. Points: `after-upload` (the file is
-//! uploaded, its id not recorded), `after-create-sent` (the batch is created, its id not
-//! recorded), `after-create-recorded`, `while-waiting`.
+//! resumes from every step without doing anything twice. The points follow the job's events
+//! ([`JobEvent`]): `after-upload` (the file is uploaded, its id not recorded), `after-create-sent`
+//! (the batch is created, its id not recorded), `after-create-recorded` (its id is recorded),
+//! `while-waiting` (between polls).
 
-/// Ends the process when the hook names `point` (and `shard`, if it names one).
-pub fn point(point: &str, shard: usize) {
-    let Ok(spec) = std::env::var("CEREBRAS_BATCH_CLI_FAULT") else {
-        return;
-    };
-    let (name, at) = match spec.split_once(':') {
-        Some((n, s)) => (n, s.parse::<usize>().ok()),
-        None => (spec.as_str(), None),
-    };
-    if name == point && at.is_none_or(|s| s == shard) {
-        eprintln!("cerebras-batch: fault injected at {point} (shard {shard})");
-        std::process::exit(86);
+use std::collections::HashSet;
+
+use cerebras_batch::job::JobEvent;
+
+/// The fault point asked for, if any, and what it has seen.
+pub struct Faults {
+    point: Option<(String, Option<usize>)>,
+    /// Shards whose batch status was reported (the first report follows the create's record).
+    reported: HashSet<usize>,
+}
+
+impl Faults {
+    /// The fault point of `CEREBRAS_BATCH_CLI_FAULT`.
+    pub fn from_env() -> Self {
+        let point = std::env::var("CEREBRAS_BATCH_CLI_FAULT")
+            .ok()
+            .map(|spec| match spec.split_once(':') {
+                Some((n, s)) => (n.to_owned(), s.parse::<usize>().ok()),
+                None => (spec, None),
+            });
+        Self {
+            point,
+            reported: HashSet::new(),
+        }
+    }
+
+    /// Ends the process when `event` is the fault point.
+    pub fn check(&mut self, event: &JobEvent) {
+        let Some((name, at)) = &self.point else {
+            return;
+        };
+        let (point, shard) = match event {
+            JobEvent::Uploaded {
+                shard, found: false, ..
+            } => ("after-upload", shard.index),
+            JobEvent::BatchCreated {
+                shard, found: false, ..
+            } => ("after-create-sent", shard.index),
+            JobEvent::BatchStatus { shard, .. } if self.reported.insert(shard.index) => {
+                ("after-create-recorded", shard.index)
+            }
+            JobEvent::Waiting { .. } => ("while-waiting", 0),
+            _ => return,
+        };
+        if name == point && at.is_none_or(|s| s == shard) {
+            eprintln!("cerebras-batch: fault injected at {point} (shard {shard})");
+            std::process::exit(86);
+        }
     }
 }
 

@@ -1,7 +1,7 @@
 //! `cerebras-batch`: run a JSONL file of any size through the Cerebras Batch API to one merged
 //! results file (`submit`), and small commands over the Batch and Files APIs (`status`, `list`,
-//! `cancel`, `download`, `files`). A thin layer over the `cerebras-batch` library: sharding and
-//! merging are its `shard` and `merge` modules.
+//! `cancel`, `download`, `files`). A thin layer over the `cerebras-batch` library: `submit`
+//! presents its `job::Job`.
 //!
 //! Exit codes: 0 done (or, without `--wait`, progressing); 1 an error; 2 bad arguments;
 //! 3 `submit` finished but some requests failed, expired or have no result; 130 interrupted.
@@ -10,8 +10,8 @@ mod commands;
 mod config;
 mod hooks;
 mod output;
+mod present;
 mod progress;
-mod state;
 mod submit;
 
 use std::path::PathBuf;

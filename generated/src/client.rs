@@ -316,6 +316,14 @@ impl ClientBuilder {
     ///
     /// [`ErrorKind::Config`] when `CEREBRAS_API_KEY` is missing or a variable is invalid.
     pub fn from_env(self) -> Result<Self> {
+        // A value that is not UTF-8 is an error, never "unset" (which would fall back to the
+        // default base URL, or say the key is missing when it is there).
+        for name in ["CEREBRAS_API_KEY", "CEREBRAS_BASE_URL", "CEREBRAS_CUSTOM_HEADERS"] {
+            if let Err(std::env::VarError::NotUnicode(_)) = std::env::var(name) {
+                return Err(Error::new(ErrorKind::Config, format!("{name} is not valid UTF-8")));
+            }
+        }
+        // Checked above: `.ok()` is `None` only for a variable that is not set.
         self.from_vars(|name| std::env::var(name).ok())
     }
 

@@ -68,6 +68,9 @@ pub enum ErrorKind {
     /// A wait ended at its deadline before the batch reached a final status;
     /// [`Error::last_batch`] holds the last state seen.
     DeadlineExceeded,
+    /// Another batch job (`job::Job`) holds the state this one would use; the message names
+    /// the holder (process, host and start time).
+    Locked,
 }
 
 impl ErrorKind {
@@ -107,6 +110,7 @@ impl ErrorKind {
             Self::Io => "I/O error",
             Self::Protocol => "protocol violation",
             Self::DeadlineExceeded => "deadline exceeded",
+            Self::Locked => "locked",
         }
     }
 }

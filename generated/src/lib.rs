@@ -33,6 +33,7 @@
 //! | download | [`Client::download_output`] and [`Client::download_errors`] give a [`Download`]: [`Download::save`], [`Download::results`] |
 //! | read results | [`jsonl::read_results`]: both the Cerebras and the OpenAI shape of a result line ([`jsonl::ResultLine`]) |
 //! | list | [`builder::ListBatches::into_stream`] and [`builder::ListFiles::into_stream`] follow every page |
+//! | all of it, resumably | `job::Job` (feature `job`, on by default) runs a request file of any size to one merged results file: check, plan, upload, create (at most 10 active), wait, download, merge; its state saved after every step, locked, resumed from any point without uploading or creating anything twice |
 //!
 //! # Configuration, errors and retries
 //!
@@ -48,7 +49,8 @@
 //! # Features
 //!
 //! `rustls` (default: rustls with the ring provider), `rustls-aws-lc`, `native-tls`, `http2`
-//! (off by default) and `compression` (default: gzip and deflate responses).
+//! (off by default), `compression` (default: gzip and deflate responses) and `job` (default:
+//! `cerebras_batch::job`, the batch job; no dependency of its own).
 //!
 //! # Forward compatibility
 //!
@@ -66,6 +68,8 @@ mod client;
 mod download;
 mod error;
 mod headers;
+#[cfg(feature = "job")]
+pub mod job;
 pub mod jsonl;
 pub mod merge;
 mod operation;

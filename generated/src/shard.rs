@@ -7,8 +7,9 @@
 //! balanced in size so that none falls under the minimum (50,005 lines make two shards of
 //! 25,003 and 25,002, not 50,000 and 5). [`write_shards`] then writes each shard's file.
 //!
-//! Memory: a few bytes per input line (its shard and size) plus its `custom_id`, so a
-//! 1,000,000-line file plans in tens of MB, whatever the size of its lines.
+//! Memory: about 24 bytes per input line while planning (its model, size and a hash of its
+//! `custom_id`), and 4 bytes per line in the plan, whatever the size of its lines or ids: a
+//! 1,000,000-line file plans in about 30 MB.
 //!
 //! ```
 //! # async fn run() -> cerebras_batch::Result<()> {
@@ -17,7 +18,7 @@
 //! let lines: String = (0..25)
 //!     .map(|i| format!(r#"{{"custom_id":"r{i}","method":"POST","url":"/v1/chat/completions","body":{{"model":"llama3.1-8b","messages":[]}}}}"#) + "\n")
 //!     .collect();
-//! let check = plan_shards(lines.as_bytes(), ShardLimits::default().max_requests(10)).await?;
+//! let check = plan_shards(std::io::Cursor::new(lines), ShardLimits::default().max_requests(10)).await?;
 //! let plan = check.plan.expect("no problems");
 //! let sizes: Vec<usize> = plan.shards.iter().map(|s| s.requests).collect();
 //! assert_eq!(sizes, [13, 12]); // balanced, each at least 10
@@ -26,10 +27,12 @@
 //! ```
 
 use std::collections::{HashMap, HashSet};
+use std::hash::BuildHasher;
+use std::io::SeekFrom;
 use std::path::{Path, PathBuf};
 
 use futures::StreamExt;
-use tokio::io::{AsyncRead, AsyncWriteExt, BufWriter};
+use tokio::io::{AsyncRead, AsyncSeek, AsyncSeekExt, AsyncWriteExt, BufWriter};
 use tokio_util::codec::FramedRead;
 
 use crate::error::{Error, ErrorKind, Result};
@@ -119,55 +122,58 @@ impl ShardPlan {
 pub struct InputCheck {
     /// The plan; `None` when there is a problem.
     pub plan: Option<ShardPlan>,
-    /// Every problem (the first 1000), each naming its 1-based line ([`Error::line`]) when it
-    /// is about one, with [`ErrorKind::InvalidInput`].
+    /// Every problem (the first 1000 by line), each naming its 1-based line ([`Error::line`])
+    /// when it is about one, with [`ErrorKind::InvalidInput`].
     pub problems: Vec<Error>,
 }
+
+/// The most problems an [`InputCheck`] lists.
+const MAX_PROBLEMS: usize = 1000;
 
 fn invalid(message: String) -> Error {
     Error::new(ErrorKind::InvalidInput, message)
 }
 
-/// Reads a request file of any size once and plans its shards within `limits`.
+/// Reads a request file of any size and plans its shards within `limits`.
 ///
 /// Each line is checked on its own as [`jsonl::check_request_file`](crate::jsonl::check_request_file)
 /// does (JSON, `POST`, `/v1/chat/completions`, a `model`, at most 1 MB, UTF-8, LF, not empty),
-/// and every `custom_id` must be unique in the whole file (results are matched by it). The
-/// per-file limits are what the plan keeps. A model with fewer than `min_requests` lines, or
-/// whose lines cannot be cut into shards within both size limits, is a problem naming it.
+/// and every `custom_id` must be unique in the whole file (results are matched by it): a
+/// duplicate is a problem at its later line that names both lines. The per-file limits are
+/// what the plan keeps. A model with fewer than `min_requests` lines, or whose lines cannot be
+/// cut into shards within both size limits, is a problem naming it.
+///
+/// The file is read once from where `reader` stands, and a second time (after seeking back)
+/// only when two `custom_id`s hash alike, to compare them exactly: a file with duplicates, or
+/// a hash collision. Memory: about 24 bytes per line, whatever the length of its `custom_id`.
 ///
 /// # Errors
 ///
-/// [`ErrorKind::Io`] when reading fails; problems of the file are in the result.
-pub async fn plan_shards(reader: impl AsyncRead + Unpin, limits: ShardLimits) -> Result<InputCheck> {
-    const MAX_PROBLEMS: usize = 1000;
+/// [`ErrorKind::Io`] when reading or seeking fails; problems of the file are in the result.
+pub async fn plan_shards(mut reader: impl AsyncRead + AsyncSeek + Unpin, limits: ShardLimits) -> Result<InputCheck> {
+    let start = reader.stream_position().await.map_err(crate::error::io_error)?;
     let mut problems = Vec::new();
-    let mut ids: HashSet<String> = HashSet::new();
     let mut models: Vec<String> = Vec::new();
     let mut model_index: HashMap<String, u32> = HashMap::new();
-    // Per line: its model and its size (LF included).
+    // Per line: its model and its size (LF included); per accepted line, its id's hash.
     let mut lines: Vec<(u32, u32)> = Vec::new();
-    let mut framed = FramedRead::new(reader, LineDecoder::new(MAX_LINE_BYTES));
+    let mut ids = IdHashes::new();
+    let mut framed = FramedRead::new(&mut reader, LineDecoder::new(MAX_LINE_BYTES));
     while let Some(line) = framed.next().await {
         let line = line.map_err(crate::error::io_error)?;
         let number = line.number;
-        let accepted = check_raw_line(&line).and_then(|text| check_request_line(number, text));
-        let accepted = match accepted {
-            Ok(a) if ids.contains(&a.custom_id) => Err(Error::new(
-                ErrorKind::InvalidInput,
-                format!("custom_id {:?} is used twice", a.custom_id),
-            )
-            .with_line(number)),
-            other => other,
-        };
-        match accepted {
+        match check_raw_line(&line).and_then(|text| check_request_line(number, text)) {
             Ok(a) => {
-                let next = models.len() as u32;
-                let m = *model_index.entry(a.model.clone()).or_insert_with(|| {
-                    models.push(a.model.clone());
-                    next
-                });
-                ids.insert(a.custom_id);
+                let m = match model_index.get(&a.model) {
+                    Some(m) => *m,
+                    None => {
+                        let m = models.len() as u32;
+                        model_index.insert(a.model.clone(), m);
+                        models.push(a.model);
+                        m
+                    }
+                };
+                ids.push(&a.custom_id, lines.len());
                 lines.push((m, a.size as u32));
             }
             Err(e) => {
@@ -179,19 +185,103 @@ pub async fn plan_shards(reader: impl AsyncRead + Unpin, limits: ShardLimits) ->
             }
         }
     }
-    drop(ids);
+    drop(framed);
+    let suspects = ids.suspects();
+    if !suspects.is_empty() {
+        reader
+            .seek(SeekFrom::Start(start))
+            .await
+            .map_err(crate::error::io_error)?;
+        problems.extend(duplicates(&mut reader, &suspects).await?);
+        problems.sort_by_key(|p| p.line().unwrap_or(usize::MAX));
+        problems.truncate(MAX_PROBLEMS);
+    }
     if lines.is_empty() {
         problems.push(invalid("the file holds no requests".into()));
     }
     if !problems.is_empty() {
         return Ok(InputCheck { plan: None, problems });
     }
+    plan(&lines, &models, limits)
+}
 
+/// The hash of every accepted line's `custom_id`, with its 0-based line index: 16 bytes a line
+/// instead of the id itself.
+struct IdHashes {
+    hasher: std::hash::RandomState,
+    hashes: Vec<(u64, u32)>,
+}
+
+impl IdHashes {
+    fn new() -> Self {
+        Self {
+            hasher: std::hash::RandomState::new(),
+            hashes: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, id: &str, index: usize) {
+        self.hashes.push((self.hasher.hash_one(id), index as u32));
+    }
+
+    /// The lines whose ids hash alike, in groups (each sorted), to compare exactly.
+    fn suspects(mut self) -> Vec<Vec<u32>> {
+        self.hashes.sort_unstable();
+        self.hashes
+            .chunk_by(|a, b| a.0 == b.0)
+            .filter(|group| group.len() > 1)
+            .map(|group| group.iter().map(|(_, line)| *line).collect())
+            .collect()
+    }
+}
+
+/// Reads the ids of the `suspects` lines again and compares them: a problem for each line whose
+/// id an earlier line has, naming both lines.
+async fn duplicates(reader: &mut (impl AsyncRead + Unpin), suspects: &[Vec<u32>]) -> Result<Vec<Error>> {
+    let wanted: HashSet<u32> = suspects.iter().flatten().copied().collect();
+    let mut found: HashMap<u32, String> = HashMap::new();
+    let mut framed = FramedRead::new(reader, LineDecoder::new(MAX_LINE_BYTES));
+    let mut index = 0u32;
+    while let Some(line) = framed.next().await {
+        let line = line.map_err(crate::error::io_error)?;
+        if wanted.contains(&index)
+            && let Ok(a) = check_raw_line(&line).and_then(|text| check_request_line(line.number, text))
+        {
+            found.insert(index, a.custom_id);
+        }
+        index += 1;
+    }
+    let mut problems = Vec::new();
+    for group in suspects {
+        for (k, later) in group.iter().enumerate() {
+            let Some(id) = found.get(later) else {
+                return Err(invalid("the input changed while it was checked".into()));
+            };
+            if let Some(first) = group[..k].iter().find(|earlier| found.get(earlier) == Some(id)) {
+                problems.push(
+                    invalid(format!(
+                        "custom_id {id:?} is used twice: on lines {} and {}",
+                        first + 1,
+                        later + 1
+                    ))
+                    .with_line(*later as usize + 1),
+                );
+            }
+        }
+    }
+    Ok(problems)
+}
+
+/// Cuts the lines of each model into shards.
+fn plan(lines: &[(u32, u32)], models: &[String], limits: ShardLimits) -> Result<InputCheck> {
+    let mut problems = Vec::new();
     let mut shards = Vec::new();
     let mut assignment = vec![0u32; lines.len()];
     for (m, model) in models.iter().enumerate() {
-        let members: Vec<usize> = (0..lines.len()).filter(|&i| lines[i].0 as usize == m).collect();
-        let sizes: Vec<u64> = members.iter().map(|&i| u64::from(lines[i].1)).collect();
+        let members: Vec<u32> = (0..lines.len() as u32)
+            .filter(|&i| lines[i as usize].0 as usize == m)
+            .collect();
+        let sizes: Vec<u64> = members.iter().map(|&i| u64::from(lines[i as usize].1)).collect();
         let bytes: u64 = sizes.iter().sum();
         if members.len() < limits.min_requests {
             problems.push(invalid(format!(
@@ -204,20 +294,19 @@ pub async fn plan_shards(reader: impl AsyncRead + Unpin, limits: ShardLimits) ->
         }
         match cut(&sizes, limits) {
             Some(cuts) => {
-                for (len, start) in cuts.iter().zip(std::iter::once(0).chain(cuts.iter().scan(0, |a, l| {
-                    *a += l;
-                    Some(*a)
-                }))) {
+                let mut start = 0;
+                for len in cuts {
                     let index = shards.len();
                     for &line in &members[start..start + len] {
-                        assignment[line] = index as u32;
+                        assignment[line as usize] = index as u32;
                     }
                     shards.push(Shard {
                         index,
                         model: model.clone(),
-                        requests: *len,
+                        requests: len,
                         bytes: sizes[start..start + len].iter().sum(),
                     });
+                    start += len;
                 }
             }
             None => problems.push(invalid(format!(
@@ -338,7 +427,9 @@ mod tests {
     }
 
     async fn plan(text: &str, limits: ShardLimits) -> InputCheck {
-        plan_shards(text.as_bytes(), limits).await.unwrap()
+        plan_shards(std::io::Cursor::new(text.as_bytes()), limits)
+            .await
+            .unwrap()
     }
 
     fn sizes(check: &InputCheck) -> Vec<(String, usize)> {
@@ -415,7 +506,13 @@ mod tests {
         let check = plan(&text, ShardLimits::default()).await;
         let lines: Vec<Option<usize>> = check.problems.iter().map(Error::line).collect();
         assert_eq!(lines, [Some(13), Some(14), Some(15)]);
-        assert!(check.problems[1].to_string().contains("custom_id \"r3\" is used twice"));
+        assert!(
+            check.problems[1]
+                .to_string()
+                .contains("custom_id \"r3\" is used twice: on lines 4 and 14"),
+            "{}",
+            check.problems[1]
+        );
     }
 
     #[tokio::test]
@@ -442,5 +539,33 @@ mod tests {
         .unwrap_err();
         assert_eq!(changed.kind(), ErrorKind::InvalidInput);
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[tokio::test]
+    async fn every_duplicate_names_its_first_line_and_the_plan_reads_from_where_the_reader_stands() {
+        let mut text = String::from("not part of the file\n");
+        let skip = text.len() as u64;
+        for i in 0..30 {
+            let id = if i % 10 == 9 {
+                "twin".to_owned()
+            } else {
+                format!("r{i}")
+            };
+            text.push_str(&line(&id, "m"));
+        }
+        let mut reader = std::io::Cursor::new(text.as_bytes());
+        reader.set_position(skip);
+        let check = plan_shards(reader, ShardLimits::default()).await.unwrap();
+        let problems: Vec<(Option<usize>, String)> = check.problems.iter().map(|p| (p.line(), p.to_string())).collect();
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert_eq!(problems[0].0, Some(20));
+        assert!(
+            problems[0]
+                .1
+                .contains("custom_id \"twin\" is used twice: on lines 10 and 20"),
+            "{problems:?}"
+        );
+        assert_eq!(problems[1].0, Some(30));
+        assert!(problems[1].1.contains("on lines 10 and 30"), "{problems:?}");
     }
 }

@@ -62,7 +62,7 @@ mod upload;
 
 pub use api::{MockApi, TEST_KEY};
 pub use expect::{Expect, encoded_segment};
-pub use fake::{FakeApi, FakeOptions};
+pub use fake::{FakeApi, FakeOptions, LineFailure};
 pub use generated::replies::DOCUMENTED_ERROR_STATUSES;
 pub use lifecycle::{BatchLifecycle, LifecycleHandle};
 pub use reply::{FileContent, Reply};

@@ -246,3 +246,69 @@ async fn an_https_proxy_tunnels_to_the_server_it_is_asked_for() {
     }
     std::fs::remove_file(&ca_file).unwrap();
 }
+
+/// In a child process: `Client::from_env()` with the environment it was given; prints
+/// `from_env outcome: ok <base URL>` or `from_env outcome: error <kind>: <message>`.
+#[test]
+#[ignore = "run in a child process, with its own environment, by the test below"]
+fn from_env_child() {
+    if std::env::var_os("CEREBRAS_BATCH_TEST_FROM_ENV").is_none() {
+        return;
+    }
+    let outcome = match Client::from_env() {
+        Ok(client) => format!("ok {}", client.base_url()),
+        Err(e) => format!("error {:?}: {}", e.kind(), e.message()),
+    };
+    println!("from_env outcome: {outcome}");
+}
+
+/// A variable that is set but not UTF-8 is a configuration error naming it: never read as
+/// unset, which would send the key to the default base URL instead of the one the user chose.
+#[cfg(unix)]
+#[tokio::test]
+async fn a_variable_that_is_not_utf8_is_an_error_not_unset() {
+    use std::os::unix::ffi::OsStringExt;
+    let bad = std::ffi::OsString::from_vec(b"http://127.0.0.1:1/\xff".to_vec());
+    let cases: [(&str, std::ffi::OsString, &str); 4] = [
+        (
+            "CEREBRAS_BASE_URL",
+            bad.clone(),
+            "error Config: CEREBRAS_BASE_URL is not valid UTF-8",
+        ),
+        (
+            "CEREBRAS_API_KEY",
+            bad.clone(),
+            "error Config: CEREBRAS_API_KEY is not valid UTF-8",
+        ),
+        (
+            "CEREBRAS_CUSTOM_HEADERS",
+            bad,
+            "error Config: CEREBRAS_CUSTOM_HEADERS is not valid UTF-8",
+        ),
+        (
+            "CEREBRAS_BASE_URL",
+            "http://127.0.0.1:9/v1".into(),
+            "ok http://127.0.0.1:9",
+        ),
+    ];
+    for (name, value, expected) in cases {
+        let mut command = tokio::process::Command::new(std::env::current_exe().unwrap());
+        command
+            .args(["--exact", "environment::from_env_child", "--ignored", "--nocapture"])
+            .env_remove("CEREBRAS_API_KEY")
+            .env_remove("CEREBRAS_BASE_URL")
+            .env_remove("CEREBRAS_CUSTOM_HEADERS")
+            .env("CEREBRAS_BATCH_TEST_FROM_ENV", "1");
+        if name != "CEREBRAS_API_KEY" {
+            command.env("CEREBRAS_API_KEY", TEST_KEY);
+        }
+        command.env(name, value);
+        let output = command.output().await.unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let outcome = stdout
+            .lines()
+            .find_map(|line| line.split_once("from_env outcome: ").map(|(_, o)| o.to_owned()))
+            .unwrap_or_else(|| panic!("no outcome for {name}: {stdout}"));
+        assert_eq!(outcome, expected, "{name}");
+    }
+}

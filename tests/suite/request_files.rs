@@ -36,7 +36,10 @@ fn writer_refuses_each_limit_violation_naming_the_line() {
     w.push("r1", &body("m")).unwrap();
     w.push("r2", &body("m")).unwrap();
     let dup = w.push("r1", &body("m")).unwrap_err();
-    assert_eq!((dup.line(), dup.message()), (Some(3), "custom_id \"r1\" is used twice"));
+    assert_eq!(
+        (dup.line(), dup.message()),
+        (Some(3), "custom_id \"r1\" is used twice: on lines 1 and 3")
+    );
     let other = w.push("r3", &body("other")).unwrap_err();
     assert_eq!(
         (other.line(), other.message()),

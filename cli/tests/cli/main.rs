@@ -5,10 +5,13 @@
 //! - `resume`: runs killed at every step (fault points and real kills) and Ctrl-C, each resumed
 //!   with nothing uploaded or created twice;
 //! - `commands`: `status`, `list`, `cancel`, `download` and `files`, as tables and `--json`;
-//! - `terminal`: the progress display in a real terminal (tmux), and its absence in a pipe.
+//! - `terminal`: the progress display in a real terminal (tmux), and its absence in a pipe;
+//! - `defects`: regression tests of what a new user met (lookups on a 5xx, outputs that
+//!   cannot be written, duplicate ids, a mistyped base URL, two runs on one output).
 
 mod commands;
 mod common;
+mod defects;
 mod resume;
 mod submit;
 mod terminal;

@@ -5,7 +5,7 @@
 //! most 1 MB, at most 200 MB per file, UTF-8 with LF line endings, unique `custom_id`s, and one
 //! model for every line. Every error names the 1-based line it is about ([`Error::line`]).
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::io::Write;
 
 use futures::StreamExt;
@@ -199,7 +199,8 @@ pub(crate) fn check_raw_line(line: &RawLine) -> Result<&[u8]> {
 struct LineChecker {
     lines: usize,
     bytes: u64,
-    ids: HashSet<String>,
+    /// Each `custom_id`, with its 1-based line.
+    ids: HashMap<String, usize>,
     model: Option<String>,
 }
 
@@ -229,20 +230,23 @@ impl LineChecker {
             }
             _ => {}
         }
-        if self.ids.contains(&accepted.custom_id) {
+        if let Some(first) = self.ids.get(&accepted.custom_id) {
             return Err(invalid(
                 number,
-                format!("custom_id {:?} is used twice", accepted.custom_id),
+                format!(
+                    "custom_id {:?} is used twice: on lines {first} and {number}",
+                    accepted.custom_id
+                ),
             ));
         }
         Ok(accepted)
     }
 
     /// Counts a line that [`check`](Self::check) accepted (once it is written).
-    fn commit(&mut self, line: Accepted) {
+    fn commit(&mut self, number: usize, line: Accepted) {
         self.model.get_or_insert(line.model);
-        self.ids.insert(line.custom_id);
         self.lines += 1;
+        self.ids.insert(line.custom_id, number);
         self.bytes += line.size;
     }
 
@@ -327,7 +331,7 @@ impl<W: Write> RequestWriter<W> {
         self.out
             .write_all(&text)
             .map_err(|e| crate::error::io_error(e).with_line(self.checker.lines + 1))?;
-        self.checker.commit(accepted);
+        self.checker.commit(self.checker.lines + 1, accepted);
         Ok(())
     }
 
@@ -387,7 +391,9 @@ pub async fn check_request_file(reader: impl AsyncRead + Unpin) -> Result<Reques
         let number = line.number;
         let result = check_raw_line(&line).and_then(|text| {
             total += text.len() as u64 + 1;
-            checker.check(number, text).map(|accepted| checker.commit(accepted))
+            checker
+                .check(number, text)
+                .map(|accepted| checker.commit(number, accepted))
         });
         if let Err(e) = result
             && problems.len() < MAX_PROBLEMS

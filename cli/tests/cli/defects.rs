@@ -1,0 +1,151 @@
+//! Regression tests of the defects found by running `submit` as a new user would (issue 20):
+//! each as the person met it.
+
+use std::time::Duration;
+
+use cerebras_batch::operations;
+use cerebras_batch_mock::FakeOptions;
+
+use crate::common::{Env, assert_merged, requests, submit};
+
+/// Resuming while `GET /v1/files` answered 503 uploaded a shard again (4 files for 3 shards).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_lookup_that_fails_stops_the_run_instead_of_uploading_again() {
+    let env = Env::new("lookup-503", FakeOptions::default()).await;
+    let input = requests("q", 30, "llama3.1-8b");
+    env.write("in.jsonl", &input);
+    let args = submit(&["--wait", "--max-requests", "10"]);
+    env.run_with_fault("after-upload:1", &args).await.expect(86);
+    assert_eq!(env.fake.uploads(), 2);
+    env.fake.fail_next(&operations::LIST_FILES, 503, 3);
+    let out = env.run(&args).await;
+    out.expect(1);
+    assert!(
+        out.stderr.contains("server error (HTTP 503)") && out.stderr.contains("(nothing was uploaded again)"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(env.fake.uploads(), 2, "nothing uploaded again");
+    env.run(&args).await.expect(0);
+    assert_merged(&input, &env.read("out.jsonl"));
+    assert_eq!(env.fake.uploads(), 3);
+    assert_eq!(env.fake.counts(), (6, 3), "three shard files and three outputs");
+}
+
+/// `--out` naming a directory (or `/`) uploaded and created, failed at the merge, and left
+/// files behind.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_output_that_cannot_be_written_is_refused_before_anything_is_sent() {
+    let env = Env::new("bad-out", FakeOptions::default()).await;
+    env.write("in.jsonl", &requests("q", 20, "llama3.1-8b"));
+    std::fs::create_dir(env.dir.join("results")).unwrap();
+    for (out, expected) in [
+        (
+            "results",
+            "the output `results` is a directory; give the path of the results file to write",
+        ),
+        (
+            "/",
+            "the output `/` names no file; give the path of the results file to write",
+        ),
+        (
+            "nowhere/out.jsonl",
+            "the output `nowhere/out.jsonl` cannot be written: its folder `nowhere`:",
+        ),
+        (
+            "in.jsonl",
+            "the output `in.jsonl` is the input: the results would overwrite the requests",
+        ),
+    ] {
+        let out = env
+            .run(&["submit", "in.jsonl", "--out", out, "--wait", "--poll-interval", "0.05"])
+            .await;
+        out.expect(1);
+        assert!(out.stderr.contains(expected), "{}", out.stderr);
+    }
+    assert_eq!(env.fake.counts(), (0, 0), "nothing sent");
+    let mut left: Vec<String> = std::fs::read_dir(&env.dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(left, ["in.jsonl", "results"], "nothing left behind");
+    assert!(std::fs::read_dir(env.dir.join("results")).unwrap().next().is_none());
+    assert!(!std::path::Path::new("/.state.json").exists() && !std::path::Path::new("/.parts").exists());
+}
+
+/// A duplicate `custom_id` named only its second line.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_duplicate_custom_id_names_both_lines_in_submit_and_files_upload() {
+    let env = Env::new("duplicate", FakeOptions::default()).await;
+    let mut input = requests("q", 12, "llama3.1-8b");
+    input.push_str("{not json\n");
+    input.push_str(&requests("q", 1, "llama3.1-8b"));
+    env.write("in.jsonl", &input);
+    let out = env.run(&submit(&["--wait"])).await;
+    out.expect(1);
+    assert!(
+        out.stderr
+            .contains("in.jsonl:14: custom_id \"q0\" is used twice: on lines 1 and 14"),
+        "{}",
+        out.stderr
+    );
+    let out = env.run(&["files", "upload", "in.jsonl"]).await;
+    out.expect(1);
+    assert!(
+        out.stderr
+            .contains("in.jsonl:14: custom_id \"q0\" is used twice: on lines 1 and 14"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(env.fake.uploads(), 0);
+}
+
+/// A mistyped `--base-url` that never reached a server locked the run until the state file was
+/// deleted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_base_url_that_never_answered_does_not_lock_the_run() {
+    let env = Env::new("typo-url", FakeOptions::default()).await;
+    let input = requests("q", 20, "llama3.1-8b");
+    env.write("in.jsonl", &input);
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let typo = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let mut args = vec!["--base-url", typo.as_str()];
+    args.extend(submit(&["--wait"]));
+    let out = env.run(&args).await;
+    out.expect(1);
+    assert!(out.stderr.contains("connection failed"), "{}", out.stderr);
+    assert!(!env.exists("out.jsonl.state.json") && !env.exists("out.jsonl.parts"));
+    let out = env.run(&submit(&["--wait"])).await;
+    out.expect(0);
+    assert!(!out.stderr.contains("resuming"), "{}", out.stderr);
+    assert_merged(&input, &env.read("out.jsonl"));
+    assert_eq!(env.fake.counts(), (2, 1));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_submit_on_the_same_output_is_refused_naming_the_first() {
+    let env = Env::new("two-runs", FakeOptions::default().polls_per_status(1000)).await;
+    env.write("in.jsonl", &requests("q", 20, "llama3.1-8b"));
+    let args = submit(&["--wait", "--poll-interval", "0.2"]);
+    let first = env.command(&args).spawn().unwrap();
+    let pid = first.id().unwrap();
+    for _ in 0..500 {
+        if env.fake.counts().1 == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let second = env.run(&args).await;
+    second.expect(1);
+    assert!(
+        second.stderr.contains(&format!(
+            "the job's state out.jsonl.state.json is in use by process {pid} on host "
+        )),
+        "{}",
+        second.stderr
+    );
+    assert_eq!(env.fake.counts().1, 1, "the second created nothing");
+    drop(first);
+}
