@@ -654,4 +654,112 @@ mod tests {
             "{message}"
         );
     }
+
+    /// `from_progenitor` of a changed copy of `raw()`: the failure's message.
+    fn generation_failure(change: impl FnOnce(&mut syn::File)) -> String {
+        let mut file = raw();
+        change(&mut file);
+        match crate::from_progenitor(normalized(), quote::quote!(#file)) {
+            Err(GenerateError::Progenitor(message)) => message,
+            Err(other) => panic!("another failure: {other}"),
+            Ok(_) => panic!("generated from a changed shape"),
+        }
+    }
+
+    #[test]
+    fn a_module_types_declared_elsewhere_is_named() {
+        let message = failure(|f| {
+            for item in &mut f.items {
+                if let syn::Item::Mod(m) = item
+                    && m.ident == "types"
+                {
+                    m.content = None;
+                    m.semi = Some(Default::default());
+                }
+            }
+        });
+        assert!(
+            message.contains("at `mod types`: expected an inline module, found `mod types;`"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn another_function_or_item_in_impl_client_is_named() {
+        let message = failure(|f| {
+            for item in &mut f.items {
+                if let syn::Item::Impl(imp) = item
+                    && imp.trait_.is_none()
+                    && is_client(&imp.self_ty)
+                {
+                    imp.items.push(syn::parse_quote!(
+                        pub fn baseurl(&self) -> &str {
+                            ""
+                        }
+                    ));
+                    break;
+                }
+            }
+        });
+        assert!(
+            message.contains("at `Client::baseurl`: expected `new`, `new_with_client` or an `async fn` per operation"),
+            "{message}"
+        );
+        let message = failure(|f| {
+            for item in &mut f.items {
+                if let syn::Item::Impl(imp) = item
+                    && imp.trait_.is_none()
+                    && is_client(&imp.self_ty)
+                {
+                    imp.items.push(syn::parse_quote!(
+                        const VERSION: &str = "1";
+                    ));
+                    break;
+                }
+            }
+        });
+        assert!(message.contains("at `impl Client`: expected only methods"), "{message}");
+    }
+
+    #[test]
+    fn an_argument_of_another_kind_is_named() {
+        let message = failure(|f| {
+            let sig = &mut client_method(f, "retrieve_batch").sig;
+            sig.inputs = syn::parse_quote!(&'a self, batch_id: [u8; 4]);
+        });
+        assert!(
+            message.contains("at `Client::retrieve_batch`: expected `batch_id` of a named type, found `[u8 ; 4]`"),
+            "{message}"
+        );
+        let message = failure(|f| {
+            let sig = &mut client_method(f, "retrieve_batch").sig;
+            sig.inputs = syn::parse_quote!(&'a self, (a, b): (u8, u8));
+        });
+        assert!(
+            message.contains("at `Client::retrieve_batch`: expected an argument name"),
+            "{message}"
+        );
+        let message = failure(|f| {
+            let sig = &mut client_method(f, "retrieve_batch").sig;
+            sig.generics = syn::parse_quote!(<'a, B: Into<reqwest::Body>>);
+            sig.inputs = syn::parse_quote!(&'a self, body: Option<B>);
+        });
+        assert!(
+            message
+                .contains("at `Client::retrieve_batch`: expected the raw body `body` required, found an optional one"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn an_argument_the_spec_does_not_name_is_named() {
+        let message = generation_failure(|f| {
+            let sig = &mut client_method(f, "retrieve_batch").sig;
+            sig.inputs = syn::parse_quote!(&'a self, id: &'a str);
+        });
+        assert!(
+            message.contains("`retrieve_batch`: progenitor's argument `id` matches no parameter of the spec"),
+            "{message}"
+        );
+    }
 }

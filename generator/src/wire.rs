@@ -6,7 +6,21 @@
 use openapiv3::{OpenAPI, ReferenceOr, StatusCode};
 
 use crate::OperationSpec;
-use crate::model::Body;
+
+/// How a request body goes on the wire (the spec's one media type for it, after
+/// normalisation).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Body {
+    /// `application/json`: the value serialized as JSON.
+    Json,
+    /// `application/x-www-form-urlencoded`: the value serialized as a form.
+    Form,
+    /// `text/plain` and the like (the media type): a `String`.
+    Text(String),
+    /// `application/octet-stream`: the caller's `reqwest::Body` (bytes sent again on a retry, a
+    /// stream once).
+    Raw,
+}
 
 /// How one operation goes on the wire.
 #[derive(Debug, Clone)]

@@ -8,11 +8,18 @@ use cerebras_batch_tests::workspace_root;
 use syn::visit::Visit;
 
 /// `(file, static, why it is not call state)`.
-const ALLOWED: &[(&str, &str, &str)] = &[(
-    "generated/src/download.rs",
-    "NEXT",
-    "the counter that makes `Download::save`'s temporary file names unique in the process",
-)];
+const ALLOWED: &[(&str, &str, &str)] = &[
+    (
+        "generated/src/download.rs",
+        "NEXT",
+        "the counter that makes `Download::save`'s temporary file names unique in the process",
+    ),
+    (
+        "generated/src/job/paths.rs",
+        "NEXT",
+        "the counter that makes the job's probe file names (can a file be created here?) unique in the process",
+    ),
+];
 
 /// What a `static` must not hold (in its type's text): locks, cells and atomics.
 const SHARED_STATE: &[&str] = &[

@@ -5,7 +5,8 @@
 //!   (ids in paths), `retries` (and timeouts), `errors`, `tracing`, `upload`, `download`, `wait`
 //!   (and cancel), `pagination`, `request_files`, `results`, `tolerance`,
 //!   `workflow`, `api_guarantees` (Send, Sync and 'static, checked by the compiler), `call_state`
-//!   (no thread-local or global holds a call's state);
+//!   (no thread-local or global holds a call's state), `layering` (the hand-written files import
+//!   in one direction);
 //! - the spec: `spec_fidelity`, `audit`, `examples`, `contract` (the client against Prism serving
 //!   the spec), `docs_drift` (the spec against the vendor's pages);
 //! - the generator: `freshness`, `surface`, `mutation`, `drift` (realistic spec edits),
@@ -31,6 +32,7 @@ mod fake;
 mod freshness;
 mod fuzz_replay;
 mod job;
+mod layering;
 mod mutation;
 mod operations;
 mod pagination;
