@@ -16,7 +16,7 @@
 //! 3. [`shape`] gives progenitor's types their public shape: `#[non_exhaustive]`,
 //!    constructors and setters, tolerant decoders.
 //! 4. [`model`] describes the resulting API as data, from which everything else is rendered
-//!    ([`wire`] adds what the spec says of each request body's media type and the success
+//!    (`wire.rs` adds what the spec says of each request body's media type and the success
 //!    statuses).
 //! 5. [`open_enum`] generates the open enums (`enums.rs`).
 //! 6. [`facade`] generates the public methods of `cerebras_batch::Client` (`operations.rs`),
