@@ -12,6 +12,8 @@
 //! - the generator: `freshness`, `surface`, `mutation`, `drift` (realistic spec edits),
 //!   `real_specs` (19 published specs), `semver` (`cargo xtask diff`'s verdicts, proven by the
 //!   compiler);
+//! - the docs: `readme` (every Rust block of the README run, every inline call checked, every
+//!   relative link of the Markdown docs resolved);
 //! - `fuzz_replay`: the fuzz targets' seeds and random inputs, through the same entry points;
 //! - `doubles`: test doubles on 127.0.0.1 (a throwaway CA, an HTTPS server, proxies, upload
 //!   servers that read slowly, stop, or never answer).
@@ -37,6 +39,7 @@ mod mutation;
 mod operations;
 mod pagination;
 mod paths;
+mod readme;
 mod real_specs;
 mod request_files;
 mod results;

@@ -386,9 +386,13 @@ async fn an_early_413_is_surfaced_or_the_error_says_the_upload_may_have_been_ref
         }
     }
     println!("{outcomes:#?}");
+    // How often the 413 wins the race against the reset depends on scheduling: 19 in 20 on an
+    // idle machine, 25 in 60 under a load of 9 on 2 cores (CI, 2026-12-03). A rate is a
+    // measurement, not a test; the test asserts what holds in every timing: each try is the 413
+    // or says it may have been refused (above), and the 413 is heard at least once.
     assert!(
-        outcomes.get("linger=false: 413 with its message").copied().unwrap_or(0) >= 30,
-        "most 413s are surfaced even when the server resets: {outcomes:?}"
+        outcomes.get("linger=false: 413 with its message").copied().unwrap_or(0) >= 1,
+        "the 413 of a server that resets is never surfaced: {outcomes:?}"
     );
 }
 

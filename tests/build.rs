@@ -1,0 +1,99 @@
+//! Makes the README's Rust blocks part of the test suite: each fenced block whose info string
+//! starts with `rust` becomes a module of `$OUT_DIR/readme_blocks.rs`, which
+//! `suite/readme.rs` includes, compiles and runs (against the stateful fake or the mock).
+//!
+//! A block is written as rustdoc reads it: lines starting with `# ` are hidden from readers
+//! but part of the code. Each block must define `fn main` or `async fn run` (made `pub` here, so
+//! that the test can call it); a hidden `// expect: TEXT` line names text the block must print.
+//! A block that defines neither fails the build, naming its line.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+fn main() {
+    let readme = Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md");
+    println!("cargo::rerun-if-changed={}", readme.display());
+    let text = std::fs::read_to_string(&readme).unwrap_or_else(|e| panic!("cannot read {}: {e}", readme.display()));
+    let mut modules = String::new();
+    // `unit_arg`: a block's `run` may return `()`, which `outcome` accepts like a `Result`.
+    let mut table = String::from(
+        "/// Every Rust block of the README, in order.\n#[allow(clippy::unit_arg)]\npub const BLOCKS: &[Block] = &[\n",
+    );
+    for block in rust_blocks(&text) {
+        let Block { line, code, expect } = block;
+        let entry = if code.contains("async fn run(") {
+            format!("|| crate::readme::outcome(crate::readme::block_on(line_{line}::run()))")
+        } else if code.contains("fn main(") {
+            format!("|| crate::readme::outcome(line_{line}::main())")
+        } else {
+            panic!(
+                "README.md line {line}: a Rust block must define `fn main` or `async fn run` \
+                 (hidden lines starting with `# ` may do it) so that the tests can run it"
+            );
+        };
+        let code: String = code
+            .lines()
+            .map(|l| {
+                match ["fn main(", "async fn main(", "async fn run("]
+                    .iter()
+                    .any(|f| l.starts_with(f))
+                {
+                    true => format!("pub {l}\n"),
+                    false => format!("{l}\n"),
+                }
+            })
+            .collect();
+        writeln!(modules, "/// README.md, the block at line {line}.\n#[allow(dead_code, unused_imports)]\npub mod line_{line} {{\n{code}}}\n").unwrap();
+        writeln!(
+            table,
+            "    Block {{ line: {line}, expect: &{expect:?}, run: {entry} }},"
+        )
+        .unwrap();
+    }
+    table.push_str("];\n");
+    let out = Path::new(&std::env::var("OUT_DIR").unwrap()).join("readme_blocks.rs");
+    std::fs::write(&out, modules + &table).unwrap();
+}
+
+/// One fenced Rust block: its opening line (1-based), its code with rustdoc's hidden-line marks
+/// removed, and its `// expect:` texts.
+struct Block {
+    line: usize,
+    code: String,
+    expect: Vec<String>,
+}
+
+fn rust_blocks(text: &str) -> Vec<Block> {
+    let mut blocks = Vec::new();
+    let mut current: Option<Block> = None;
+    for (i, line) in text.lines().enumerate() {
+        let trimmed = line.trim_start();
+        match current.as_mut() {
+            None => {
+                if let Some(info) = trimmed.strip_prefix("```")
+                    && info.split(',').next() == Some("rust")
+                {
+                    current = Some(Block {
+                        line: i + 1,
+                        code: String::new(),
+                        expect: Vec::new(),
+                    });
+                }
+            }
+            Some(_) if trimmed.starts_with("```") => blocks.extend(current.take()),
+            Some(block) => {
+                let code = match line {
+                    "#" => "",
+                    _ => line.strip_prefix("# ").unwrap_or(line),
+                };
+                if let Some(expect) = code.trim().strip_prefix("// expect: ") {
+                    block.expect.push(expect.to_owned());
+                }
+                block.code.push_str(code);
+                block.code.push('\n');
+            }
+        }
+    }
+    assert!(current.is_none(), "README.md: a Rust block is not closed");
+    blocks
+}
