@@ -684,39 +684,42 @@ mod tests {
         );
     }
 
+    /// Adds `item` to progenitor's first inherent `impl Client`.
+    fn push_into_impl_client(f: &mut syn::File, item: syn::ImplItem) {
+        let imp = f
+            .items
+            .iter_mut()
+            .find_map(|i| match i {
+                syn::Item::Impl(imp) if imp.trait_.is_none() && is_client(&imp.self_ty) => Some(imp),
+                _ => None,
+            })
+            .unwrap();
+        imp.items.push(item);
+    }
+
     #[test]
     fn another_function_or_item_in_impl_client_is_named() {
         let message = failure(|f| {
-            for item in &mut f.items {
-                if let syn::Item::Impl(imp) = item
-                    && imp.trait_.is_none()
-                    && is_client(&imp.self_ty)
-                {
-                    imp.items.push(syn::parse_quote!(
-                        pub fn baseurl(&self) -> &str {
-                            ""
-                        }
-                    ));
-                    break;
-                }
-            }
+            push_into_impl_client(
+                f,
+                syn::parse_quote!(
+                    pub fn baseurl(&self) -> &str {
+                        ""
+                    }
+                ),
+            )
         });
         assert!(
             message.contains("at `Client::baseurl`: expected `new`, `new_with_client` or an `async fn` per operation"),
             "{message}"
         );
         let message = failure(|f| {
-            for item in &mut f.items {
-                if let syn::Item::Impl(imp) = item
-                    && imp.trait_.is_none()
-                    && is_client(&imp.self_ty)
-                {
-                    imp.items.push(syn::parse_quote!(
-                        const VERSION: &str = "1";
-                    ));
-                    break;
-                }
-            }
+            push_into_impl_client(
+                f,
+                syn::parse_quote!(
+                    const VERSION: &str = "1";
+                ),
+            )
         });
         assert!(message.contains("at `impl Client`: expected only methods"), "{message}");
     }
