@@ -1,5 +1,7 @@
-//! Per-call cost: `cancel_batch` (DELETE /v1/batches/{id}, the vendor's example as the answer)
-//! against raw reqwest + serde decoding the same answer into a struct of the same fields.
+//! Per-call cost: `retrieve_batch` (`GET /v1/batches/{id}`, the vendor's retrieve example as the
+//! answer) with this client, with raw reqwest + serde decoding the same answer into a struct of
+//! the same fields (the floor), and with async-openai 0.43 (`client.batches().retrieve(id)`:
+//! the same request on the wire).
 
 use std::collections::BTreeMap;
 
@@ -7,7 +9,7 @@ use futures::{StreamExt, TryStreamExt};
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::stats::{Measure, Pair, measure};
+use crate::stats::{Measure, Trio, measure};
 
 /// The API key both clients send.
 pub const KEY: &str = "bench-key";
@@ -38,6 +40,14 @@ pub struct FloorBatch {
     metadata: Option<serde_json::Map<String, Value>>,
 }
 
+/// async-openai, with the defaults a user gets (its own reqwest client), on the loopback API.
+pub fn peer_client(base: &str) -> async_openai::Client<async_openai::config::OpenAIConfig> {
+    let config = async_openai::config::OpenAIConfig::new()
+        .with_api_base(format!("{base}/v1"))
+        .with_api_key(KEY);
+    async_openai::Client::with_config(config)
+}
+
 /// Our client, with the defaults a user gets.
 pub fn ours_client(base: &str) -> Result<cerebras_batch::Client, String> {
     cerebras_batch::Client::builder()
@@ -54,7 +64,7 @@ pub fn floor_client() -> Result<reqwest::Client, String> {
 
 pub async fn ours(client: &cerebras_batch::Client, n: usize, inflight: usize) -> Result<u64, String> {
     futures::stream::iter(0..n)
-        .map(|i| async move { client.cancel_batch(format!("batch_{i}")).await.map(|b| b.id.len()) })
+        .map(|i| async move { client.retrieve_batch(format!("batch_{i}")).await.map(|b| b.id.len()) })
         .buffer_unordered(inflight)
         .try_fold(0u64, |acc, _| async move { Ok(acc + 1) })
         .await
@@ -65,7 +75,7 @@ pub async fn floor(http: &reqwest::Client, base: &str, n: usize, inflight: usize
     futures::stream::iter(0..n)
         .map(|i| async move {
             let batch: FloorBatch = http
-                .delete(format!("{base}/v1/batches/batch_{i}"))
+                .get(format!("{base}/v1/batches/batch_{i}"))
                 .bearer_auth(KEY)
                 .header(reqwest::header::ACCEPT, "application/json")
                 .header(reqwest::header::USER_AGENT, "cerebras-batch/0.2.0")
@@ -82,38 +92,81 @@ pub async fn floor(http: &reqwest::Client, base: &str, n: usize, inflight: usize
         .map_err(|e| e.to_string())
 }
 
-/// `n` calls, `inflight` at a time, with each client: in 4 slices, the clients taking turns
-/// (ABBA order), so that a slow spell of the machine falls on both; the slices are summed.
-pub async fn measure_pair(
-    client: &cerebras_batch::Client,
-    http: &reqwest::Client,
-    base: &str,
+pub async fn peer(
+    client: &async_openai::Client<async_openai::config::OpenAIConfig>,
     n: usize,
     inflight: usize,
-    ours_first: bool,
-) -> Result<Pair, String> {
-    const SLICES: usize = 4;
-    let add = |a: &mut Measure, b: Measure| {
-        a.wall += b.wall;
-        a.cpu += b.cpu;
-        a.units += b.units;
-    };
+) -> Result<u64, String> {
+    futures::stream::iter(0..n)
+        .map(|i| async move {
+            client
+                .batches()
+                .retrieve(&format!("batch_{i}"))
+                .await
+                .map(|b| b.id.len())
+        })
+        .buffer_unordered(inflight)
+        .try_fold(0u64, |acc, _| async move { Ok(acc + 1) })
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// The three clients of the call figures.
+pub struct Clients {
+    pub ours: cerebras_batch::Client,
+    pub floor: reqwest::Client,
+    pub peer: async_openai::Client<async_openai::config::OpenAIConfig>,
+    pub base: String,
+}
+
+impl Clients {
+    pub fn new(base: &str) -> Result<Self, String> {
+        Ok(Self {
+            ours: ours_client(base)?,
+            floor: floor_client()?,
+            peer: peer_client(base),
+            base: base.to_owned(),
+        })
+    }
+
+    async fn measure(&self, which: usize, n: usize, inflight: usize) -> Result<Measure, String> {
+        match which {
+            0 => measure(ours(&self.ours, n, inflight)).await,
+            1 => measure(floor(&self.floor, &self.base, n, inflight)).await,
+            _ => measure(peer(&self.peer, n, inflight)).await,
+        }
+    }
+}
+
+/// `n` calls, `inflight` at a time, with each client: in 6 slices, the clients taking turns in
+/// every order (each first, second and third twice, `flip` reversing the orders), so that a slow
+/// spell of the machine falls on all; the slices are summed.
+pub async fn measure_three(clients: &Clients, n: usize, inflight: usize, flip: bool) -> Result<Trio, String> {
+    const SLICES: usize = 6;
     let zero = Measure {
         wall: std::time::Duration::ZERO,
         cpu: std::time::Duration::ZERO,
         units: 0,
     };
-    let (mut o, mut f) = (zero, zero);
+    let mut sums = [zero; 3];
     let slice = n.div_ceil(SLICES);
     for k in 0..SLICES {
-        // ours_first: O F F O O F F O; otherwise F O O F F O O F.
-        if (k % 2 == 0) == ours_first {
-            add(&mut o, measure(ours(client, slice, inflight)).await?);
-            add(&mut f, measure(floor(http, base, slice, inflight)).await?);
-        } else {
-            add(&mut f, measure(floor(http, base, slice, inflight)).await?);
-            add(&mut o, measure(ours(client, slice, inflight)).await?);
+        let mut order = [0, 1, 2];
+        order.rotate_left(k % 3);
+        if (k / 3 == 1) != flip {
+            order.reverse();
+        }
+        for which in order {
+            let m = clients.measure(which, slice, inflight).await?;
+            let sum = &mut sums[which];
+            sum.wall += m.wall;
+            sum.cpu += m.cpu;
+            sum.units += m.units;
         }
     }
-    Ok(Pair { ours: o, floor: f })
+    Ok(Trio {
+        ours: sums[0],
+        floor: sums[1],
+        peer: sums[2],
+    })
 }

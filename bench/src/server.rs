@@ -1,24 +1,30 @@
-//! The loopback API (axum, in a process of its own): `DELETE /v1/batches/{id}` answers the
-//! vendor's cancel example; `GET /v1/files/{id}/content` streams the results file.
+//! The loopback API (axum, in a process of its own): `GET /v1/batches/{id}` answers the vendor's
+//! retrieve example, `DELETE /v1/batches/{id}` its cancel example; `GET /v1/files/{id}/content`
+//! streams the results file.
 
 use std::path::{Path, PathBuf};
 
 use axum::Router;
 use axum::body::Body;
 use axum::http::header;
-use axum::routing::{delete, get};
+use axum::routing::get;
 use tokio::io::AsyncBufReadExt;
 
 /// The vendor's cancel example (inference-docs.cerebras.ai/api-reference/batch/cancel-batch),
 /// `"status": "calling"` included.
 pub const CANCEL_EXAMPLE: &str = r#"{"id":"batch_abc123","object":"batch","endpoint":"/v1/chat/completions","errors":null,"input_file_id":"file-abc123","completion_window":"24h","status":"calling","output_file_id":null,"error_file_id":null,"created_at":1765492780,"in_progress_at":null,"expires_at":null,"finalizing_at":null,"completed_at":1765493188,"failed_at":null,"expired_at":null,"cancelling_at":1765492797,"cancelled_at":null,"request_counts":null,"metadata":null}"#;
 
+/// The vendor's retrieve example (inference-docs.cerebras.ai/api-reference/batch/retrieve-batch),
+/// which every client of the call figures decodes.
+pub const RETRIEVE_EXAMPLE: &str = r#"{"id":"batch_abc123","object":"batch","endpoint":"/v1/chat/completions","errors":null,"input_file_id":"file_abc123","completion_window":"24h","status":"in_progress","output_file_id":null,"error_file_id":null,"created_at":1766003277,"in_progress_at":1766003300,"expires_at":1766089677,"finalizing_at":null,"completed_at":null,"failed_at":null,"expired_at":null,"cancelling_at":null,"cancelled_at":null,"request_counts":{"total":100,"completed":75,"failed":2},"metadata":{"custom_tags":["legal-review","q3"]}}"#;
+
 /// Serves until killed; prints `listening on <url>` first.
 pub async fn serve(results: PathBuf) -> Result<(), String> {
     let app = Router::new()
         .route(
             "/v1/batches/{id}",
-            delete(|| async { ([(header::CONTENT_TYPE, "application/json")], CANCEL_EXAMPLE) }),
+            get(|| async { ([(header::CONTENT_TYPE, "application/json")], RETRIEVE_EXAMPLE) })
+                .delete(|| async { ([(header::CONTENT_TYPE, "application/json")], CANCEL_EXAMPLE) }),
         )
         .route(
             "/v1/files/{id}/content",

@@ -30,7 +30,40 @@ pub async fn measure<F: std::future::Future<Output = Result<u64, String>>>(work:
     })
 }
 
-/// Ours and the floor, measured in the same round.
+/// Ours, the floor and async-openai, measured in the same round.
+pub struct Trio {
+    pub ours: Measure,
+    pub floor: Measure,
+    pub peer: Measure,
+}
+
+impl Trio {
+    /// Ours and the floor.
+    pub fn ours_floor(&self) -> Pair {
+        Pair {
+            ours: self.ours,
+            floor: self.floor,
+        }
+    }
+
+    /// Ours and async-openai (as the pair's floor).
+    pub fn ours_peer(&self) -> Pair {
+        Pair {
+            ours: self.ours,
+            floor: self.peer,
+        }
+    }
+
+    /// async-openai (as the pair's ours) and the floor.
+    pub fn peer_floor(&self) -> Pair {
+        Pair {
+            ours: self.peer,
+            floor: self.floor,
+        }
+    }
+}
+
+/// Two measurements of the same round: `ours` against `floor`.
 pub struct Pair {
     pub ours: Measure,
     pub floor: Measure,
@@ -70,8 +103,8 @@ impl Table {
     /// meets it.
     pub fn render(&self) -> String {
         let mut out = format!(
-            "\n{:<42} {:>8}  {:>15}  {:<8} {}\n",
-            "figure (ours / floor)", "median", "spread", "goal", "met"
+            "\n{:<64} {:>8}  {:>15}  {:<8} {}\n",
+            "figure (ratio)", "median", "spread", "goal", "met"
         );
         for (figure, goal, values) in &self.rows {
             let (median, low, high) = median_spread(values);
@@ -81,7 +114,7 @@ impl Table {
                 _ => "NO",
             };
             out.push_str(&format!(
-                "{:<42} {:>7.2}×  {:>6.2}×–{:>6.2}×  {:<8} {met}\n",
+                "{:<64} {:>7.2}×  {:>6.2}×–{:>6.2}×  {:<8} {met}\n",
                 figure, median, low, high, goal,
             ));
         }
@@ -102,13 +135,15 @@ pub fn median_spread(values: &[f64]) -> (f64, f64, f64) {
     (median, sorted[0], sorted[n - 1])
 }
 
-/// Whether `value` meets a goal written `≥ 0.97×` or `≤ 1.10×`.
+/// Whether `value` meets a goal written `≥ 0.97×`, `≤ 1.10×` or `< 1.00×`.
 fn goal_met(goal: &str, value: f64) -> bool {
     let number = |s: &str| s.trim().trim_end_matches('×').trim().parse::<f64>().unwrap_or(f64::NAN);
     if let Some(g) = goal.strip_prefix('≥') {
         value >= number(g)
     } else if let Some(g) = goal.strip_prefix('≤') {
         value <= number(g)
+    } else if let Some(g) = goal.strip_prefix('<') {
+        value < number(g)
     } else {
         false
     }

@@ -1,16 +1,13 @@
-//! [`Client`]: configuration, auth and the call path shared by every operation.
+//! [`Client`]: configuration and auth: the settings every request shares, and the reqwest
+//! clients the call path (`transport/execute.rs`) sends through.
 
-use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use progenitor_client::ResponseValue;
 use reqwest::header::{HeaderMap, HeaderValue};
 
-use crate::error::{Error, ErrorKind, ErrorResponse, MAX_ERROR_BODY, Result};
-use crate::generated::progenitor::Client as RawClient;
-use crate::operation::Operation;
-use crate::transport::{CallRecord, Settings, Transport, WithRecord};
+use crate::error::{Error, ErrorKind, Result};
+use crate::transport::retry::Policy;
 
 /// The API's base URL. Every path carries `/v1`; this URL does not.
 pub const DEFAULT_BASE_URL: &str = "https://api.cerebras.ai";
@@ -43,22 +40,34 @@ pub const DEFAULT_MAX_RETRIES: u32 = 2;
 /// ```
 #[derive(Clone)]
 pub struct Client {
-    /// For JSON calls: the timeout bounds each attempt whole (one timer per attempt).
-    raw: RawClient,
-    /// For uploads and downloads: the timeout bounds each wait for the next bytes. Built on
-    /// the first transfer (a reqwest client costs about 3 ms to build, 20 ms in a debug
-    /// build), shared by clones.
-    stream: Arc<StreamClient>,
+    /// For JSON calls: its timeout bounds each attempt whole (one timer per attempt).
+    http: reqwest::Client,
+    /// For uploads and downloads: built on the first transfer (a reqwest client costs about
+    /// 3 ms to build, 20 ms in a debug build), shared by clones.
+    transfers: Arc<Transfers>,
+    settings: Arc<Settings>,
     base_url: Arc<str>,
 }
 
-/// The client for transfers, or what it takes to build it.
-struct StreamClient {
-    /// For downloads: reqwest's per-read timeout.
-    built: std::sync::OnceLock<RawClient>,
+/// Settings every request of a client shares.
+pub(crate) struct Settings {
+    /// The API key, kept only to redact it from errors.
+    pub(crate) api_key: Box<str>,
+    /// `Authorization: Bearer …`, marked sensitive.
+    pub(crate) authorization: HeaderValue,
+    /// User agent and custom headers, added to every request.
+    pub(crate) headers: HeaderMap,
+    /// When and how often a failed attempt is tried again.
+    pub(crate) retry: Policy,
+}
+
+/// The reqwest clients for transfers, or what it takes to build them.
+struct Transfers {
+    /// For downloads (and raw request bodies): reqwest's per-read timeout.
+    stream: OnceLock<reqwest::Client>,
     /// For uploads: no reqwest timeout (reqwest's per-read timeout would count the time spent
     /// sending the body); `upload.rs` stops an upload that makes no progress for `timeout`.
-    upload: std::sync::OnceLock<RawClient>,
+    upload: OnceLock<reqwest::Client>,
     timeout: Duration,
     connect_timeout: Duration,
     /// Whether the timeouts are ours (not those of a client given to `http_client`).
@@ -70,7 +79,7 @@ impl std::fmt::Debug for Client {
         f.debug_struct("Client")
             .field("base_url", &self.base_url)
             .field("api_key", &"[redacted]")
-            .field("max_retries", &self.raw_transport().0.max_retries)
+            .field("max_retries", &self.settings.retry.max_retries)
             .finish()
     }
 }
@@ -109,288 +118,49 @@ impl Client {
         &self.base_url
     }
 
-    /// The generated client for calls answered in JSON.
-    pub(crate) fn raw(&self) -> &RawClient {
-        &self.raw
+    /// The settings every request shares.
+    pub(crate) fn settings(&self) -> &Settings {
+        &self.settings
     }
 
-    /// The generated client for downloads, built on first use.
+    /// The reqwest client for calls answered in JSON.
+    pub(crate) fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    /// The reqwest client for downloads (and raw request bodies), built on first use.
     ///
     /// # Errors
     ///
     /// [`ErrorKind::Config`] when reqwest cannot build it (as [`ClientBuilder::build`] would
     /// have failed for the JSON client, with the same settings).
-    pub(crate) fn raw_stream(&self) -> Result<&RawClient> {
-        self.lazy(&self.stream.built, reqwest::ClientBuilder::read_timeout)
+    pub(crate) fn http_stream(&self) -> Result<&reqwest::Client> {
+        self.lazy(&self.transfers.stream, reqwest::ClientBuilder::read_timeout)
     }
 
-    /// The generated client for uploads, built on first use, and the idle timeout its caller
+    /// The reqwest client for uploads, built on first use, and the idle timeout its caller
     /// must apply (`None` with a client given to [`ClientBuilder::http_client`]).
     ///
     /// # Errors
     ///
-    /// As [`raw_stream`](Self::raw_stream).
-    pub(crate) fn raw_upload(&self) -> Result<(&RawClient, Option<Duration>)> {
-        let raw = self.lazy(&self.stream.upload, upload_timeouts)?;
-        Ok((raw, self.stream.own.then_some(self.stream.timeout)))
+    /// As [`http_stream`](Self::http_stream).
+    pub(crate) fn http_upload(&self) -> Result<(&reqwest::Client, Option<Duration>)> {
+        let http = self.lazy(&self.transfers.upload, upload_timeouts)?;
+        Ok((http, self.transfers.own.then_some(self.transfers.timeout)))
     }
 
     fn lazy<'a>(
         &'a self,
-        cell: &'a std::sync::OnceLock<RawClient>,
+        cell: &'a OnceLock<reqwest::Client>,
         set_timeout: fn(reqwest::ClientBuilder, Duration) -> reqwest::ClientBuilder,
-    ) -> Result<&'a RawClient> {
-        if let Some(raw) = cell.get() {
-            return Ok(raw);
+    ) -> Result<&'a reqwest::Client> {
+        if let Some(http) = cell.get() {
+            return Ok(http);
         }
-        let http = http_client(set_timeout, self.stream.timeout, self.stream.connect_timeout)?;
+        let http = http_client(set_timeout, self.transfers.timeout, self.transfers.connect_timeout)?;
         // Two tasks may build one each at first; the first stored is kept.
-        Ok(cell.get_or_init(|| RawClient::new_with_client(&self.base_url, http, self.raw_transport().clone())))
+        Ok(cell.get_or_init(|| http))
     }
-
-    fn raw_transport(&self) -> &Transport {
-        progenitor_client::ClientInfo::inner(&self.raw)
-    }
-
-    /// Runs one generated call, with its retries, and turns every failure into an [`Error`]
-    /// that keeps status, headers and raw body. `call` builds the request and sends it once
-    /// (through [`Transport::send`]); when the transport leaves a retry delay in the call's
-    /// record, this waits it out and calls `call` again.
-    pub(crate) async fn execute<T, F>(
-        &self,
-        op: &'static Operation,
-        call: impl FnMut() -> F,
-    ) -> Result<ResponseValue<T>>
-    where
-        F: Future<Output = std::result::Result<ResponseValue<T>, progenitor_client::Error<()>>>,
-    {
-        self.run(op, &Arc::new(CallRecord::default()), call).await
-    }
-
-    /// As [`execute`](Self::execute), for a streamed body: the [`Download`] remembers the
-    /// call, so that an error while reading the body names it and its attempts.
-    pub(crate) async fn download<F>(&self, op: &'static Operation, call: impl FnMut() -> F) -> Result<crate::Download>
-    where
-        F: Future<
-            Output = std::result::Result<ResponseValue<progenitor_client::ByteStream>, progenitor_client::Error<()>>,
-        >,
-    {
-        let record = Arc::new(CallRecord::default());
-        let value = self.run(op, &record, call).await?;
-        let attempts = record.attempts.load(std::sync::atomic::Ordering::Relaxed);
-        let request = record.request.lock().expect("call record lock").take();
-        // Never handed on as the file: a body in an encoding nobody decoded.
-        if crate::transport::encoding::undecoded(value.headers()).is_some() {
-            let (status, headers) = (value.status(), value.headers().clone());
-            let prefix = crate::transport::read_prefix(value.into_inner().into_inner(), MAX_ERROR_BODY).await;
-            let (method, path) = request
-                .map(|(m, p)| (m.as_str().to_owned(), p))
-                .unwrap_or_else(|| (op.method.to_owned(), op.path.to_owned()));
-            return Err(response_error(status, headers, prefix)
-                .with_operation(op.id)
-                .with_request(method, path)
-                .with_attempts(attempts)
-                .redact(&self.raw_transport().0.api_key));
-        }
-        Ok(crate::Download::new(value, op, attempts, request))
-    }
-
-    /// The call loop: an attempt, then as many more as the transport asks for.
-    async fn run<T, F>(
-        &self,
-        op: &'static Operation,
-        record: &Arc<CallRecord>,
-        mut call: impl FnMut() -> F,
-    ) -> Result<ResponseValue<T>>
-    where
-        F: Future<Output = std::result::Result<ResponseValue<T>, progenitor_client::Error<()>>>,
-    {
-        loop {
-            // Pinned where it stands: the attempt's future lives in this one's state, which
-            // lives wherever the caller keeps it (one allocation for `.await` on a builder).
-            let attempt = std::pin::pin!(call());
-            let e = match WithRecord::new(record.clone(), attempt).await {
-                Ok(value) => return Ok(value),
-                Err(e) => e,
-            };
-            let retry = record.retry.lock().expect("call record lock").take();
-            match retry {
-                Some(delay) => {
-                    // Not read: the connection is not reused, which is fine for a retry.
-                    drop(e);
-                    // Boxed, as is the error path below: every call's future would carry them.
-                    Box::pin(tokio::time::sleep(delay)).await;
-                }
-                None => {
-                    return Err(Box::pin(convert(op, e, record))
-                        .await
-                        .redact(&self.raw_transport().0.api_key));
-                }
-            }
-        }
-    }
-}
-
-/// Maps progenitor's error to ours, with what the transport recorded.
-async fn convert(op: &'static Operation, e: progenitor_client::Error<()>, record: &CallRecord) -> Error {
-    use progenitor_client::Error as P;
-    let attempts = record.attempts.load(std::sync::atomic::Ordering::Relaxed);
-    let last = record.last.lock().expect("call record lock").take();
-    let request = record.request.lock().expect("call record lock").take();
-    let err = match e {
-        P::UnexpectedResponse(response) => {
-            // A 2xx the operation does not declare had its body read by the transport.
-            let kept = record.body.lock().expect("call record lock").take();
-            unexpected_response(response, kept).await
-        }
-        P::InvalidResponsePayload(bytes, source) => {
-            let mut err = Error::new(
-                ErrorKind::Decode,
-                format!("the response body does not match the expected type: {source}"),
-            )
-            .with_source(source);
-            if let Some((status, headers)) = last {
-                err = err.with_response(ErrorResponse::new(status, headers, &bytes, false));
-            }
-            err
-        }
-        P::InvalidUpgrade(source) => from_reqwest(source),
-        // A response arrived but its body broke off (JSON bodies are read in the transport), or
-        // none arrived.
-        P::CommunicationError(source) | P::ResponseBodyError(source) => {
-            let mut err = from_reqwest(source);
-            if let Some((status, headers)) = last {
-                err = err.with_response(ErrorResponse::new(status, headers, &[], false));
-            }
-            err
-        }
-        P::ErrorResponse(value) => {
-            Error::from_response(ErrorResponse::new(value.status(), value.headers().clone(), &[], false))
-        }
-        P::InvalidRequest(message) => Error::new(ErrorKind::InvalidInput, message),
-        P::Custom(message) => Error::new(ErrorKind::Connection, message),
-    };
-    let err = match request {
-        Some((method, path)) => err.with_request(method.as_str(), path),
-        None => err.with_request(op.method, op.path),
-    };
-    err.with_operation(op.id).with_attempts(attempts)
-}
-
-/// The error for a response the operation does not declare (a redirect, an error status, an
-/// undocumented success) or whose body is in a content encoding nobody decoded. `kept` is the
-/// body when the transport read it already.
-async fn unexpected_response(response: reqwest::Response, kept: Option<bytes::Bytes>) -> Error {
-    let (status, headers) = (response.status(), response.headers().clone());
-    let prefix = match kept {
-        Some(body) => crate::transport::Prefix {
-            truncated: body.len() > MAX_ERROR_BODY,
-            bytes: body[..body.len().min(MAX_ERROR_BODY)].to_vec(),
-            error: None,
-        },
-        None => crate::transport::read_prefix(response.bytes_stream(), MAX_ERROR_BODY).await,
-    };
-    response_error(status, headers, prefix)
-}
-
-/// The error for a response from its status, headers and the first bytes of its body.
-fn response_error(status: reqwest::StatusCode, headers: HeaderMap, prefix: crate::transport::Prefix) -> Error {
-    let undecoded = crate::transport::encoding::undecoded(&headers);
-    // For the message only: a Location that is not visible ASCII stays in the headers.
-    let location = headers
-        .get(reqwest::header::LOCATION)
-        .and_then(|l| l.to_str().ok())
-        .map(str::to_owned);
-    // A body that broke off is not the whole body: marked cut, like one over the limit.
-    let cut = prefix.truncated || prefix.error.is_some();
-    let parts = ErrorResponse::new(status, headers, &prefix.bytes, cut);
-    let err = if let Some(coding) = undecoded {
-        undecoded_error(status, &coding, parts)
-    } else if status.is_redirection() {
-        let to = location.as_deref().unwrap_or("(no Location)");
-        Error::new(
-            ErrorKind::OtherStatus,
-            format!("the server redirected to {to}; redirects are not followed"),
-        )
-        .with_response(parts)
-    } else if status.is_success() {
-        Error::new(ErrorKind::OtherStatus, format!("undocumented success status {status}")).with_response(parts)
-    } else {
-        Error::from_response(parts)
-    };
-    match prefix.error {
-        Some(e) => err.with_context(format!(
-            "the connection closed before the whole answer arrived (after {} bytes of its body: {})",
-            prefix.bytes.len(),
-            from_reqwest(e).message()
-        )),
-        None => err,
-    }
-}
-
-/// The error for a response whose body is in the content encoding `coding`, which nobody
-/// decoded: [`ErrorKind::Decode`] for a success (its body is not the results), the kind of its
-/// status otherwise.
-fn undecoded_error(status: reqwest::StatusCode, coding: &str, parts: ErrorResponse) -> Error {
-    let kind = if status.is_success() {
-        ErrorKind::Decode
-    } else {
-        ErrorKind::from_status(status.as_u16())
-    };
-    let message = format!(
-        "the response's body is in the content encoding `{coding}`, which was not decoded ({})",
-        crate::transport::encoding::DECODED
-    );
-    Error::new(kind, message).with_response(parts)
-}
-
-/// An error for a transport failure with no response.
-pub(crate) fn from_reqwest(source: reqwest::Error) -> Error {
-    // A failure to read a local file that was being uploaded is an I/O error, not a network one.
-    let local = std::iter::successors(Some(&source as &dyn std::error::Error), |e| e.source())
-        .find_map(|e| e.downcast_ref::<crate::upload::LocalReadError>());
-    if let Some(local) = local {
-        return Error::new(ErrorKind::Io, local.to_string()).with_source(source);
-    }
-    let kind = if source.is_timeout() {
-        ErrorKind::Timeout
-    } else {
-        ErrorKind::Connection
-    };
-    let message = std::iter::successors(Some(&source as &dyn std::error::Error), |e| e.source())
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join(": ");
-    let message = if crate::transport::unrecoverable(&source) {
-        unrecoverable_message(&source, message)
-    } else {
-        message
-    };
-    Error::new(kind, message).with_source(source)
-}
-
-/// The message of a failure that another try would repeat (see the retry rules), with what to
-/// check. The cause is told by the error's text here; whether it is retried is decided by its
-/// structure ([`crate::transport::unrecoverable`]).
-fn unrecoverable_message(source: &reqwest::Error, chain: String) -> String {
-    if crate::transport::tls_mismatch(source) {
-        return format!(
-            "the TLS handshake failed ({chain}); the server may speak plain HTTP: if so, use http:// in the base URL (not retried)"
-        );
-    }
-    if chain.contains("certificate") {
-        return format!(
-            "the TLS handshake failed ({chain}); the client does not trust the server's certificate: for a private CA, point SSL_CERT_FILE or SSL_CERT_DIR at it (not retried)"
-        );
-    }
-    let what = if chain.contains("tunnel error") {
-        "the proxy refused to open a tunnel to the server, or does not speak HTTP (check HTTPS_PROXY and ALL_PROXY)"
-    } else if source.is_connect() {
-        "the connection could not be made, and would fail the same way again"
-    } else {
-        "the answer is not HTTP/1.1 (is the base URL, or the proxy, an HTTP server?)"
-    };
-    format!("{what}: {chain} (not retried)")
 }
 
 /// Builds a [`Client`]. Every setting has the vendor SDKs' default.
@@ -623,39 +393,41 @@ impl ClientBuilder {
         let (initial_retry_delay, max_retry_delay) = self
             .retry_delays
             .unwrap_or((Duration::from_millis(500), Duration::from_secs(8)));
-        let transport = Transport(Arc::new(Settings {
+        let settings = Arc::new(Settings {
             api_key: key.trim().into(),
             authorization,
             headers,
-            max_retries: self.max_retries.unwrap_or(DEFAULT_MAX_RETRIES),
-            initial_retry_delay,
-            max_retry_delay,
-        }));
+            retry: Policy {
+                max_retries: self.max_retries.unwrap_or(DEFAULT_MAX_RETRIES),
+                initial_delay: initial_retry_delay,
+                max_delay: max_retry_delay,
+            },
+        });
         // Two reqwest clients, alike but for their timeout: a total one for JSON calls (one
         // timer per attempt; reqwest's per-read timeout arms a timer for the response and
-        // again for the body, about 4 % of a call's CPU time on loopback) and a per-read one
-        // for streamed bodies, whose length has no bound, built on the first transfer.
+        // again for the body) and a per-read one for streamed bodies, whose length has no
+        // bound, built on the first transfer (with a third, for uploads).
         let timeout = self.timeout.unwrap_or(DEFAULT_TIMEOUT);
         let connect_timeout = self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT);
-        let mut stream = StreamClient {
-            built: std::sync::OnceLock::new(),
-            upload: std::sync::OnceLock::new(),
+        let mut transfers = Transfers {
+            stream: OnceLock::new(),
+            upload: OnceLock::new(),
             timeout,
             connect_timeout,
             own: self.http_client.is_none(),
         };
         let http = match self.http_client {
             Some(c) => {
-                let raw = RawClient::new_with_client(&base_url, c.clone(), transport.clone());
-                stream.built = raw.clone().into();
-                stream.upload = raw.into();
+                transfers.stream = c.clone().into();
+                transfers.upload = c.clone().into();
                 c
             }
             None => http_client(reqwest::ClientBuilder::timeout, timeout, connect_timeout)?,
         };
         Ok(Client {
-            raw: RawClient::new_with_client(&base_url, http, transport),
-            stream: Arc::new(stream),
+            http,
+            transfers: Arc::new(transfers),
+            settings,
             base_url: base_url.into(),
         })
     }

@@ -3,12 +3,11 @@
 
 use bytes::Bytes;
 use futures::{Stream, StreamExt, TryStreamExt};
-use progenitor_client::{ByteStream, ResponseValue};
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{CallInfo, ErrorResponse, Result, from_reqwest, io_error};
 use crate::types::Batch;
 
 /// The body of a download (`retrieve_file_content`, `retrieve_batch_results`) as a stream of
@@ -16,11 +15,10 @@ use crate::types::Batch;
 pub struct Download {
     status: StatusCode,
     headers: HeaderMap,
-    stream: ByteStream,
-    /// The operation, attempts and request, for errors while reading the body.
-    operation: &'static crate::Operation,
-    attempts: u32,
-    request: Option<(reqwest::Method, String)>,
+    /// The response, its body not read yet.
+    response: reqwest::Response,
+    /// The operation, request and attempts, for errors while reading the body.
+    call: CallInfo,
 }
 
 impl std::fmt::Debug for Download {
@@ -33,20 +31,12 @@ impl std::fmt::Debug for Download {
 }
 
 impl Download {
-    pub(crate) fn new(
-        value: ResponseValue<ByteStream>,
-        operation: &'static crate::Operation,
-        attempts: u32,
-        request: Option<(reqwest::Method, String)>,
-    ) -> Self {
-        let (status, headers) = (value.status(), value.headers().clone());
+    pub(crate) fn new(status: StatusCode, headers: HeaderMap, response: reqwest::Response, call: CallInfo) -> Self {
         Self {
             status,
             headers,
-            stream: value.into_inner(),
-            operation,
-            attempts,
-            request,
+            response,
+            call,
         }
     }
 
@@ -76,22 +66,19 @@ impl Download {
     ///
     /// # Errors
     ///
-    /// Each item is [`ErrorKind::Connection`] or [`ErrorKind::Timeout`] when the body broke off;
+    /// Each item is [`ErrorKind::Connection`](crate::ErrorKind::Connection) or [`ErrorKind::Timeout`](crate::ErrorKind::Timeout) when the body broke off;
     /// the error keeps the response's status and headers, the operation, the request and the
     /// attempts it took to get the response. A body that breaks off is not retried: its first
     /// bytes already reached you.
     pub fn into_stream(self) -> impl Stream<Item = Result<Bytes>> + Send + Unpin {
-        let (status, headers, op, attempts) = (self.status, self.headers, self.operation, self.attempts);
-        let (method, path) = self
-            .request
-            .map(|(m, p)| (m.as_str().to_owned(), p))
-            .unwrap_or_else(|| (op.method.to_owned(), op.path.to_owned()));
-        self.stream.into_inner().map_err(move |e| {
-            crate::client::from_reqwest(e)
-                .with_response(crate::error::ErrorResponse::new(status, headers.clone(), &[], false))
-                .with_operation(op.id)
-                .with_request(method.clone(), path.clone())
-                .with_attempts(attempts.max(1))
+        let Self {
+            status,
+            headers,
+            response,
+            call,
+        } = self;
+        response.bytes_stream().map_err(move |e| {
+            call.name(from_reqwest(e).with_response(ErrorResponse::new(status, headers.clone(), &[], false)))
         })
     }
 
@@ -99,7 +86,7 @@ impl Download {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::Connection`] or [`ErrorKind::Timeout`] when the body broke off.
+    /// [`ErrorKind::Connection`](crate::ErrorKind::Connection) or [`ErrorKind::Timeout`](crate::ErrorKind::Timeout) when the body broke off.
     pub async fn bytes(self) -> Result<Bytes> {
         let mut out = Vec::with_capacity(self.content_length().unwrap_or(0).min(1 << 20) as usize);
         let mut stream = self.into_stream();
@@ -114,8 +101,8 @@ impl Download {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::Connection`] or [`ErrorKind::Timeout`] when the body broke off, and
-    /// [`ErrorKind::Io`] when writing failed.
+    /// [`ErrorKind::Connection`](crate::ErrorKind::Connection) or [`ErrorKind::Timeout`](crate::ErrorKind::Timeout) when the body broke off, and
+    /// [`ErrorKind::Io`](crate::ErrorKind::Io) when writing failed.
     pub async fn write_to<W: AsyncWrite + Unpin>(self, writer: &mut W) -> Result<u64> {
         let mut written = 0u64;
         let mut stream = self.into_stream();
@@ -140,7 +127,7 @@ impl Download {
     ///
     /// # Errors
     ///
-    /// As [`write_to`](Self::write_to), and [`ErrorKind::Io`] when the file cannot be created.
+    /// As [`write_to`](Self::write_to), and [`ErrorKind::Io`](crate::ErrorKind::Io) when the file cannot be created.
     pub async fn save(self, path: impl AsRef<std::path::Path>) -> Result<u64> {
         let path = path.as_ref();
         let dir = match path.parent() {
@@ -202,10 +189,6 @@ impl Drop for TempFile {
             let _ = std::fs::remove_file(&self.path);
         }
     }
-}
-
-pub(crate) fn io_error(e: std::io::Error) -> Error {
-    Error::new(ErrorKind::Io, e.to_string()).with_source(e)
 }
 
 impl crate::Client {

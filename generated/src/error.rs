@@ -500,3 +500,183 @@ impl std::error::Error for Error {
             .map(|s| s as &(dyn std::error::Error + 'static))
     }
 }
+
+/// What the error of a call that was sent names: its operation, the request (its method, and
+/// its path with the ids, as sent) and the attempts made.
+#[derive(Clone, Debug)]
+pub(crate) struct CallInfo {
+    pub(crate) operation: &'static crate::Operation,
+    pub(crate) method: reqwest::Method,
+    pub(crate) path: String,
+    pub(crate) attempts: u32,
+}
+
+impl CallInfo {
+    /// `err`, naming this call.
+    pub(crate) fn name(&self, err: Error) -> Error {
+        err.with_operation(self.operation.id)
+            .with_request(self.method.as_str(), self.path.as_str())
+            .with_attempts(self.attempts)
+    }
+}
+
+/// A failure on the local side of an upload (reading the file, or a length that does not match
+/// the declared one). It travels through the HTTP body as the stream's error; [`from_reqwest`]
+/// reports it as [`ErrorKind::Io`].
+#[derive(Debug)]
+pub(crate) struct LocalReadError(pub(crate) String);
+
+impl fmt::Display for LocalReadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for LocalReadError {}
+
+/// An error for a local I/O failure (a file to read or write).
+pub(crate) fn io_error(e: std::io::Error) -> Error {
+    Error::new(ErrorKind::Io, e.to_string()).with_source(e)
+}
+
+/// An error for a transport failure with no response (or a body that broke off).
+pub(crate) fn from_reqwest(source: reqwest::Error) -> Error {
+    // A failure to read a local file that was being uploaded is an I/O error, not a network one.
+    let local = std::iter::successors(Some(&source as &dyn std::error::Error), |e| e.source())
+        .find_map(|e| e.downcast_ref::<LocalReadError>());
+    if let Some(local) = local {
+        return Error::new(ErrorKind::Io, local.to_string()).with_source(source);
+    }
+    let kind = if source.is_timeout() {
+        ErrorKind::Timeout
+    } else {
+        ErrorKind::Connection
+    };
+    let message = std::iter::successors(Some(&source as &dyn std::error::Error), |e| e.source())
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(": ");
+    let message = if crate::transport::retry::unrecoverable(&source) {
+        unrecoverable_message(&source, message)
+    } else {
+        message
+    };
+    Error::new(kind, message).with_source(source)
+}
+
+/// The message of a failure that another try would repeat (see the retry rules), with what to
+/// check. The cause is told by the error's text here; whether it is retried is decided by its
+/// structure ([`crate::transport::retry::unrecoverable`]).
+fn unrecoverable_message(source: &reqwest::Error, chain: String) -> String {
+    if tls_mismatch(source) {
+        return format!(
+            "the TLS handshake failed ({chain}); the server may speak plain HTTP: if so, use http:// in the base URL (not retried)"
+        );
+    }
+    if chain.contains("certificate") {
+        return format!(
+            "the TLS handshake failed ({chain}); the client does not trust the server's certificate: for a private CA, point SSL_CERT_FILE or SSL_CERT_DIR at it (not retried)"
+        );
+    }
+    let what = if chain.contains("tunnel error") {
+        "the proxy refused to open a tunnel to the server, or does not speak HTTP (check HTTPS_PROXY and ALL_PROXY)"
+    } else if source.is_connect() {
+        "the connection could not be made, and would fail the same way again"
+    } else {
+        "the answer is not HTTP/1.1 (is the base URL, or the proxy, an HTTP server?)"
+    };
+    format!("{what}: {chain} (not retried)")
+}
+
+/// Whether an error is a TLS handshake that met something other than TLS (a plain-HTTP
+/// server behind an `https://` URL): rustls reports the first bytes as a corrupt record.
+/// (For the message only: [`crate::transport::retry::unrecoverable`] decides the retry.)
+fn tls_mismatch(e: &(dyn std::error::Error + 'static)) -> bool {
+    std::iter::successors(Some(e), |e| e.source()).any(|e| {
+        let text = e.to_string();
+        text.contains("InvalidContentType") || text.contains("corrupt message") || text.contains("wrong version number")
+    })
+}
+
+/// The first bytes of a response body, for an error to keep.
+pub(crate) struct Prefix {
+    pub(crate) bytes: Vec<u8>,
+    /// Whether the body had more than the bytes kept.
+    pub(crate) truncated: bool,
+    /// Why the body ended before its end, if it did (the connection broke, say).
+    pub(crate) error: Option<reqwest::Error>,
+}
+
+impl Prefix {
+    /// The first [`MAX_ERROR_BODY`] bytes of a body read whole.
+    pub(crate) fn of(body: &[u8]) -> Self {
+        Self {
+            bytes: body[..body.len().min(MAX_ERROR_BODY)].to_vec(),
+            truncated: body.len() > MAX_ERROR_BODY,
+            error: None,
+        }
+    }
+}
+
+/// The error for a response the operation does not declare as a success (an error status, a
+/// redirect, an undocumented success), or a success whose body is in a content encoding nobody
+/// decoded: from its status, headers and the first bytes of its body.
+pub(crate) fn response_error(status: StatusCode, headers: HeaderMap, prefix: Prefix) -> Error {
+    let undecoded = crate::transport::encoding::undecoded(&headers);
+    // For the message only: a Location that is not visible ASCII stays in the headers.
+    let location = headers
+        .get(reqwest::header::LOCATION)
+        .and_then(|l| l.to_str().ok())
+        .map(str::to_owned);
+    // A body that broke off is not the whole body: marked cut, like one over the limit.
+    let cut = prefix.truncated || prefix.error.is_some();
+    let parts = ErrorResponse::new(status, headers, &prefix.bytes, cut);
+    let err = if let Some(coding) = undecoded {
+        undecoded_error(status, &coding, parts)
+    } else if status.is_redirection() {
+        let to = location.as_deref().unwrap_or("(no Location)");
+        Error::new(
+            ErrorKind::OtherStatus,
+            format!("the server redirected to {to}; redirects are not followed"),
+        )
+        .with_response(parts)
+    } else if status.is_success() {
+        Error::new(ErrorKind::OtherStatus, format!("undocumented success status {status}")).with_response(parts)
+    } else {
+        Error::from_response(parts)
+    };
+    match prefix.error {
+        Some(e) => err.with_context(format!(
+            "the connection closed before the whole answer arrived (after {} bytes of its body: {})",
+            prefix.bytes.len(),
+            from_reqwest(e).message()
+        )),
+        None => err,
+    }
+}
+
+/// The error for a response whose body is in the content encoding `coding`, which nobody
+/// decoded: [`ErrorKind::Decode`] for a success (its body is not the results), the kind of its
+/// status otherwise.
+fn undecoded_error(status: StatusCode, coding: &str, parts: ErrorResponse) -> Error {
+    let kind = if status.is_success() {
+        ErrorKind::Decode
+    } else {
+        ErrorKind::from_status(status.as_u16())
+    };
+    let message = format!(
+        "the response's body is in the content encoding `{coding}`, which was not decoded ({})",
+        crate::transport::encoding::DECODED
+    );
+    Error::new(kind, message).with_response(parts)
+}
+
+/// The error for a success whose body does not decode into the operation's type.
+pub(crate) fn decode_error(status: StatusCode, headers: HeaderMap, body: &[u8], source: serde_json::Error) -> Error {
+    Error::new(
+        ErrorKind::Decode,
+        format!("the response body does not match the expected type: {source}"),
+    )
+    .with_source(source)
+    .with_response(ErrorResponse::new(status, headers, body, false))
+}

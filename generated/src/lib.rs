@@ -98,7 +98,7 @@ pub use client::normalize_base_url;
 #[doc(hidden)]
 pub use pagination::{ReplayedListing, replay_listing};
 #[doc(hidden)]
-pub use transport::{check_path_segment, retry_after};
+pub use transport::{check_path_segment, encode_path_segment, retry_after};
 pub use upload::{
     MAX_EXPIRES_AFTER_SECS, MAX_FILE_BYTES, MIN_DRAIN_PACE, MIN_EXPIRES_AFTER_SECS, UploadFile, UploadProgress,
 };

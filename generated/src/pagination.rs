@@ -1,5 +1,6 @@
-//! Auto-pagination of `list_batches` and `list_files` as streams of items:
-//! `client.list_batches().limit(100).into_stream()`.
+//! Auto-pagination of listings as streams of items: `client.list_batches().limit(100).into_stream()`.
+//! The generator emits `into_stream` for every listing paged by an `after` cursor (today
+//! `list_batches` and `list_files`); each calls [`paginate`], which holds the rules below.
 //!
 //! The Cerebras docs describe one way to page: `has_more`, and `after` set to the last id of the
 //! previous page (<https://inference-docs.cerebras.ai/api-reference/batch/list-batches>). What a
@@ -20,11 +21,13 @@
 
 use std::collections::HashSet;
 
-use futures::{Stream, StreamExt, stream};
+use futures::stream::BoxStream;
+use futures::{StreamExt, stream};
 use serde_json::{Map, Value};
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::types::{Batch, BatchList, File, FileList};
+use crate::operation::Operation;
+use crate::types::{Batch, BatchList};
 
 /// Top-level fields of a list page this client knows beside the spec's: OpenAI's `first_id` and
 /// `last_id` (<https://platform.openai.com/docs/api-reference/batch/list>), which name the
@@ -33,14 +36,16 @@ const KNOWN_PAGE_FIELDS: &[&str] = &["first_id", "last_id"];
 
 /// One page: its items, whether the server says more follow, and its top-level fields that are
 /// neither in the spec nor in [`KNOWN_PAGE_FIELDS`].
-struct Page<T> {
+pub(crate) struct Page<T> {
     items: Vec<T>,
     has_more: Option<bool>,
     unknown: Vec<String>,
 }
 
 impl<T> Page<T> {
-    fn new(data: Option<Vec<T>>, has_more: Option<bool>, extra: &Map<String, Value>) -> Self {
+    /// A page from a list type's `data`, `has_more` and `extra` (its fields the spec does not
+    /// define).
+    pub(crate) fn new(data: Option<Vec<T>>, has_more: Option<bool>, extra: &Map<String, Value>) -> Self {
         Self {
             // `data` absent or null (the spec allows both): a page without items.
             items: data.unwrap_or_default(),
@@ -51,18 +56,6 @@ impl<T> Page<T> {
                 .cloned()
                 .collect(),
         }
-    }
-}
-
-impl From<BatchList> for Page<Batch> {
-    fn from(page: BatchList) -> Self {
-        Self::new(page.data, page.has_more, &page.extra)
-    }
-}
-
-impl From<FileList> for Page<File> {
-    fn from(page: FileList) -> Self {
-        Self::new(page.data, page.has_more, &page.extra)
     }
 }
 
@@ -145,19 +138,20 @@ impl Listing {
     }
 }
 
-/// Pages through a cursored list, as the module's docs say: `fetch(after)` gets a page.
-fn paginate<'a, T, F, Fut>(
-    operation: &'static str,
+/// Pages through a cursored list of the operation `op`, as the module's docs say:
+/// `fetch(after)` gets a page, `id_of` names an item.
+pub(crate) fn paginate<'a, T, F, Fut>(
+    op: &'static Operation,
     fetch: F,
     id_of: fn(&T) -> &str,
-) -> impl Stream<Item = Result<T>> + Send + 'a
+) -> BoxStream<'a, Result<T>>
 where
     T: Send + 'a,
     F: Fn(Option<String>) -> Fut + Send + 'a,
     Fut: std::future::Future<Output = Result<Page<T>>> + Send + 'a,
 {
     let start = Listing {
-        operation,
+        operation: op.id,
         after: None,
         cursors: HashSet::new(),
         yielded: HashSet::new(),
@@ -178,69 +172,7 @@ where
         }
     })
     .flatten()
-}
-
-impl<'a> crate::builder::ListBatches<'a> {
-    /// Every batch, page after page, as one stream: this request is sent with `after` set to
-    /// the last id of the previous page while the server says `has_more: true`. Its `limit`,
-    /// if set, is each page's size (1 to 100; the server's default is 20).
-    ///
-    /// The stream never yields a batch id twice: an item a page repeats is skipped, with a
-    /// `tracing` warning naming the id and the page. A page the client cannot trust to end the
-    /// listing ends it with an error instead of in silence (see the errors below).
-    ///
-    /// ```no_run
-    /// # async fn run(client: cerebras_batch::Client) -> cerebras_batch::Result<()> {
-    /// use futures::TryStreamExt;
-    /// let batches: Vec<_> = client.list_batches().limit(100).into_stream().try_collect().await?;
-    /// # Ok(()) }
-    /// ```
-    ///
-    /// # Errors
-    ///
-    /// Each item is an error of [`send`](Self::send), or an [`ErrorKind::Protocol`] error,
-    /// after the items of the page that caused it, when the listing may be incomplete:
-    ///
-    /// - a page says `has_more: true` but brings no batch the stream has not yielded (or none
-    ///   at all), or hands back a cursor it already gave: asking again could loop forever;
-    /// - a page has no `has_more` (absent or null) but top-level fields this client does not
-    ///   know, such as `next_page_token` (another way to page); the error names them.
-    ///
-    /// The stream ends after an error.
-    pub fn into_stream(self) -> impl Stream<Item = Result<Batch>> + Send + Unpin + 'a {
-        paginate(
-            "list_batches",
-            move |after| {
-                let request = self.clone().set_after(after);
-                async move { request.send().await.map(Page::from) }
-            },
-            |b: &Batch| b.id.as_str(),
-        )
-        .boxed()
-    }
-}
-
-impl<'a> crate::builder::ListFiles<'a> {
-    /// Every file, page after page (`GET /v1/files`), as one stream, never the same file id
-    /// twice. See [`ListBatches::into_stream`](crate::builder::ListBatches::into_stream).
-    ///
-    /// # Errors
-    ///
-    /// As [`ListBatches::into_stream`](crate::builder::ListBatches::into_stream): an error of
-    /// [`send`](Self::send), or [`ErrorKind::Protocol`] when a page brings nothing new while
-    /// saying more follow, repeats a cursor, or has no `has_more` but fields this client does not
-    /// know; the stream ends after an error.
-    pub fn into_stream(self) -> impl Stream<Item = Result<File>> + Send + Unpin + 'a {
-        paginate(
-            "list_files",
-            move |after| {
-                let request = self.clone().set_after(after);
-                async move { request.send().await.map(Page::from) }
-            },
-            |f: &File| f.id.as_str(),
-        )
-        .boxed()
-    }
+    .boxed()
 }
 
 /// What a listing did with a sequence of list page bodies: the `after` of each request, and
@@ -281,12 +213,12 @@ pub async fn replay_listing(pages: &[&[u8]]) -> ReplayedListing {
                 // No pages at all: an empty body, which does not decode.
                 let body = body.unwrap_or_default();
                 serde_json::from_slice::<BatchList>(&body)
-                    .map(Page::from)
+                    .map(|page| Page::new(page.data, page.has_more, &page.extra))
                     .map_err(|e| Error::new(ErrorKind::Decode, e.to_string()))
             }
         }
     };
-    let items: Vec<_> = paginate("list_batches", fetch, |b: &Batch| b.id.as_str())
+    let items: Vec<_> = paginate(&crate::operations::LIST_BATCHES, fetch, |b: &Batch| b.id.as_str())
         .map(|item| item.map(|b| b.id).map_err(|e| (e.kind(), e.to_string())))
         .collect()
         .await;

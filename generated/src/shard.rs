@@ -151,7 +151,7 @@ fn invalid(message: String) -> Error {
 ///
 /// [`ErrorKind::Io`] when reading or seeking fails; problems of the file are in the result.
 pub async fn plan_shards(mut reader: impl AsyncRead + AsyncSeek + Unpin, limits: ShardLimits) -> Result<InputCheck> {
-    let start = reader.stream_position().await.map_err(crate::download::io_error)?;
+    let start = reader.stream_position().await.map_err(crate::error::io_error)?;
     let mut problems = Vec::new();
     let mut models: Vec<String> = Vec::new();
     let mut model_index: HashMap<String, u32> = HashMap::new();
@@ -160,7 +160,7 @@ pub async fn plan_shards(mut reader: impl AsyncRead + AsyncSeek + Unpin, limits:
     let mut ids = IdHashes::new();
     let mut framed = FramedRead::new(&mut reader, LineDecoder::new(MAX_LINE_BYTES));
     while let Some(line) = framed.next().await {
-        let line = line.map_err(crate::download::io_error)?;
+        let line = line.map_err(crate::error::io_error)?;
         let number = line.number;
         match check_raw_line(&line).and_then(|text| check_request_line(number, text)) {
             Ok(a) => {
@@ -191,7 +191,7 @@ pub async fn plan_shards(mut reader: impl AsyncRead + AsyncSeek + Unpin, limits:
         reader
             .seek(SeekFrom::Start(start))
             .await
-            .map_err(crate::download::io_error)?;
+            .map_err(crate::error::io_error)?;
         problems.extend(duplicates(&mut reader, &suspects).await?);
         problems.sort_by_key(|p| p.line().unwrap_or(usize::MAX));
         problems.truncate(MAX_PROBLEMS);
@@ -243,7 +243,7 @@ async fn duplicates(reader: &mut (impl AsyncRead + Unpin), suspects: &[Vec<u32>]
     let mut framed = FramedRead::new(reader, LineDecoder::new(MAX_LINE_BYTES));
     let mut index = 0u32;
     while let Some(line) = framed.next().await {
-        let line = line.map_err(crate::download::io_error)?;
+        let line = line.map_err(crate::error::io_error)?;
         if wanted.contains(&index)
             && let Ok(a) = check_raw_line(&line).and_then(|text| check_request_line(line.number, text))
         {
@@ -385,19 +385,19 @@ pub async fn write_shards(
     let mut framed = FramedRead::new(reader, LineDecoder::new(MAX_LINE_BYTES));
     let mut index = 0;
     while let Some(line) = framed.next().await {
-        let line = line.map_err(crate::download::io_error)?;
+        let line = line.map_err(crate::error::io_error)?;
         let shard = plan.shard_of(index).ok_or_else(|| changed(line.number))?;
         let text = check_raw_line(&line).map_err(|_| changed(line.number))?;
         let file = &mut files[shard];
-        file.write_all(text).await.map_err(crate::download::io_error)?;
-        file.write_all(b"\n").await.map_err(crate::download::io_error)?;
+        file.write_all(text).await.map_err(crate::error::io_error)?;
+        file.write_all(b"\n").await.map_err(crate::error::io_error)?;
         index += 1;
     }
     if index != plan.requests() {
         return Err(changed(index + 1));
     }
     for mut file in files {
-        file.flush().await.map_err(crate::download::io_error)?;
+        file.flush().await.map_err(crate::error::io_error)?;
     }
     Ok(paths)
 }

@@ -9,12 +9,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use futures::StreamExt;
-use progenitor_client::ResponseValue;
 use tokio::io::AsyncRead;
 use tokio_util::io::ReaderStream;
 
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, ErrorKind, LocalReadError, Result, io_error};
 use crate::operations::UPLOAD_FILE;
+use crate::transport::{Request, execute};
 use crate::types::{self, FilePurpose, UploadFileRequestExpiresAfterAnchor};
 
 /// The largest file the API accepts: 200 MB (200 × 1000 × 1000 bytes).
@@ -36,20 +36,6 @@ pub struct UploadProgress {
 }
 
 type ProgressFn = Arc<dyn Fn(UploadProgress) + Send + Sync>;
-
-/// A failure on the local side of an upload (reading the file, or a length that does not match
-/// the declared one). It travels through the HTTP body as the stream's error; the client
-/// reports it as [`ErrorKind::Io`].
-#[derive(Debug)]
-pub(crate) struct LocalReadError(String);
-
-impl std::fmt::Display for LocalReadError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for LocalReadError {}
 
 enum Source {
     Path(PathBuf),
@@ -203,11 +189,8 @@ impl crate::Client {
             Source::Path(path) => {
                 let file = tokio::fs::File::open(&path)
                     .await
-                    .map_err(|e| crate::download::io_error(e).with_operation(op.id))?;
-                let metadata = file
-                    .metadata()
-                    .await
-                    .map_err(|e| crate::download::io_error(e).with_operation(op.id))?;
+                    .map_err(|e| io_error(e).with_operation(op.id))?;
+                let metadata = file.metadata().await.map_err(|e| io_error(e).with_operation(op.id))?;
                 if !metadata.is_file() {
                     return Err(
                         Error::new(ErrorKind::Io, format!("{} is not a regular file", path.display()))
@@ -248,34 +231,17 @@ impl crate::Client {
         }
         let form = form.part("file", part);
 
-        let (raw, idle_timeout) = self.raw_upload()?;
-        let url = format!("{}{}", progenitor_client::ClientInfo::baseurl(raw), op.path);
-        // The form streams the file: it is sent once (the transport never repeats a request
-        // whose body is a stream), so a second call of this closure does not happen.
-        let mut form = Some(form);
-        let call = move || {
-            let form = form.take();
-            let url = url.clone();
-            Box::pin(async move {
-                let form = form.ok_or_else(|| {
-                    progenitor_client::Error::InvalidRequest("an upload's body is sent once".to_owned())
-                })?;
-                let http = progenitor_client::ClientInfo::client(raw);
-                let request = http
-                    .post(url)
-                    .header(reqwest::header::ACCEPT, "application/json")
-                    .multipart(form)
-                    .build()?;
-                let response = progenitor_client::ClientInfo::inner(raw)
-                    .send(http, request, op.id)
-                    .await?;
-                match response.status().as_u16() {
-                    200 => crate::transport::json_response(response).await,
-                    _ => Err(progenitor_client::Error::UnexpectedResponse(response)),
-                }
-            })
+        let (http, idle_timeout) = self.http_upload()?;
+        let mut request = Request::new(op, reqwest::Method::POST, op.path.to_owned(), &[(200, 200)]);
+        request.accept_json();
+        // The form streams the file: it is sent once (the call path never repeats a request
+        // whose body is a stream).
+        request.multipart(form);
+        let upload = async {
+            let answer = execute::execute(self, http, request, execute::read_all).await?;
+            execute::decode(self, answer)
         };
-        let upload = std::pin::pin!(self.execute(op, call));
+        let upload = std::pin::pin!(upload);
         let result = match idle_timeout {
             None => upload.await,
             Some(timeout) => match futures::future::select(upload, std::pin::pin!(handover.clock(timeout))).await {
@@ -287,7 +253,7 @@ impl crate::Client {
                     .with_attempts(1)),
             },
         };
-        result.map(ResponseValue::into_inner).map_err(explain)
+        result.map_err(explain)
     }
 }
 

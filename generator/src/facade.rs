@@ -7,9 +7,14 @@
 //!
 //! - `Client::<operationId>(<required arguments>)`, returning a request builder;
 //! - `builder::<OperationId>`, with a setter per optional parameter, `send()` and `IntoFuture`.
-//!   `send()` checks every path parameter with `crate::transport::check_path_segment` before any
-//!   I/O, then runs progenitor's method through `crate::Client::execute`, which maps every
-//!   failure to `crate::Error` with status, headers and raw body kept.
+//!   `send()` is the operation-specific part of a call: it checks every path parameter with
+//!   `crate::transport::check_path_segment` before any I/O, then describes the request as a
+//!   `crate::transport::Request` (method, the path with each id percent-encoded, query pairs,
+//!   headers, the body, the success statuses) and hands it to the call path
+//!   (`crate::transport::json`, `empty` or `download`, in `transport/execute.rs`), which sends
+//!   it, retries it, decodes the answer and maps every failure to `crate::Error`;
+//! - for a listing paged by `after` (see [`crate::model::Paging`]), `into_stream`, which pages
+//!   through `crate::pagination::paginate`.
 //!
 //! The docs come from the spec: summary, description, route, parameters, the vendor doc page
 //! and the errors. It also emits one `crate::Operation` constant per operation of the spec,
@@ -20,7 +25,7 @@ use quote::{format_ident, quote};
 use std::collections::BTreeSet;
 
 use crate::OperationSpec;
-use crate::model::{Api, Call, Param, Pass, Returns};
+use crate::model::{Api, Body, Call, Param, Returns};
 
 /// Emits `operations.rs`: the operation constants and the `Client` methods.
 pub fn operations(api: &Api) -> TokenStream {
@@ -89,8 +94,6 @@ pub fn builders(api: &Api) -> TokenStream {
         //! sent with `send().await` or by awaiting it directly.
         #[allow(unused_imports)]
         use super::progenitor::types;
-        #[allow(unused_imports)]
-        use super::progenitor::ResponseValue;
 
         #( #items )*
     }
@@ -154,7 +157,6 @@ fn client_method(op: &OperationSpec, call: &Call, open_enums: &BTreeSet<String>)
 
 fn builder(op: &OperationSpec, call: &Call, open_enums: &BTreeSet<String>) -> TokenStream {
     let name = format_ident!("{}", call.builder);
-    let method = format_ident!("{}", op.id);
     let const_name = const_ident(op);
     let all: Vec<&Param> = call.args.iter().chain(call.options.iter()).collect();
     let fields = all.iter().map(|p| {
@@ -204,43 +206,18 @@ fn builder(op: &OperationSpec, call: &Call, open_enums: &BTreeSet<String>) -> To
         }
     });
     let names: Vec<&syn::Ident> = all.iter().map(|p| &p.name).collect();
+    let request = request(op, call);
+    let (ret, run) = match &call.returns {
+        Returns::Download => (quote!(crate::Download), quote!(download)),
+        Returns::Json(_) if call.returns.is_empty() => (quote!(()), quote!(empty)),
+        Returns::Json(ty) => (quote!(#ty), quote!(json)),
+    };
     let checks = call.args.iter().filter(|p| p.location == "path").map(|p| {
         let (n, spec_name) = (&p.name, &p.spec_name);
-        quote! { crate::transport::check_path_segment(&crate::operations::#const_name, #spec_name, &#n)?; }
+        quote! { crate::transport::check_path_segment(op, #spec_name, &#n)?; }
     });
-    // Progenitor's argument order, whatever it is.
-    // Each attempt calls the generated method again, so a value it takes is cloned (the values
-    // are small: numbers, enums); a body is sent again from its bytes, or once if a stream.
-    let is_body = |p: &Param| p.ty == syn::parse_quote!(::reqwest::Body);
-    let bodies = all.iter().filter(|p| is_body(p)).map(|p| {
-        let n = &p.name;
-        quote!(let mut #n = crate::transport::RepeatableBody::new(#n);)
-    });
-    let raw_args = raw_order(call).into_iter().map(|p| {
-        let n = &p.name;
-        match p.pass {
-            Pass::Ref => quote!(&#n),
-            Pass::OptionDeref => quote!(#n.as_deref()),
-            Pass::OptionRef => quote!(#n.as_ref()),
-            Pass::Value if is_body(p) => quote!(#n.next()),
-            Pass::Value => quote!(::std::clone::Clone::clone(&#n)),
-        }
-    });
-    let (ret, run, finish) = match &call.returns {
-        Returns::Download => (quote!(crate::Download), quote!(download), quote!()),
-        Returns::Json(ty) => (quote!(#ty), quote!(execute), quote!(.map(ResponseValue::into_inner))),
-    };
-    let has_stream = all.iter().any(|p| p.ty == syn::parse_quote!(::reqwest::Body));
-    // A streamed body, up or down, goes through the client whose timeout is per read; a JSON
-    // answer, read whole, through the one whose timeout bounds the whole attempt. (reqwest's
-    // per-read timer also counts the time spent sending a body: the hand-written multipart
-    // upload has an idle timeout of its own instead; this spec has no raw-body operation.)
-    let raw = if has_stream || matches!(call.returns, Returns::Download) {
-        quote!(let raw = client.raw_stream()?;)
-    } else {
-        quote!(let raw = client.raw();)
-    };
-    let derive = if has_stream {
+    // A raw body may be a stream, which cannot be cloned.
+    let derive = if call.body == Some(Body::Raw) {
         quote!(#[derive(Debug)])
     } else {
         quote!(#[derive(Clone, Debug)])
@@ -251,6 +228,7 @@ fn builder(op: &OperationSpec, call: &Call, open_enums: &BTreeSet<String>) -> To
         op.method, op.path, op.id, op.id
     ));
     let send_doc = doc_attrs(&send_doc(op, call));
+    let into_stream = call.paging.as_ref().map(|paging| into_stream(op, call, &paging.item));
     let must_use = "a request does nothing until it is sent: call `.send().await` or `.await` it";
     quote! {
         #( #struct_doc )*
@@ -271,15 +249,14 @@ fn builder(op: &OperationSpec, call: &Call, open_enums: &BTreeSet<String>) -> To
             #( #send_doc )*
             pub async fn send(self) -> crate::Result<#ret> {
                 let Self { client, #( #names, )* } = self;
+                let op = &crate::operations::#const_name;
                 #( #checks )*
-                #( #bodies )*
-                // One attempt per call of the closure: a retry rebuilds the request rather than
-                // keep a copy of it.
-                #raw
-                let call = || raw.#method( #( #raw_args ),* );
-                client.#run(&crate::operations::#const_name, call).await #finish
+                #request
+                crate::transport::#run(client, request).await
             }
         }
+
+        #into_stream
 
         impl<'a> ::std::future::IntoFuture for #name<'a> {
             type Output = crate::Result<#ret>;
@@ -291,11 +268,134 @@ fn builder(op: &OperationSpec, call: &Call, open_enums: &BTreeSet<String>) -> To
     }
 }
 
-/// The parameters in progenitor's argument order (the order of its signature).
-fn raw_order(call: &Call) -> Vec<&Param> {
-    let mut all: Vec<&Param> = call.args.iter().chain(call.options.iter()).collect();
-    all.sort_by_key(|p| p.raw_index);
-    all
+/// The statements of `send()` that describe the request: `let mut request = ..;` with the
+/// path (each parameter percent-encoded by `PathSegment`), the query pairs, the header
+/// parameters and the body.
+fn request(op: &OperationSpec, call: &Call) -> TokenStream {
+    let all: Vec<&Param> = call.args.iter().chain(call.options.iter()).collect();
+    let method = format_ident!("{}", op.method.to_uppercase());
+    // `/v1/batches/{batch_id}` → `format!("/v1/batches/{}", PathSegment(&batch_id))`.
+    let mut template = String::new();
+    let mut segments = Vec::new();
+    let mut rest = op.path.as_str();
+    while let Some(open) = rest.find('{') {
+        let close = open + rest[open..].find('}').expect("a validated template");
+        template.push_str(&rest[..open]);
+        template.push_str("{}");
+        let spec_name = &rest[open + 1..close];
+        let param = all
+            .iter()
+            .find(|p| p.location == "path" && p.spec_name == spec_name)
+            .expect("every template parameter has an argument (checked by the model)");
+        let n = &param.name;
+        segments.push(quote!(crate::transport::PathSegment(&#n)));
+        rest = &rest[close + 1..];
+    }
+    template.push_str(rest);
+    let path = if segments.is_empty() {
+        quote!(::std::string::String::from(#template))
+    } else {
+        quote!(::std::format!(#template, #( #segments ),*))
+    };
+    let (low, high): (Vec<u16>, Vec<u16>) = call.success.iter().copied().unzip();
+    let mut statements = Vec::new();
+    // The query pairs in name order (as progenitor sent them), then the header parameters; an
+    // optional one only when set, every item of an array.
+    let mut sent: Vec<&&Param> = all
+        .iter()
+        .filter(|p| p.location == "query" || p.location == "header")
+        .collect();
+    sent.sort_by_key(|p| (p.location != "query", p.spec_name.clone()));
+    for p in sent {
+        let add = match p.location.as_str() {
+            "query" => quote!(query),
+            _ => quote!(header),
+        };
+        let (n, wire_name) = (&p.name, &p.spec_name);
+        let optional = call.options.iter().any(|o| o.name == p.name);
+        let each = if crate::model::vec_inner(&p.ty).is_some() {
+            quote! { for value in value { request.#add(#wire_name, value)?; } }
+        } else {
+            quote! { request.#add(#wire_name, value)?; }
+        };
+        statements.push(if optional {
+            quote! { if let ::std::option::Option::Some(value) = &#n { #each } }
+        } else {
+            quote! { let value = &#n; #each }
+        });
+    }
+    statements.push(match &call.body {
+        None => quote!(),
+        Some(Body::Json) => quote!(request.json(&body)?;),
+        Some(Body::Form) => quote!(request.form(&body)?;),
+        Some(Body::Text(media)) => quote!(request.text(#media, body);),
+        Some(Body::Raw) => quote!(request.raw(crate::transport::RepeatableBody::new(body));),
+    });
+    let binding = if statements.iter().all(TokenStream::is_empty) {
+        quote!(let request)
+    } else {
+        quote!(let mut request)
+    };
+    quote! {
+        #binding = crate::transport::Request::new(
+            op,
+            ::reqwest::Method::#method,
+            #path,
+            &[ #( (#low, #high) ),* ],
+        );
+        #( #statements )*
+    }
+}
+
+/// `into_stream` for a listing: every item of every page, through
+/// `crate::pagination::paginate` (the module's rules: no id twice, no silent end).
+fn into_stream(op: &OperationSpec, call: &Call, item: &syn::Type) -> TokenStream {
+    let name = format_ident!("{}", call.builder);
+    let const_name = const_ident(op);
+    let item_text = quote!(#item).to_string().replace(' ', "");
+    let doc = doc_attrs(&format!(
+        "Every item of the listing, page after page, as one stream of `{item_text}`: this request is \
+         sent (`{} {}`) with `after` set to the last id of the previous page while the server says \
+         `has_more: true`. Its `limit`, if set, is each page's size.\n\n\
+         The stream never yields an id twice: an item a page repeats is skipped, with a `tracing` \
+         warning naming the id and the page. A page the client cannot trust to end the listing ends it \
+         with an error instead of in silence (see the errors below).\n\n\
+         ```no_run\n\
+         # async fn run(client: cerebras_batch::Client) -> cerebras_batch::Result<()> {{\n\
+         use futures::TryStreamExt;\n\
+         let all: Vec<_> = client.{}().into_stream().try_collect().await?;\n\
+         # Ok(()) }}\n\
+         ```\n\n\
+         # Errors\n\n\
+         Each item is an error of [`send`](Self::send), or an [`ErrorKind::Protocol`](crate::ErrorKind::Protocol) \
+         error, after the items of the page that caused it, when the listing may be incomplete:\n\n\
+         - a page says `has_more: true` but brings no item the stream has not yielded (or none at all), or \
+         hands back a cursor it already gave: asking again could loop forever;\n\
+         - a page has no `has_more` (absent or null) but top-level fields this client does not know, such \
+         as `next_page_token` (another way to page); the error names them.\n\n\
+         The stream ends after an error.",
+        op.method, op.path, op.id
+    ));
+    quote! {
+        impl<'a> #name<'a> {
+            #( #doc )*
+            pub fn into_stream(self) -> impl ::futures::Stream<Item = crate::Result<#item>> + Send + Unpin + 'a {
+                crate::pagination::paginate(
+                    &crate::operations::#const_name,
+                    move |after| {
+                        let request = self.clone().set_after(after);
+                        async move {
+                            request
+                                .send()
+                                .await
+                                .map(|page| crate::pagination::Page::new(page.data, page.has_more, &page.extra))
+                        }
+                    },
+                    |item: &#item| item.id.as_str(),
+                )
+            }
+        }
+    }
 }
 
 fn doc_attrs(doc: &str) -> Vec<TokenStream> {

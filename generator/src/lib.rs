@@ -8,19 +8,27 @@
 //! 1. [`normalize`] reshapes a copy of the spec for progenitor (every rewrite is documented
 //!    there, the [`tolerance`] rule for read types included) and collects the operations and
 //!    string enums.
-//! 2. progenitor 0.15.1 generates the types and a raw client (`progenitor.rs`), with each
-//!    string enum replaced by an open enum.
+//! 2. progenitor 0.15.1 generates the types and a positional client, with each string enum
+//!    replaced by an open enum. [`progenitor_output`] reads what the generator keeps of it,
+//!    checking its shape: the `types` module (written out as `progenitor.rs`) and the
+//!    signature of each method (the Rust types of its parameters and success); progenitor's
+//!    request code is dropped.
 //! 3. [`shape`] gives progenitor's types their public shape: `#[non_exhaustive]`,
 //!    constructors and setters, tolerant decoders.
 //! 4. [`model`] describes the resulting API as data, from which everything else is rendered
-//!    ([`raw`] reads progenitor's output for it, for [`shape`] and for [`facade`]).
+//!    (`wire.rs` adds what the spec says of each request body's media type and the success
+//!    statuses).
 //! 5. [`open_enum`] generates the open enums (`enums.rs`), [`open_union`] the `oneOf` unions
 //!    (`unions.rs`).
 //! 6. [`facade`] generates the public methods of `cerebras_batch::Client` (`operations.rs`),
-//!    one per generated operation, each returning a request builder (`builder.rs`) with path
+//!    one per generated operation, each returning a request builder (`builder.rs`) whose
+//!    `send()` describes the request and hands it to the hand-written call path, with path
 //!    checks, typed errors and docs; plus a constant for every operation of the spec
 //!    (hand-written operations use them too).
 //! 7. [`surface`] renders the API as plain text (for snapshots) and as `API.md` (for review).
+//!
+//! The modules import in one direction: [`progenitor_output`] ← [`shape`] ← [`model`] ←
+//! [`facade`], [`surface`], [`mock`], [`consumer`].
 //!
 //! Beside the pipeline, for review: [`diff`] classifies the changes between two specs, each
 //! with the Rust items it changes, and [`breakage`] traces the compiler's errors in
@@ -34,19 +42,19 @@ pub mod consumer;
 pub mod diff;
 pub mod examples;
 pub mod facade;
-pub mod lean;
 pub mod mock;
 pub mod model;
 pub mod naming;
 pub mod normalize;
 pub mod open_enum;
 pub mod open_union;
-pub mod raw;
+pub mod progenitor_output;
 pub mod shape;
 pub mod spec_walk;
 pub mod surface;
 pub mod tolerance;
 pub mod usage;
+mod wire;
 pub mod yaml;
 
 use std::collections::BTreeMap;
@@ -231,11 +239,26 @@ pub fn generate_named(file: &str, spec_yaml: &str) -> Result<Output, GenerateErr
 fn generate_loaded(loaded: &yaml::Loaded) -> Result<Output, GenerateError> {
     let normalized = normalize::normalize(loaded.value.clone())?;
     let raw = run_progenitor(&normalized)?;
-    let mut raw_file = parse_file("progenitor.rs", raw)?;
-    lean::rewrite(&mut raw_file);
+    from_progenitor(normalized, raw)
+}
+
+/// The rest of [`generate_loaded`], from progenitor's output (a test feeds it changed copies).
+fn from_progenitor(normalized: Normalized, raw: proc_macro2::TokenStream) -> Result<Output, GenerateError> {
     let open_enums = normalized.open_enums.keys().cloned().collect();
-    let shaped = shape::shape(&mut raw_file, &normalized.read_components, &open_enums)?;
-    let mut api = model::Api::build(&normalized, &raw_file, &shaped)?;
+    let mut raw = progenitor_output::read(parse_file("progenitor.rs", raw)?, &open_enums)?;
+    let success_types = raw
+        .methods
+        .values()
+        .filter_map(|m| match &m.success {
+            progenitor_output::Success::Json(t) => match &**t {
+                syn::Type::Path(tp) => tp.path.segments.last().map(|s| s.ident.to_string()),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect();
+    let shaped = shape::shape(&mut raw.types, &normalized.read_components, &open_enums, &success_types)?;
+    let mut api = model::Api::build(&normalized, &raw, &shaped)?;
     api.unions.extend(open_union::model(&normalized.unions));
     api.unions.sort_by(|a, b| a.name.cmp(&b.name));
 
@@ -270,7 +293,7 @@ fn generate_loaded(loaded: &yaml::Loaded) -> Result<Output, GenerateError> {
     let code = |name: &str, text: String| (format!("{OUTPUT_DIR}/{name}"), format!("{HEADER}\n{text}"));
     let files = BTreeMap::from([
         code("mod.rs", MOD_RS.to_owned()),
-        code("progenitor.rs", prettyplease::unparse(&raw_file)),
+        code("progenitor.rs", prettyplease::unparse(&raw.types)),
         code("enums.rs", prettyplease::unparse(&enums_file)),
         code("unions.rs", prettyplease::unparse(&unions_file)),
         code("operations.rs", prettyplease::unparse(&operations_file)),
@@ -292,7 +315,7 @@ fn generate_loaded(loaded: &yaml::Loaded) -> Result<Output, GenerateError> {
 
 const MOD_RS: &str = r#"//! Code generated from `spec/openapi.yaml`.
 //!
-//! - `progenitor`: the types and a raw client, generated by progenitor.
+//! - `progenitor`: the types, generated by progenitor (typify).
 //! - `enums`: the spec's string enums as open enums (unknown values are kept).
 //! - `unions`: the spec's `oneOf`s as open unions (decoded by what tells their members apart).
 //! - `operations`: the public methods of [`crate::Client`] and a constant per operation.
@@ -307,7 +330,7 @@ pub mod operations;
 #[rustfmt::skip]
 pub mod unions;
 #[rustfmt::skip]
-#[allow(dead_code, unused_imports, unused_mut, missing_docs)]
+#[allow(missing_docs)]
 pub mod progenitor;
 "#;
 
@@ -319,13 +342,11 @@ fn parse_file(file: &'static str, tokens: proc_macro2::TokenStream) -> Result<sy
 }
 
 fn settings(normalized: &Normalized) -> progenitor::GenerationSettings {
-    use progenitor::{GenerationSettings, HooksMode, InterfaceStyle, TagStyle, TypeImpl};
+    use progenitor::{GenerationSettings, InterfaceStyle, TagStyle, TypeImpl};
     let mut settings = GenerationSettings::default();
     settings
         .with_interface(InterfaceStyle::Positional)
         .with_tag(TagStyle::Merged)
-        .with_hooks(HooksMode::Expected)
-        .with_inner_type(quote::quote!(crate::transport::Transport))
         .with_derive("PartialEq")
         .with_map_type("::std::collections::BTreeMap");
     for name in normalized.open_enums.keys() {

@@ -13,6 +13,8 @@
 
 use std::collections::BTreeSet;
 
+use crate::progenitor_output::{self, ProgenitorOutput, Success, serde_rename, serde_words, types_items};
+pub use crate::wire::Body;
 use crate::{EnumSpec, GenerateError, Normalized, OperationSpec};
 
 /// The generated API.
@@ -48,15 +50,40 @@ pub struct Call {
     pub options: Vec<Param>,
     /// What `send()` returns on success.
     pub returns: Returns,
+    /// How the request body is sent, when there is one (the `body` argument).
+    pub body: Option<Body>,
+    /// The success statuses, as inclusive ranges (`(200, 200)`; `2XX` and `default` are
+    /// `(200, 299)`): any other status is an error.
+    pub success: Vec<(u16, u16)>,
+    /// For a listing paged by an `after` cursor: what `into_stream` yields.
+    pub paging: Option<Paging>,
+}
+
+/// A listing that pages with `after` set to the last id of the previous page, while
+/// `has_more` is true (the vendor's documented scheme): its success type has
+/// `data: Option<Vec<Item>>`, `has_more: Option<bool>` and the `extra` map, and `Item` has a
+/// required `id: String`.
+#[derive(Debug, Clone)]
+pub struct Paging {
+    /// The item type, a path in the generated code (`types::Batch`).
+    pub item: syn::Type,
 }
 
 /// A success value.
 #[derive(Debug, Clone)]
 pub enum Returns {
-    /// A decoded JSON body of this type (a path inside the generated code).
+    /// A decoded JSON body of this type (a path inside the generated code); `()` for a
+    /// success without a body.
     Json(Box<syn::Type>),
     /// A streamed body, returned as `crate::Download`.
     Download,
+}
+
+impl Returns {
+    /// Whether the success has no body (`()`).
+    pub fn is_empty(&self) -> bool {
+        matches!(self, Self::Json(t) if matches!(&**t, syn::Type::Tuple(u) if u.elems.is_empty()))
+    }
 }
 
 /// One parameter of a call (the request body included, as `body`).
@@ -72,23 +99,6 @@ pub struct Param {
     pub description: String,
     /// The value's type (for an optional parameter, without the `Option`).
     pub ty: syn::Type,
-    /// How the builder passes its value to progenitor's method.
-    pub pass: Pass,
-    /// Its position in progenitor's argument list.
-    pub raw_index: usize,
-}
-
-/// How a builder hands a stored value to progenitor's positional method.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Pass {
-    /// `&value` (progenitor takes `&'a T` or `&'a str`).
-    Ref,
-    /// `value.as_deref()` (progenitor takes `Option<&'a str>`).
-    OptionDeref,
-    /// `value.as_ref()` (progenitor takes `Option<&'a T>`).
-    OptionRef,
-    /// `value` (progenitor takes the value, optional or not).
-    Value,
 }
 
 /// A generated struct.
@@ -142,35 +152,22 @@ pub struct Union {
 }
 
 impl Api {
-    /// Builds the model from the normalised spec and progenitor's shaped file.
+    /// Builds the model from the normalised spec and what the generator read of progenitor's
+    /// output (its `types` module shaped).
     pub(crate) fn build(
         normalized: &Normalized,
-        raw: &syn::File,
+        raw: &ProgenitorOutput,
         shaped: &crate::shape::Shaped,
     ) -> Result<Self, GenerateError> {
-        let methods = crate::raw::raw_methods(raw);
-        let mut operations = Vec::new();
-        for op in &normalized.operations {
-            let call = match &op.left_out {
-                Some(_) => None,
-                None => {
-                    let method = methods.get(op.id.as_str()).ok_or_else(|| {
-                        GenerateError::Progenitor(format!("progenitor generated no method for operation `{}`", op.id))
-                    })?;
-                    Some(call(op, &method.sig)?)
-                }
-            };
-            operations.push(Operation { spec: op.clone(), call });
-        }
         let mut structs = Vec::new();
         let mut unions = Vec::new();
-        for item in crate::shape::types_items(raw).into_iter().flatten() {
+        for item in types_items(&raw.types).into_iter().flatten() {
             match item {
                 syn::Item::Struct(s) => structs.push(strukt(s, shaped.read_types.contains(&s.ident.to_string()))),
                 syn::Item::Enum(e) => unions.push(Union {
                     name: e.ident.to_string(),
                     doc: doc_text(&e.attrs),
-                    untagged: crate::shape::serde_words(&e.attrs).contains("untagged"),
+                    untagged: serde_words(&e.attrs).contains("untagged"),
                     decoding: None,
                     variants: e
                         .variants
@@ -189,6 +186,25 @@ impl Api {
         }
         structs.sort_by(|a, b| a.name.cmp(&b.name));
         unions.sort_by(|a, b| a.name.cmp(&b.name));
+        let mut operations = Vec::new();
+        for op in &normalized.operations {
+            let call = match &op.left_out {
+                Some(_) => None,
+                None => {
+                    let method = raw.methods.get(op.id.as_str()).ok_or_else(|| {
+                        GenerateError::Progenitor(format!(
+                            "progenitor's output has no method `Client::{}` for the operation `{}`",
+                            op.id, op.id
+                        ))
+                    })?;
+                    let wire = crate::wire::of(op, &normalized.for_progenitor);
+                    let mut call = call(op, method, wire)?;
+                    call.paging = paging(&call, &structs);
+                    Some(call)
+                }
+            };
+            operations.push(Operation { spec: op.clone(), call });
+        }
         Ok(Api {
             operations,
             structs,
@@ -216,20 +232,19 @@ impl Api {
     }
 }
 
-/// The call shape of one operation from progenitor's positional signature.
-fn call(op: &OperationSpec, sig: &syn::Signature) -> Result<Call, GenerateError> {
-    let generics: BTreeSet<String> = sig.generics.type_params().map(|p| p.ident.to_string()).collect();
+/// The call shape of one operation, from progenitor's positional signature (the parameters'
+/// and the success's Rust types) and the spec (how the body goes on the wire, the success
+/// statuses).
+fn call(
+    op: &OperationSpec,
+    method: &progenitor_output::Method,
+    wire: crate::wire::Wire,
+) -> Result<Call, GenerateError> {
     let mut positional = Vec::new();
     let mut options = Vec::new();
-    for (raw_index, input) in sig.inputs.iter().enumerate() {
-        let syn::FnArg::Typed(t) = input else { continue };
-        let syn::Pat::Ident(pat) = &*t.pat else {
-            return Err(GenerateError::Progenitor(format!(
-                "unexpected argument pattern in `{}`",
-                op.id
-            )));
-        };
-        let name = pat.ident.clone();
+    let mut body_arg = None;
+    for arg in &method.args {
+        let name = arg.name.clone();
         let spec = op.params.iter().find(|p| name == crate::naming::field_name(&p.name));
         let (spec_name, location, description) = match spec {
             Some(p) => (p.name.clone(), p.location.clone(), one_line(&p.description)),
@@ -241,17 +256,17 @@ fn call(op: &OperationSpec, sig: &syn::Signature) -> Result<Call, GenerateError>
                 )));
             }
         };
-        let (ty, pass, optional) = owned(&t.ty, &generics);
+        if location == "body" {
+            body_arg = Some(arg);
+        }
         let param = Param {
             name,
             spec_name,
             location,
             description,
-            ty,
-            pass,
-            raw_index,
+            ty: arg.ty.clone(),
         };
-        if optional {
+        if arg.optional {
             options.push(param);
         } else {
             positional.push(param);
@@ -280,44 +295,100 @@ fn call(op: &OperationSpec, sig: &syn::Signature) -> Result<Call, GenerateError>
             )));
         }
     }
-    let returns = match crate::raw::success_type(sig) {
-        Some(syn::Type::Path(tp)) if tp.path.is_ident("ByteStream") => Returns::Download,
-        Some(t) => Returns::Json(Box::new(t)),
-        None => {
+    let body = match (body_arg, wire.body) {
+        (None, None) => None,
+        (Some(arg), Some(kind)) => {
+            let fits = match &kind {
+                Body::Raw => arg.raw_body,
+                Body::Text(_) => !arg.raw_body && arg.ty == syn::parse_quote!(::std::string::String),
+                Body::Json | Body::Form => !arg.raw_body,
+            };
+            if !fits || arg.optional {
+                return Err(GenerateError::Progenitor(format!(
+                    "progenitor's `Client::{}` takes its body as `{}`, which does not fit the spec's {kind:?} request body",
+                    op.id,
+                    quote::ToTokens::to_token_stream(&arg.ty)
+                )));
+            }
+            Some(kind)
+        }
+        (Some(_), None) => {
             return Err(GenerateError::Progenitor(format!(
-                "unexpected return type of `{}`",
+                "progenitor's `Client::{}` takes a `body`, but the spec's operation has no request body",
                 op.id
             )));
         }
+        (None, Some(kind)) => {
+            return Err(GenerateError::Progenitor(format!(
+                "progenitor's `Client::{}` takes no `body`, but the spec's operation has a {kind:?} request body",
+                op.id
+            )));
+        }
+    };
+    let returns = match &method.success {
+        Success::Stream => Returns::Download,
+        Success::Json(t) => Returns::Json(t.clone()),
+        Success::Empty => Returns::Json(Box::new(syn::parse_quote!(()))),
     };
     Ok(Call {
         builder: crate::naming::type_name(&op.id),
         args: positional,
         options,
         returns,
+        body,
+        success: wire.success,
+        paging: None,
     })
 }
 
-/// The owned type a builder stores for an argument of progenitor's type `ty`, how it passes
-/// it back, and whether the argument is optional.
-fn owned(ty: &syn::Type, generics: &BTreeSet<String>) -> (syn::Type, Pass, bool) {
-    let is_str = |t: &syn::Type| matches!(t, syn::Type::Path(p) if p.path.is_ident("str"));
-    if let Some(inner) = crate::tolerance::option_inner(ty) {
-        return match inner {
-            syn::Type::Reference(r) if is_str(&r.elem) => {
-                (syn::parse_quote!(::std::string::String), Pass::OptionDeref, true)
-            }
-            syn::Type::Reference(r) => ((*r.elem).clone(), Pass::OptionRef, true),
-            other => (other.clone(), Pass::Value, true),
-        };
+/// The paging of a listing (see [`Paging`]), when the call is one. A listing whose types do not
+/// have that shape gets no `into_stream`: a spec change can do that (an item whose `id` becomes
+/// optional, `tests/fixtures/semver/`), so it is not a failure; `cargo xtask diff` calls it
+/// breaking and the public-API snapshot shows it.
+fn paging(call: &Call, structs: &[Struct]) -> Option<Paging> {
+    let string: syn::Type = syn::parse_quote!(::std::string::String);
+    let by_name = |ty: &syn::Type| {
+        let name = crate::tolerance::last_ident(ty)?;
+        structs.iter().find(|s| s.name == name)
+    };
+    call.options
+        .iter()
+        .find(|p| p.location == "query" && p.spec_name == "after" && p.ty == string)?;
+    let Returns::Json(page) = &call.returns else {
+        return None;
+    };
+    let page = by_name(page)?;
+    let field = |s: &'_ Struct, name: &str| s.fields.iter().find(|f| f.name == name).map(|f| f.ty.clone());
+    let items = field(page, "data")?;
+    let has_more = field(page, "has_more")?;
+    page.fields.iter().find(|f| f.wire == FLATTENED)?;
+    if has_more != syn::parse_quote!(::std::option::Option<bool>) {
+        return None;
     }
-    match ty {
-        syn::Type::Reference(r) if is_str(&r.elem) => (syn::parse_quote!(::std::string::String), Pass::Ref, false),
-        syn::Type::Reference(r) => ((*r.elem).clone(), Pass::Ref, false),
-        syn::Type::Path(p) if p.path.get_ident().is_some_and(|i| generics.contains(&i.to_string())) => {
-            (syn::parse_quote!(::reqwest::Body), Pass::Value, false)
-        }
-        other => (other.clone(), Pass::Value, false),
+    let vec = crate::tolerance::option_inner(&items)?;
+    let item = by_name(vec_inner(vec)?)?;
+    if field(item, "id")? != string {
+        return None;
+    }
+    let name = quote::format_ident!("{}", item.name);
+    Some(Paging {
+        item: syn::parse_quote!(types::#name),
+    })
+}
+
+/// `T` of `Vec<T>` (`::std::vec::Vec<T>` too).
+pub(crate) fn vec_inner(ty: &syn::Type) -> Option<&syn::Type> {
+    let syn::Type::Path(tp) = ty else { return None };
+    let seg = tp.path.segments.last()?;
+    if seg.ident != "Vec" {
+        return None;
+    }
+    match &seg.arguments {
+        syn::PathArguments::AngleBracketed(a) => match a.args.first()? {
+            syn::GenericArgument::Type(t) => Some(t),
+            _ => None,
+        },
+        _ => None,
     }
 }
 
@@ -332,7 +403,7 @@ fn strukt(s: &syn::ItemStruct, read: bool) -> Struct {
             .iter()
             .map(|f| {
                 let name = f.ident.clone().expect("named field");
-                let flattened = crate::shape::serde_words(&f.attrs).contains("flatten");
+                let flattened = serde_words(&f.attrs).contains("flatten");
                 Field {
                     wire: match serde_rename(&f.attrs) {
                         _ if flattened => FLATTENED.to_owned(),
@@ -355,17 +426,6 @@ fn strukt(s: &syn::ItemStruct, read: bool) -> Struct {
         fields,
         newtype,
     }
-}
-
-/// The `rename = "..."` of a `#[serde(...)]` attribute, if any.
-pub(crate) fn serde_rename(attrs: &[syn::Attribute]) -> Option<String> {
-    use quote::ToTokens;
-    attrs.iter().filter(|a| a.path().is_ident("serde")).find_map(|a| {
-        let text = a.to_token_stream().to_string();
-        let start = text.find("rename = \"")? + "rename = \"".len();
-        let end = text[start..].find('"')? + start;
-        Some(text[start..end].to_owned())
-    })
 }
 
 /// The doc text of an item's `#[doc]` attributes, on one line.

@@ -16,10 +16,11 @@
 //! Newtype structs (a single unnamed field) are left as they are: they cannot grow.
 
 use proc_macro2::TokenStream;
-use quote::{ToTokens, format_ident, quote};
+use quote::{format_ident, quote};
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::GenerateError;
+use crate::progenitor_output::{serde_words, types_items_mut};
 use crate::tolerance::{EXTRA_FIELD, deserializer_for, last_ident, option_inner};
 
 /// What shaping found, for the rest of the generator.
@@ -29,14 +30,16 @@ pub struct Shaped {
     pub read_types: BTreeSet<String>,
 }
 
-/// Applies the shape to `raw` (progenitor's file). `read_components` are the Rust names of
-/// the component schemas the tolerance rule calls read; `open_enums` the open enums' names.
+/// Applies the shape to `raw` (progenitor's `types` module, as
+/// [`crate::progenitor_output::read`] gives it). `read_components` are the Rust names of the
+/// component schemas the tolerance rule calls read; `open_enums` the open enums' names;
+/// `success_types` the last identifiers of the operations' success types.
 pub(crate) fn shape(
     raw: &mut syn::File,
     read_components: &BTreeSet<String>,
     open_enums: &BTreeSet<String>,
+    success_types: &BTreeSet<String>,
 ) -> Result<Shaped, GenerateError> {
-    let success_types = raw_success_types(raw);
     let items =
         types_items_mut(raw).ok_or_else(|| GenerateError::Progenitor("progenitor emitted no `types` module".into()))?;
     let names: BTreeSet<String> = items
@@ -161,22 +164,6 @@ fn tolerate(field: &mut syn::Field, message_types: &BTreeSet<String>) {
     field.attrs.push(attr);
 }
 
-/// Every word inside the `#[serde(...)]` attributes.
-pub(crate) fn serde_words(attrs: &[syn::Attribute]) -> BTreeSet<String> {
-    attrs
-        .iter()
-        .filter(|a| a.path().is_ident("serde"))
-        .flat_map(|a| {
-            a.to_token_stream()
-                .to_string()
-                .split(|c: char| !c.is_alphanumeric() && c != '_')
-                .filter(|w| !w.is_empty())
-                .map(str::to_owned)
-                .collect::<Vec<_>>()
-        })
-        .collect()
-}
-
 /// Whether a field is a parameter of `new`: no empty value (not an `Option`, no serde
 /// default, not a flattened map).
 pub(crate) fn is_constructor_field(field: &syn::Field) -> bool {
@@ -274,32 +261,4 @@ fn idents_in(ty: &syn::Type, out: &mut BTreeSet<String>) {
         }
     }
     V(out).visit_type(ty);
-}
-
-/// The items of progenitor's `types` module.
-pub(crate) fn types_items(raw: &syn::File) -> Option<&Vec<syn::Item>> {
-    raw.items.iter().find_map(|i| match i {
-        syn::Item::Mod(m) if m.ident == "types" => m.content.as_ref().map(|(_, items)| items),
-        _ => None,
-    })
-}
-
-fn types_items_mut(raw: &mut syn::File) -> Option<&mut Vec<syn::Item>> {
-    raw.items.iter_mut().find_map(|i| match i {
-        syn::Item::Mod(m) if m.ident == "types" => m.content.as_mut().map(|(_, items)| items),
-        _ => None,
-    })
-}
-
-/// The last identifiers of the success types of progenitor's methods (`types::Batch` gives
-/// `Batch`).
-fn raw_success_types(raw: &syn::File) -> BTreeSet<String> {
-    crate::raw::raw_methods(raw)
-        .values()
-        .filter_map(|f| crate::raw::success_type(&f.sig))
-        .filter_map(|t| match &t {
-            syn::Type::Path(tp) => tp.path.segments.last().map(|s| s.ident.to_string()),
-            _ => None,
-        })
-        .collect()
 }

@@ -331,10 +331,10 @@ fn text(v: &Value) -> String {
     }
 }
 
-/// The path segment the client sends for `value`: percent-encoded by progenitor's rules, then
-/// normalised as the `url` crate normalises the request's URL.
+/// The path segment the client sends for `value`: percent-encoded as the client encodes it,
+/// then normalised as the `url` crate normalises the request's URL.
 pub fn encoded_segment(value: &str) -> String {
-    let encoded = progenitor_client::encode_path(value);
+    let encoded = cerebras_batch::encode_path_segment(value);
     match url::Url::parse(&format!("http://mock.invalid/{encoded}")) {
         Ok(url) => url.path()[1..].to_owned(),
         Err(_) => encoded,

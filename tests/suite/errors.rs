@@ -305,6 +305,57 @@ async fn a_refusal_before_sending_names_the_route() {
     );
 }
 
+/// A call that was sent names the request as sent, with its ids, whatever the answer: an
+/// undeclared success (a 204 to a cancel), a decode failure, an error status, a redirect.
+#[tokio::test]
+async fn an_answer_the_operation_does_not_declare_names_the_request_with_its_ids() {
+    let cases: [(ResponseTemplate, ErrorKind, &str); 4] = [
+        (
+            ResponseTemplate::new(204),
+            ErrorKind::OtherStatus,
+            "unexpected status (HTTP 204): undocumented success status 204 No Content",
+        ),
+        (
+            ResponseTemplate::new(200).set_body_raw("[\"batch_abc\"]", "application/json"),
+            ErrorKind::Decode,
+            "response did not decode (HTTP 200): the response body does not match the expected type",
+        ),
+        (
+            ResponseTemplate::new(404).set_body_raw("No such batch", "text/plain"),
+            ErrorKind::NotFound,
+            "not found (HTTP 404): No such batch",
+        ),
+        (
+            ResponseTemplate::new(307).insert_header("location", "http://127.0.0.1:9/elsewhere"),
+            ErrorKind::OtherStatus,
+            "unexpected status (HTTP 307): the server redirected to http://127.0.0.1:9/elsewhere",
+        ),
+    ];
+    for (answer, kind, text) in cases {
+        let server = MockServer::start().await;
+        Mock::given(method("DELETE"))
+            .and(path("/v1/batches/batch_abc"))
+            .respond_with(answer)
+            .mount(&server)
+            .await;
+        let err = test_client(&server.uri(), 0)
+            .cancel_batch("batch_abc")
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), kind, "{err}");
+        assert_eq!(
+            (err.method(), err.path()),
+            (Some("DELETE"), Some("/v1/batches/batch_abc"))
+        );
+        assert_eq!(err.attempts(), 1);
+        assert!(
+            err.to_string()
+                .starts_with(&format!("cancel_batch (DELETE /v1/batches/batch_abc): {text}")),
+            "{err}"
+        );
+    }
+}
+
 /// An error body that is a JSON array (or holds one where an object belongs) is never read by
 /// position into the vendor's error: no `code` or `message` the server never sent. The body
 /// stays whole as text, and its first line is the message; on every kind of operation.

@@ -4,7 +4,9 @@
 //!   `config`, `environment` (proxy and certificate variables, in child processes), `paths`
 //!   (ids in paths), `retries` (and timeouts), `errors`, `tracing`, `upload`, `download`, `wait`
 //!   (and cancel), `pagination`, `request_files`, `results`, `tolerance`,
-//!   `workflow`, `api_guarantees` (Send, Sync and 'static, checked by the compiler);
+//!   `workflow`, `api_guarantees` (Send, Sync and 'static, checked by the compiler), `call_state`
+//!   (no thread-local or global holds a call's state), `layering` (the hand-written files import
+//!   in one direction);
 //! - the spec: `spec_fidelity`, `audit`, `examples`, `contract` (the client against Prism serving
 //!   the spec), `docs_drift` (the spec against the vendor's pages);
 //! - the generator: `freshness`, `surface`, `mutation`, `drift` (realistic spec edits),
@@ -18,6 +20,7 @@
 
 mod api_guarantees;
 mod audit;
+mod call_state;
 mod config;
 mod contract;
 mod docs_drift;
@@ -31,6 +34,7 @@ mod fake;
 mod freshness;
 mod fuzz_replay;
 mod job;
+mod layering;
 mod mutation;
 mod operations;
 mod pagination;

@@ -6,8 +6,6 @@
 //! sent with `send().await` or by awaiting it directly.
 #[allow(unused_imports)]
 use super::progenitor::types;
-#[allow(unused_imports)]
-use super::progenitor::ResponseValue;
 /// A request to `GET /v1/batches`, made by [`Client::list_batches`](crate::Client::list_batches): set optional parameters, then `.send().await` it (or `.await` it directly).
 #[derive(Clone, Debug)]
 #[must_use = "a request does nothing until it is sent: call `.send().await` or `.await` it"]
@@ -65,14 +63,62 @@ impl<'a> ListBatches<'a> {
     /// - [`Connection`](crate::ErrorKind::Connection) or [`Timeout`](crate::ErrorKind::Timeout) when no response arrived.
     pub async fn send(self) -> crate::Result<types::BatchList> {
         let Self { client, after, limit } = self;
-        let raw = client.raw();
-        let call = || {
-            raw.list_batches(after.as_deref(), ::std::clone::Clone::clone(&limit))
-        };
-        client
-            .execute(&crate::operations::LIST_BATCHES, call)
-            .await
-            .map(ResponseValue::into_inner)
+        let op = &crate::operations::LIST_BATCHES;
+        let mut request = crate::transport::Request::new(
+            op,
+            ::reqwest::Method::GET,
+            ::std::string::String::from("/v1/batches"),
+            &[(200u16, 200u16)],
+        );
+        if let ::std::option::Option::Some(value) = &after {
+            request.query("after", value)?;
+        }
+        if let ::std::option::Option::Some(value) = &limit {
+            request.query("limit", value)?;
+        }
+        crate::transport::json(client, request).await
+    }
+}
+impl<'a> ListBatches<'a> {
+    /// Every item of the listing, page after page, as one stream of `types::Batch`: this request is sent (`GET /v1/batches`) with `after` set to the last id of the previous page while the server says `has_more: true`. Its `limit`, if set, is each page's size.
+    ///
+    /// The stream never yields an id twice: an item a page repeats is skipped, with a `tracing` warning naming the id and the page. A page the client cannot trust to end the listing ends it with an error instead of in silence (see the errors below).
+    ///
+    /// ```no_run
+    /// # async fn run(client: cerebras_batch::Client) -> cerebras_batch::Result<()> {
+    /// use futures::TryStreamExt;
+    /// let all: Vec<_> = client.list_batches().into_stream().try_collect().await?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// Each item is an error of [`send`](Self::send), or an [`ErrorKind::Protocol`](crate::ErrorKind::Protocol) error, after the items of the page that caused it, when the listing may be incomplete:
+    ///
+    /// - a page says `has_more: true` but brings no item the stream has not yielded (or none at all), or hands back a cursor it already gave: asking again could loop forever;
+    /// - a page has no `has_more` (absent or null) but top-level fields this client does not know, such as `next_page_token` (another way to page); the error names them.
+    ///
+    /// The stream ends after an error.
+    pub fn into_stream(
+        self,
+    ) -> impl ::futures::Stream<Item = crate::Result<types::Batch>> + Send + Unpin + 'a {
+        crate::pagination::paginate(
+            &crate::operations::LIST_BATCHES,
+            move |after| {
+                let request = self.clone().set_after(after);
+                async move {
+                    request
+                        .send()
+                        .await
+                        .map(|page| crate::pagination::Page::new(
+                            page.data,
+                            page.has_more,
+                            &page.extra,
+                        ))
+                }
+            },
+            |item: &types::Batch| item.id.as_str(),
+        )
     }
 }
 impl<'a> ::std::future::IntoFuture for ListBatches<'a> {
@@ -111,12 +157,15 @@ impl<'a> CreateBatch<'a> {
     /// - [`Connection`](crate::ErrorKind::Connection) or [`Timeout`](crate::ErrorKind::Timeout) when no response arrived.
     pub async fn send(self) -> crate::Result<types::Batch> {
         let Self { client, body } = self;
-        let raw = client.raw();
-        let call = || raw.create_batch(&body);
-        client
-            .execute(&crate::operations::CREATE_BATCH, call)
-            .await
-            .map(ResponseValue::into_inner)
+        let op = &crate::operations::CREATE_BATCH;
+        let mut request = crate::transport::Request::new(
+            op,
+            ::reqwest::Method::POST,
+            ::std::string::String::from("/v1/batches"),
+            &[(200u16, 200u16)],
+        );
+        request.json(&body)?;
+        crate::transport::json(client, request).await
     }
 }
 impl<'a> ::std::future::IntoFuture for CreateBatch<'a> {
@@ -156,17 +205,15 @@ impl<'a> RetrieveBatch<'a> {
     /// - [`Connection`](crate::ErrorKind::Connection) or [`Timeout`](crate::ErrorKind::Timeout) when no response arrived.
     pub async fn send(self) -> crate::Result<types::Batch> {
         let Self { client, batch_id } = self;
-        crate::transport::check_path_segment(
-            &crate::operations::RETRIEVE_BATCH,
-            "batch_id",
-            &batch_id,
-        )?;
-        let raw = client.raw();
-        let call = || raw.retrieve_batch(&batch_id);
-        client
-            .execute(&crate::operations::RETRIEVE_BATCH, call)
-            .await
-            .map(ResponseValue::into_inner)
+        let op = &crate::operations::RETRIEVE_BATCH;
+        crate::transport::check_path_segment(op, "batch_id", &batch_id)?;
+        let request = crate::transport::Request::new(
+            op,
+            ::reqwest::Method::GET,
+            ::std::format!("/v1/batches/{}", crate ::transport::PathSegment(& batch_id)),
+            &[(200u16, 200u16)],
+        );
+        crate::transport::json(client, request).await
     }
 }
 impl<'a> ::std::future::IntoFuture for RetrieveBatch<'a> {
@@ -206,17 +253,15 @@ impl<'a> CancelBatch<'a> {
     /// - [`Connection`](crate::ErrorKind::Connection) or [`Timeout`](crate::ErrorKind::Timeout) when no response arrived.
     pub async fn send(self) -> crate::Result<types::Batch> {
         let Self { client, batch_id } = self;
-        crate::transport::check_path_segment(
-            &crate::operations::CANCEL_BATCH,
-            "batch_id",
-            &batch_id,
-        )?;
-        let raw = client.raw();
-        let call = || raw.cancel_batch(&batch_id);
-        client
-            .execute(&crate::operations::CANCEL_BATCH, call)
-            .await
-            .map(ResponseValue::into_inner)
+        let op = &crate::operations::CANCEL_BATCH;
+        crate::transport::check_path_segment(op, "batch_id", &batch_id)?;
+        let request = crate::transport::Request::new(
+            op,
+            ::reqwest::Method::DELETE,
+            ::std::format!("/v1/batches/{}", crate ::transport::PathSegment(& batch_id)),
+            &[(200u16, 200u16)],
+        );
+        crate::transport::json(client, request).await
     }
 }
 impl<'a> ::std::future::IntoFuture for CancelBatch<'a> {
@@ -256,14 +301,17 @@ impl<'a> RetrieveBatchResults<'a> {
     /// - [`Config`](crate::ErrorKind::Config) when the HTTP client for transfers, built on a client's first upload or download, cannot be built.
     pub async fn send(self) -> crate::Result<crate::Download> {
         let Self { client, batch_id } = self;
-        crate::transport::check_path_segment(
-            &crate::operations::RETRIEVE_BATCH_RESULTS,
-            "batch_id",
-            &batch_id,
-        )?;
-        let raw = client.raw_stream()?;
-        let call = || raw.retrieve_batch_results(&batch_id);
-        client.download(&crate::operations::RETRIEVE_BATCH_RESULTS, call).await
+        let op = &crate::operations::RETRIEVE_BATCH_RESULTS;
+        crate::transport::check_path_segment(op, "batch_id", &batch_id)?;
+        let request = crate::transport::Request::new(
+            op,
+            ::reqwest::Method::GET,
+            ::std::format!(
+                "/v1/batches/{}/results", crate ::transport::PathSegment(& batch_id)
+            ),
+            &[(200u16, 200u16)],
+        );
+        crate::transport::download(client, request).await
     }
 }
 impl<'a> ::std::future::IntoFuture for RetrieveBatchResults<'a> {
@@ -330,14 +378,62 @@ impl<'a> ListFiles<'a> {
     /// - [`Connection`](crate::ErrorKind::Connection) or [`Timeout`](crate::ErrorKind::Timeout) when no response arrived.
     pub async fn send(self) -> crate::Result<types::FileList> {
         let Self { client, after, limit } = self;
-        let raw = client.raw();
-        let call = || {
-            raw.list_files(after.as_deref(), ::std::clone::Clone::clone(&limit))
-        };
-        client
-            .execute(&crate::operations::LIST_FILES, call)
-            .await
-            .map(ResponseValue::into_inner)
+        let op = &crate::operations::LIST_FILES;
+        let mut request = crate::transport::Request::new(
+            op,
+            ::reqwest::Method::GET,
+            ::std::string::String::from("/v1/files"),
+            &[(200u16, 200u16)],
+        );
+        if let ::std::option::Option::Some(value) = &after {
+            request.query("after", value)?;
+        }
+        if let ::std::option::Option::Some(value) = &limit {
+            request.query("limit", value)?;
+        }
+        crate::transport::json(client, request).await
+    }
+}
+impl<'a> ListFiles<'a> {
+    /// Every item of the listing, page after page, as one stream of `types::File`: this request is sent (`GET /v1/files`) with `after` set to the last id of the previous page while the server says `has_more: true`. Its `limit`, if set, is each page's size.
+    ///
+    /// The stream never yields an id twice: an item a page repeats is skipped, with a `tracing` warning naming the id and the page. A page the client cannot trust to end the listing ends it with an error instead of in silence (see the errors below).
+    ///
+    /// ```no_run
+    /// # async fn run(client: cerebras_batch::Client) -> cerebras_batch::Result<()> {
+    /// use futures::TryStreamExt;
+    /// let all: Vec<_> = client.list_files().into_stream().try_collect().await?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// Each item is an error of [`send`](Self::send), or an [`ErrorKind::Protocol`](crate::ErrorKind::Protocol) error, after the items of the page that caused it, when the listing may be incomplete:
+    ///
+    /// - a page says `has_more: true` but brings no item the stream has not yielded (or none at all), or hands back a cursor it already gave: asking again could loop forever;
+    /// - a page has no `has_more` (absent or null) but top-level fields this client does not know, such as `next_page_token` (another way to page); the error names them.
+    ///
+    /// The stream ends after an error.
+    pub fn into_stream(
+        self,
+    ) -> impl ::futures::Stream<Item = crate::Result<types::File>> + Send + Unpin + 'a {
+        crate::pagination::paginate(
+            &crate::operations::LIST_FILES,
+            move |after| {
+                let request = self.clone().set_after(after);
+                async move {
+                    request
+                        .send()
+                        .await
+                        .map(|page| crate::pagination::Page::new(
+                            page.data,
+                            page.has_more,
+                            &page.extra,
+                        ))
+                }
+            },
+            |item: &types::File| item.id.as_str(),
+        )
     }
 }
 impl<'a> ::std::future::IntoFuture for ListFiles<'a> {
@@ -377,17 +473,15 @@ impl<'a> RetrieveFile<'a> {
     /// - [`Connection`](crate::ErrorKind::Connection) or [`Timeout`](crate::ErrorKind::Timeout) when no response arrived.
     pub async fn send(self) -> crate::Result<types::File> {
         let Self { client, file_id } = self;
-        crate::transport::check_path_segment(
-            &crate::operations::RETRIEVE_FILE,
-            "file_id",
-            &file_id,
-        )?;
-        let raw = client.raw();
-        let call = || raw.retrieve_file(&file_id);
-        client
-            .execute(&crate::operations::RETRIEVE_FILE, call)
-            .await
-            .map(ResponseValue::into_inner)
+        let op = &crate::operations::RETRIEVE_FILE;
+        crate::transport::check_path_segment(op, "file_id", &file_id)?;
+        let request = crate::transport::Request::new(
+            op,
+            ::reqwest::Method::GET,
+            ::std::format!("/v1/files/{}", crate ::transport::PathSegment(& file_id)),
+            &[(200u16, 200u16)],
+        );
+        crate::transport::json(client, request).await
     }
 }
 impl<'a> ::std::future::IntoFuture for RetrieveFile<'a> {
@@ -427,17 +521,15 @@ impl<'a> DeleteFile<'a> {
     /// - [`Connection`](crate::ErrorKind::Connection) or [`Timeout`](crate::ErrorKind::Timeout) when no response arrived.
     pub async fn send(self) -> crate::Result<types::FileDeleted> {
         let Self { client, file_id } = self;
-        crate::transport::check_path_segment(
-            &crate::operations::DELETE_FILE,
-            "file_id",
-            &file_id,
-        )?;
-        let raw = client.raw();
-        let call = || raw.delete_file(&file_id);
-        client
-            .execute(&crate::operations::DELETE_FILE, call)
-            .await
-            .map(ResponseValue::into_inner)
+        let op = &crate::operations::DELETE_FILE;
+        crate::transport::check_path_segment(op, "file_id", &file_id)?;
+        let request = crate::transport::Request::new(
+            op,
+            ::reqwest::Method::DELETE,
+            ::std::format!("/v1/files/{}", crate ::transport::PathSegment(& file_id)),
+            &[(200u16, 200u16)],
+        );
+        crate::transport::json(client, request).await
     }
 }
 impl<'a> ::std::future::IntoFuture for DeleteFile<'a> {
@@ -477,14 +569,17 @@ impl<'a> RetrieveFileContent<'a> {
     /// - [`Config`](crate::ErrorKind::Config) when the HTTP client for transfers, built on a client's first upload or download, cannot be built.
     pub async fn send(self) -> crate::Result<crate::Download> {
         let Self { client, file_id } = self;
-        crate::transport::check_path_segment(
-            &crate::operations::RETRIEVE_FILE_CONTENT,
-            "file_id",
-            &file_id,
-        )?;
-        let raw = client.raw_stream()?;
-        let call = || raw.retrieve_file_content(&file_id);
-        client.download(&crate::operations::RETRIEVE_FILE_CONTENT, call).await
+        let op = &crate::operations::RETRIEVE_FILE_CONTENT;
+        crate::transport::check_path_segment(op, "file_id", &file_id)?;
+        let request = crate::transport::Request::new(
+            op,
+            ::reqwest::Method::GET,
+            ::std::format!(
+                "/v1/files/{}/content", crate ::transport::PathSegment(& file_id)
+            ),
+            &[(200u16, 200u16)],
+        );
+        crate::transport::download(client, request).await
     }
 }
 impl<'a> ::std::future::IntoFuture for RetrieveFileContent<'a> {

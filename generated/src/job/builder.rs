@@ -129,11 +129,11 @@ impl JobBuilder {
         let location = store.location();
         store.lock().map_err(|e| match e.kind() {
             std::io::ErrorKind::WouldBlock => Error::new(ErrorKind::Locked, e.to_string()),
-            _ => crate::download::io_error(e).with_context(format!("cannot lock the job's state {location}")),
+            _ => crate::error::io_error(e).with_context(format!("cannot lock the job's state {location}")),
         })?;
         let saved = store
             .load()
-            .map_err(|e| crate::download::io_error(e).with_context(format!("cannot read the job's state {location}")))?
+            .map_err(|e| crate::error::io_error(e).with_context(format!("cannot read the job's state {location}")))?
             .map(|bytes| JobState::from_bytes(&bytes, &location))
             .transpose()?;
         // A state that never reached a server (or only one that never answered) binds to

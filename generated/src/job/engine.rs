@@ -25,7 +25,7 @@ impl Job {
     pub(super) fn save(&mut self) -> Result<()> {
         let bytes = self.state.to_bytes();
         self.store.save(&bytes).map_err(|e| {
-            crate::download::io_error(e).with_context(format!("cannot save the job's state {}", self.store.location()))
+            crate::error::io_error(e).with_context(format!("cannot save the job's state {}", self.store.location()))
         })
     }
 

@@ -330,7 +330,7 @@ impl<W: Write> RequestWriter<W> {
         // Counted only once written: a failed write leaves the writer as it was.
         self.out
             .write_all(&text)
-            .map_err(|e| crate::download::io_error(e).with_line(self.checker.lines + 1))?;
+            .map_err(|e| crate::error::io_error(e).with_line(self.checker.lines + 1))?;
         self.checker.commit(self.checker.lines + 1, accepted);
         Ok(())
     }
@@ -352,7 +352,7 @@ impl<W: Write> RequestWriter<W> {
     /// [`ErrorKind::InvalidInput`] with fewer than 10 lines; [`ErrorKind::Io`] when flushing fails.
     pub fn finish(mut self) -> Result<(W, RequestFileSummary)> {
         let summary = self.checker.finish()?;
-        self.out.flush().map_err(crate::download::io_error)?;
+        self.out.flush().map_err(crate::error::io_error)?;
         Ok((self.out, summary))
     }
 }
@@ -387,7 +387,7 @@ pub async fn check_request_file(reader: impl AsyncRead + Unpin) -> Result<Reques
     let mut total: u64 = 0;
     let mut lines = FramedRead::new(reader, LineDecoder::new(MAX_LINE_BYTES));
     while let Some(line) = lines.next().await {
-        let line = line.map_err(crate::download::io_error)?;
+        let line = line.map_err(crate::error::io_error)?;
         let number = line.number;
         let result = check_raw_line(&line).and_then(|text| {
             total += text.len() as u64 + 1;

@@ -346,7 +346,7 @@ fn from_io(e: std::io::Error) -> Error {
             .expect("checked above")
             .downcast::<Error>()
             .expect("checked above"),
-        None => crate::download::io_error(e),
+        None => crate::error::io_error(e),
     }
 }
 

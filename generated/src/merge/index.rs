@@ -95,7 +95,7 @@ impl ResultIndex {
         let mut framed = FramedRead::new(reader, LineDecoder::new(MAX_RESULT_LINE_BYTES));
         let mut offset = 0u64;
         while let Some(line) = framed.next().await {
-            let line = line.map_err(crate::download::io_error)?;
+            let line = line.map_err(crate::error::io_error)?;
             let start = offset;
             let raw = match &line.text {
                 Ok(raw) => raw,

@@ -107,7 +107,7 @@ enum Outcome {
 }
 
 fn io(e: std::io::Error) -> Error {
-    crate::download::io_error(e)
+    crate::error::io_error(e)
 }
 
 /// Writes to `out` one line per request of `input` (the file `plan` was made from), in its

@@ -85,7 +85,7 @@ impl LineReader {
     fn fill(&mut self, offset: u64, size: usize) -> Result<()> {
         self.window.resize(size, 0);
         self.start = offset;
-        let filled = read_at(&self.file, &mut self.window, offset).map_err(crate::download::io_error)?;
+        let filled = read_at(&self.file, &mut self.window, offset).map_err(crate::error::io_error)?;
         self.window.truncate(filled);
         Ok(())
     }
@@ -98,7 +98,7 @@ pub(super) fn line_number_at(path: &Path, offset: u64) -> Result<usize> {
     let (mut seen, mut lines) = (0u64, 1usize);
     while seen < offset {
         let want = usize::try_from(offset - seen).unwrap_or(usize::MAX).min(buf.len());
-        let n = read_at(&file, &mut buf[..want], seen).map_err(crate::download::io_error)?;
+        let n = read_at(&file, &mut buf[..want], seen).map_err(crate::error::io_error)?;
         if n == 0 {
             break;
         }

@@ -43,9 +43,9 @@ use std::time::{Duration, SystemTime};
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 
-pub(crate) struct Decision {
-    pub(crate) retry: bool,
-    pub(crate) server_delay: Option<Duration>,
+struct Decision {
+    retry: bool,
+    server_delay: Option<Duration>,
 }
 
 /// `x-should-retry: true` or `false`; any other value (not ASCII included) is no instruction,
@@ -58,7 +58,7 @@ fn should_retry_header(headers: &HeaderMap) -> Option<bool> {
     }
 }
 
-pub(crate) fn retry_after_response(status: StatusCode, headers: &HeaderMap, idempotent: bool) -> Decision {
+fn retry_after_response(status: StatusCode, headers: &HeaderMap, idempotent: bool) -> Decision {
     // A success is final: repeating it (a POST above all) could act twice. (Checked before any
     // header is looked at: this is every call's path.)
     if status.is_success() || status.is_redirection() || status.is_informational() {
@@ -82,7 +82,7 @@ pub(crate) fn retry_after_response(status: StatusCode, headers: &HeaderMap, idem
     }
 }
 
-pub(crate) fn retry_after_error(e: &reqwest::Error, idempotent: bool) -> Decision {
+fn retry_after_error(e: &reqwest::Error, idempotent: bool) -> Decision {
     let retry = if unrecoverable(e) {
         false
     } else if idempotent {
@@ -135,16 +135,6 @@ pub(crate) fn unrecoverable(e: &reqwest::Error) -> bool {
     e.is_connect() && !io
 }
 
-/// Whether an error is a TLS handshake that met something other than TLS (a plain-HTTP
-/// server behind an `https://` URL): rustls reports the first bytes as a corrupt record.
-/// (For the message only: [`unrecoverable`] decides the retry.)
-pub(crate) fn tls_mismatch(e: &(dyn std::error::Error + 'static)) -> bool {
-    std::iter::successors(Some(e), |e| e.source()).any(|e| {
-        let text = e.to_string();
-        text.contains("InvalidContentType") || text.contains("corrupt message") || text.contains("wrong version number")
-    })
-}
-
 /// The longest server-requested delay that is honoured.
 pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
 
@@ -172,65 +162,51 @@ pub fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
 }
 
 /// `min(initial × 2^retries, max)` × a random factor in 75–100 %.
-pub(crate) fn backoff(retries: u32, initial: Duration, max: Duration) -> Duration {
+fn backoff(retries: u32, initial: Duration, max: Duration) -> Duration {
     let base = initial.saturating_mul(2u32.saturating_pow(retries.min(16))).min(max);
     base.mul_f64(1.0 - 0.25 * fastrand::f64())
 }
 
-/// A request body for a call that may be attempted more than once: a body held in memory is
-/// sent again from its bytes (a cheap shared copy); a stream is sent once (the transport never
-/// repeats a request whose body is a stream, so a second attempt does not happen; should it,
-/// its body fails with an I/O error rather than send something else). The generated code uses
-/// it for an operation whose request body is raw bytes (this spec has none today).
-#[allow(dead_code)]
-pub(crate) struct RepeatableBody {
-    bytes: Option<bytes::Bytes>,
-    stream: Option<reqwest::Body>,
+/// How often, and after what delays, a client tries a call again.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Policy {
+    /// Retries after the first attempt.
+    pub(crate) max_retries: u32,
+    /// The base of the backoff delay; 0.5 s by default (tests shorten it).
+    pub(crate) initial_delay: Duration,
+    /// The cap of the backoff delay; 8 s by default.
+    pub(crate) max_delay: Duration,
 }
 
-#[allow(dead_code)]
-impl RepeatableBody {
-    pub(crate) fn new(body: reqwest::Body) -> Self {
-        match body.as_bytes().map(bytes::Bytes::copy_from_slice) {
-            Some(bytes) => Self {
-                bytes: Some(bytes),
-                stream: None,
-            },
-            None => Self {
-                bytes: None,
-                stream: Some(body),
-            },
-        }
-    }
-
-    /// The body for the next attempt.
-    pub(crate) fn next(&mut self) -> reqwest::Body {
-        if let Some(bytes) = &self.bytes {
-            return reqwest::Body::from(bytes.clone());
-        }
-        self.stream.take().unwrap_or_else(|| {
-            reqwest::Body::wrap_stream(futures::stream::once(async {
-                Err::<bytes::Bytes, _>(std::io::Error::other("a streamed request body is sent once"))
-            }))
-        })
-    }
+/// What an attempt ended with, as the rules above see it.
+pub(crate) enum Seen<'a> {
+    /// A response: its status and headers (a success's body was read whole).
+    Response(StatusCode, &'a HeaderMap),
+    /// No response, or a body that broke off or did not arrive in time.
+    Failure(&'a reqwest::Error),
 }
 
-#[cfg(test)]
-mod tests {
-    use super::RepeatableBody;
-
-    #[test]
-    fn a_body_in_memory_is_sent_again_and_a_stream_once() {
-        let mut body = RepeatableBody::new(reqwest::Body::from("abc"));
-        assert_eq!(body.next().as_bytes(), Some(&b"abc"[..]));
-        assert_eq!(body.next().as_bytes(), Some(&b"abc"[..]));
-        let stream = futures::stream::iter([Ok::<_, std::io::Error>(bytes::Bytes::from_static(b"x"))]);
-        let mut body = RepeatableBody::new(reqwest::Body::wrap_stream(stream));
-        assert!(body.next().as_bytes().is_none(), "the stream itself, first");
-        assert!(
-            body.next().as_bytes().is_none(),
-            "then a body that fails, never an empty one"
-        );
+/// The delay before trying again after attempt number `attempt` (1 for the first), which
+/// ended with `seen`; `None` when the call ends here: the rules above say no, the request's
+/// body cannot be sent again (`repeatable` is false for a stream), or the retries are used up.
+/// The server's delay (`Retry-After`, `retry-after-ms`) when it gave one, else the backoff.
+pub(crate) fn next_delay(
+    seen: Seen<'_>,
+    idempotent: bool,
+    repeatable: bool,
+    attempt: u32,
+    policy: &Policy,
+) -> Option<Duration> {
+    let decision = match seen {
+        Seen::Response(status, headers) => retry_after_response(status, headers, idempotent),
+        Seen::Failure(e) => retry_after_error(e, idempotent),
+    };
+    if !decision.retry || !repeatable || attempt > policy.max_retries {
+        return None;
     }
+    Some(
+        decision
+            .server_delay
+            .unwrap_or_else(|| backoff(attempt - 1, policy.initial_delay, policy.max_delay)),
+    )
 }
