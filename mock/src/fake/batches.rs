@@ -12,6 +12,7 @@ pub(super) fn advance(state: &mut State, i: usize) {
     let failing = state.options.failing_model.clone();
     let expiring = state.options.expiring_model.clone();
     let hide_counts = state.options.hide_request_counts;
+    let heal = state.options.failures_heal;
     let batch = &mut state.batches[i];
     let status = batch.json["status"].as_str().unwrap_or_default().to_owned();
     if status == "cancelling" {
@@ -37,7 +38,7 @@ pub(super) fn advance(state: &mut State, i: usize) {
             return;
         }
         "validating" => ("in_progress", "in_progress_at"),
-        "in_progress" if expiring.as_deref() == Some(model.as_str()) => {
+        "in_progress" if expiring.as_deref() == Some(model.as_str()) && (batch.first_run || !heal) => {
             finish(state, i, "expired", "expired_at", true);
             return;
         }

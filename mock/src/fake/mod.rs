@@ -41,6 +41,8 @@ struct StoredBatch {
     model: String,
     /// Answers (the create's and retrieves') that showed the current status.
     answers: u32,
+    /// Some request of it is run for the first time (see `FakeOptions::failures_heal`).
+    first_run: bool,
 }
 
 #[derive(Default)]
@@ -54,6 +56,8 @@ struct State {
     /// Files ever stored (uploads, outputs, error files): ids are never reused after a delete.
     files_made: usize,
     clock: i64,
+    /// Every `custom_id` a batch was created with.
+    seen: std::collections::HashSet<String>,
 }
 
 impl State {
