@@ -107,6 +107,7 @@ mod events;
 mod lock;
 mod paths;
 mod recover;
+mod rerun;
 mod state;
 mod steps;
 mod store;
@@ -117,7 +118,8 @@ use std::time::Duration;
 pub use builder::{DEFAULT_MAX_ACTIVE, DEFAULT_POLL_INTERVAL, JobBuilder};
 pub use events::{JobEvent, ResultFile, ShardRef};
 pub use recover::{ATTEMPT_KEY, RUN_KEY, SHARD_KEY};
-pub use state::{AttemptState, InputIdentity, JobState, STATE_VERSION, ShardState};
+pub use rerun::RerunPlan;
+pub use state::{AttemptState, InputIdentity, JobState, PendingMerge, STATE_VERSION, ShardState};
 pub use store::{FileStore, StateStore};
 
 use crate::Client;
@@ -137,6 +139,7 @@ pub struct Job {
     resumed: bool,
     max_active: usize,
     poll_interval: Duration,
+    patience: Duration,
     events: Option<EventFn>,
     /// The input, checked and planned (once).
     check: Option<InputCheck>,
