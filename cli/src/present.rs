@@ -30,6 +30,8 @@ struct Inner {
     known: Known,
     upload: Option<ProgressBar>,
     bars: HashMap<ShardRef, ProgressBar>,
+    /// What is being done while no batch line moves: checking, downloading, merging.
+    spinner: Option<ProgressBar>,
 }
 
 /// `(done, total, failed)` from counts worth showing: present, with a total, and consistent. Some
@@ -53,6 +55,7 @@ impl Presenter {
             known: Known::default(),
             upload: None,
             bars: HashMap::new(),
+            spinner: None,
         })))
     }
 
@@ -73,15 +76,23 @@ impl Presenter {
         self.inner().display.line(text);
     }
 
-    /// Leaves the bars as they are (Ctrl-C).
+    /// Clears every bar and line in progress (Ctrl-C, an error): nothing stale stays on the
+    /// screen; what follows is printed plainly.
     pub fn abandon(&self) {
         let mut inner = self.inner();
-        for bar in inner.bars.values() {
-            bar.abandon();
+        inner.stop_spinner();
+        for (_, bar) in inner.bars.drain() {
+            bar.finish_and_clear();
         }
         if let Some(bar) = inner.upload.take() {
-            bar.abandon();
+            bar.finish_and_clear();
         }
+        inner.display.clear();
+    }
+
+    /// Clears the spinner, if any (the run is over; the bars of the batches stay).
+    pub fn finish(&self) {
+        self.inner().stop_spinner();
     }
 
     /// Shows one event.
@@ -91,8 +102,56 @@ impl Presenter {
 }
 
 impl Inner {
+    fn stop_spinner(&mut self) {
+        if let Some(spinner) = self.spinner.take() {
+            spinner.finish_and_clear();
+        }
+    }
+
+    /// Shows `text` with a spinner (in a terminal; nothing elsewhere), in place of any other.
+    fn spin(&mut self, text: String, total: Option<u64>) {
+        self.stop_spinner();
+        if self.display.live() {
+            self.spinner = Some(self.display.spinner(text, total));
+        }
+    }
+
     fn show(&mut self, event: &JobEvent) {
         match event {
+            JobEvent::Checking => self.spin("checking the input".into(), None),
+            JobEvent::Planned { .. } if self.known.resumed => self.stop_spinner(),
+            JobEvent::Merging => self.spin("merging the results in the input's order".into(), None),
+            JobEvent::Merged { .. } => self.stop_spinner(),
+            JobEvent::DownloadStarted { shard, file, bytes } => {
+                self.spin(
+                    format!("{}: downloading its {} file", label(shard), file.as_str()),
+                    *bytes,
+                );
+            }
+            JobEvent::DownloadProgress { received, .. } => {
+                if let Some(spinner) = &self.spinner {
+                    spinner.set_position(*received);
+                }
+            }
+            JobEvent::RerunPlanned {
+                attempt,
+                requests,
+                bytes,
+                shards,
+            } => {
+                let text = format!(
+                    "rerun {}: {requests} unfinished requests ({bytes} bytes) in {shards} batch(es)",
+                    attempt - 1
+                );
+                self.display.line(text);
+            }
+            JobEvent::TransientError { message, retry_in, .. } => {
+                let text = format!(
+                    "a step failed ({message}); trying again in {}",
+                    humantime::format_duration(std::time::Duration::from_millis(retry_in.as_millis() as u64))
+                );
+                self.display.line(text);
+            }
             JobEvent::Started {
                 run_id,
                 resumed: true,
@@ -106,6 +165,7 @@ impl Inner {
                 bytes,
                 shards,
             } if !self.known.resumed => {
+                self.stop_spinner();
                 let text = format!(
                     "run {}: {requests} requests ({bytes} bytes) in {shards} batch(es); state in {}",
                     self.known.run_id, self.known.state
@@ -163,6 +223,7 @@ impl Inner {
                 counts,
             } => self.status(shard, batch_id, status, *changed, counts.as_ref()),
             JobEvent::BatchDone { shard, .. } => {
+                self.stop_spinner();
                 if let Some(bar) = self.bars.get(shard) {
                     bar.finish();
                 }
@@ -185,15 +246,21 @@ impl Inner {
         counts: Option<&BatchRequestCounts>,
     ) {
         let seen = progress(counts);
+        // A batch at 100 % that is writing its results is not hung: say so.
+        let note = if status == "finalizing" {
+            ": writing the results"
+        } else {
+            ""
+        };
         if changed && self.display.plain() {
             let text = match seen {
                 Some((done, total, failed)) => {
                     format!(
-                        "{} {batch_id}: {status} ({done}/{total} done, {failed} failed)",
+                        "{} {batch_id}: {status} ({done}/{total} done, {failed} failed){note}",
                         label(shard)
                     )
                 }
-                None => format!("{} {batch_id}: {status}", label(shard)),
+                None => format!("{} {batch_id}: {status}{note}", label(shard)),
             };
             self.display.line(text);
         }
@@ -207,11 +274,11 @@ impl Inner {
             Some((done, total, failed)) => {
                 bar.set_length(u64::try_from(total).unwrap_or(0));
                 bar.set_position(u64::try_from(done + failed).unwrap_or(0));
-                bar.set_message(format!("{status}, {failed} failed"));
+                bar.set_message(format!("{status}{note}, {failed} failed"));
             }
             None => {
                 bar.set_length(requests as u64);
-                bar.set_message(status.to_owned());
+                bar.set_message(format!("{status}{note}"));
             }
         }
     }

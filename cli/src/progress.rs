@@ -54,17 +54,51 @@ impl Display {
         bar
     }
 
-    /// A line for one batch: `prefix [bar] done/total message (elapsed)`.
+    /// A spinner saying what is being done (`checking`, `merging`, `downloading ...`) while no
+    /// other line moves; `total` bytes, when known, show as a byte count.
+    pub fn spinner(&self, text: impl Into<String>, total: Option<u64>) -> ProgressBar {
+        let bar = self.bars.add(match total {
+            Some(total) => ProgressBar::new(total),
+            None => ProgressBar::no_length(),
+        });
+        let template = match total {
+            Some(_) => "{spinner} {msg} {bytes}/{total_bytes} {bytes_per_sec} ({elapsed})",
+            None => "{spinner} {msg} ({elapsed})",
+        };
+        bar.set_style(ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_spinner()));
+        bar.set_message(text.into());
+        bar.enable_steady_tick(Duration::from_millis(120));
+        bar
+    }
+
+    /// Clears every bar from the screen and stops drawing them: what follows is printed as
+    /// plain lines (after Ctrl-C, no stale progress line stays above the message).
+    pub fn clear(&mut self) {
+        let _ = self.bars.clear();
+        self.bars.set_draw_target(ProgressDrawTarget::hidden());
+        if self.live {
+            self.live = false;
+            self.plain = true;
+        }
+    }
+
+    /// A line for one batch: `prefix [bar] done/total message (elapsed)`, the bar as wide as
+    /// the terminal leaves room for (a line never wraps: indicatif cuts it at the width).
     pub fn batch(&self, prefix: String) -> ProgressBar {
         let bar = self.bars.add(ProgressBar::new(0));
         bar.set_style(
-            ProgressStyle::with_template("{prefix} [{bar:20}] {pos}/{len} {msg} ({elapsed})")
+            ProgressStyle::with_template("{prefix} [{wide_bar}] {pos}/{len} {msg} ({elapsed})")
                 .unwrap_or_else(|_| ProgressStyle::default_bar())
                 .progress_chars("=> "),
         );
         bar.set_prefix(prefix);
         bar.enable_steady_tick(Duration::from_secs(1));
         bar
+    }
+
+    /// Whether bars are drawn (a terminal, not `--quiet`).
+    pub fn live(&self) -> bool {
+        self.live
     }
 
     /// Whether plain lines are printed (no terminal).

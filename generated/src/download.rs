@@ -21,6 +21,8 @@ pub struct Download {
     operation: &'static crate::Operation,
     attempts: u32,
     request: Option<(reqwest::Method, String)>,
+    /// Called with the bytes written so far (see [`Download::on_progress`]).
+    on_progress: Option<Box<dyn Fn(u64) + Send + Sync>>,
 }
 
 impl std::fmt::Debug for Download {
@@ -47,7 +49,16 @@ impl Download {
             operation,
             attempts,
             request,
+            on_progress: None,
         }
+    }
+
+    /// Calls `on_progress` with the number of bytes written so far after each chunk that
+    /// [`write_to`](Self::write_to) or [`save`](Self::save) writes (a few KiB each; compare with
+    /// [`content_length`](Self::content_length) for a share).
+    pub fn on_progress(mut self, on_progress: impl Fn(u64) + Send + Sync + 'static) -> Self {
+        self.on_progress = Some(Box::new(on_progress));
+        self
     }
 
     /// The HTTP status (a 2xx).
@@ -116,13 +127,17 @@ impl Download {
     ///
     /// [`ErrorKind::Connection`] or [`ErrorKind::Timeout`] when the body broke off, and
     /// [`ErrorKind::Io`] when writing failed.
-    pub async fn write_to<W: AsyncWrite + Unpin>(self, writer: &mut W) -> Result<u64> {
+    pub async fn write_to<W: AsyncWrite + Unpin>(mut self, writer: &mut W) -> Result<u64> {
         let mut written = 0u64;
+        let on_progress = self.on_progress.take();
         let mut stream = self.into_stream();
         while let Some(chunk) = stream.next().await {
             let chunk = chunk?;
             writer.write_all(&chunk).await.map_err(io_error)?;
             written += chunk.len() as u64;
+            if let Some(on_progress) = &on_progress {
+                on_progress(written);
+            }
         }
         writer.flush().await.map_err(io_error)?;
         Ok(written)

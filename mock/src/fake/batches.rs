@@ -124,7 +124,7 @@ fn finish(state: &mut State, i: usize, status: &str, at: &str, partial: bool) {
         failed += usize::from(request.failure.is_some());
         to_error_file += usize::from(to_errors);
     }
-    let total = batch.requests.len();
+    let total = batch.requests.len() + usize::from(state.options.inconsistent_counts);
     let output_id = (done > 0).then(|| state.store_file(&format!("{id}_output.jsonl"), "batch_output", output));
     let error_id = (to_error_file > 0).then(|| state.store_file(&format!("{id}_errors.jsonl"), "batch_output", errors));
     let batch = &mut state.batches[i].json;
