@@ -95,32 +95,43 @@ pub async fn cancel(client: &Client, g: &Global, ids: &[String], wait: bool) -> 
 
 /// `download ID --out FILE [--errors]`.
 pub async fn download(client: &Client, g: &Global, id: &str, out: &Path, errors: bool) -> anyhow::Result<Outcome> {
-    let batch = client.retrieve_batch(id).await?;
-    let (which, download) = if errors {
-        ("error", client.download_errors(&batch).await?)
-    } else {
-        ("output", client.download_output(&batch).await?)
-    };
-    let Some(download) = download else {
-        bail!("batch {id} has no {which} file (it is {})", batch.status_text());
-    };
-    let file_id = if errors {
-        batch.error_file_id.clone()
-    } else {
-        batch.output_file_id.clone()
-    };
+    let which = if errors { "error" } else { "output" };
     // Written whole under a temporary name, then renamed: a failed or interrupted download
     // leaves no partial file (Ctrl-C drops the save, which removes its temporary file).
     let mut display = Display::new(g.quiet || g.json);
-    let bar = display.spinner(
-        format!("downloading batch {id}'s {which} file"),
-        download.content_length(),
-    );
-    let progress = bar.clone();
-    let download = download.on_progress(move |written| progress.set_position(written));
+    display.footer("Ctrl-C stops; nothing is written");
+    let mut bar = display.spinner(format!("downloading batch {id}'s {which} file"), None);
     let interrupt = crate::interrupt::Interrupt::install();
+    let fetch = async {
+        let batch = client.retrieve_batch(id).await?;
+        let download = if errors {
+            client.download_errors(&batch).await?
+        } else {
+            client.download_output(&batch).await?
+        };
+        let Some(download) = download else {
+            bail!("batch {id} has no {which} file (it is {})", batch.status_text());
+        };
+        let file_id = if errors {
+            batch.error_file_id.clone()
+        } else {
+            batch.output_file_id.clone()
+        };
+        // The body's size is known now: a byte count in place of the spinner.
+        if let Some(total) = download.content_length() {
+            bar.finish_and_clear();
+            bar = display.spinner(format!("downloading batch {id}'s {which} file"), Some(total));
+        }
+        let progress = bar.clone();
+        let download = download.on_progress(move |written| progress.set_position(written));
+        let bytes = download
+            .save(out)
+            .await
+            .with_context(|| format!("downloading batch {id}'s {which} file to {}", out.display()))?;
+        anyhow::Ok((file_id, bytes))
+    };
     let saved = tokio::select! {
-        saved = download.save(out) => Some(saved),
+        saved = fetch => Some(saved),
         () = interrupt.first() => None,
     };
     bar.finish_and_clear();
@@ -129,7 +140,7 @@ pub async fn download(client: &Client, g: &Global, id: &str, out: &Path, errors:
         eprintln!("interrupted: nothing was written to {}", out.display());
         return Ok(Outcome::Interrupted);
     };
-    let bytes = saved.with_context(|| format!("downloading batch {id}'s {which} file to {}", out.display()))?;
+    let (file_id, bytes) = saved?;
     if g.json {
         output::json(&json!({"batch_id": id, "file_id": file_id, "path": out, "bytes": bytes}))?;
     } else {

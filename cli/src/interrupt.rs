@@ -16,6 +16,7 @@ impl Interrupt {
             let mut fired = false;
             while tokio::signal::ctrl_c().await.is_ok() {
                 if fired {
+                    crate::tty::restore();
                     eprintln!("\ncerebras-batch: interrupted twice; exiting now");
                     std::process::exit(130);
                 }

@@ -14,6 +14,7 @@ mod plan;
 mod present;
 mod progress;
 mod submit;
+mod tty;
 mod watch;
 
 use std::path::PathBuf;
@@ -130,6 +131,13 @@ enum Command {
     /// Work with files.
     #[command(subcommand)]
     Files(FilesCommand),
+    /// Print a completion script for a shell on stdout (bash: `source <(cerebras-batch
+    /// completions bash)`; zsh: write it as `_cerebras-batch` into a folder of `$fpath`; fish:
+    /// into `~/.config/fish/completions/cerebras-batch.fish`).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
 }
 
 #[derive(Subcommand)]
@@ -250,6 +258,7 @@ fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<Outcome> {
     let g = &cli.global;
+
     let client = || config::client(g);
     match cli.command {
         Command::Submit(args) if args.dry_run => plan::dry_run(g, &args).await,
@@ -271,6 +280,11 @@ async fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Files(FilesCommand::Delete { file_id }) => commands::delete_file(&client()?, g, &file_id).await,
         Command::Files(FilesCommand::Upload { path, expires_after }) => {
             commands::upload_file(&client()?, g, &path, expires_after).await
+        }
+        Command::Completions { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut command, "cerebras-batch", &mut std::io::stdout());
+            Ok(Outcome::Done)
         }
     }
 }

@@ -50,8 +50,10 @@ fn label(shard: &ShardRef) -> String {
 impl Presenter {
     /// A presenter on stderr, as `quiet` and the terminal allow.
     pub fn new(quiet: bool) -> Self {
+        let mut display = Display::new(quiet);
+        display.footer("Ctrl-C stops here; the same command resumes");
         Self(Arc::new(Mutex::new(Inner {
-            display: Display::new(quiet),
+            display,
             known: Known::default(),
             upload: None,
             bars: HashMap::new(),
@@ -80,6 +82,8 @@ impl Presenter {
     /// screen; what follows is printed plainly.
     pub fn abandon(&self) {
         let mut inner = self.inner();
+        // Erase what is drawn first, then stop the bars (drawing nowhere by then).
+        inner.display.clear();
         inner.stop_spinner();
         for (_, bar) in inner.bars.drain() {
             bar.finish_and_clear();
@@ -87,12 +91,13 @@ impl Presenter {
         if let Some(bar) = inner.upload.take() {
             bar.finish_and_clear();
         }
-        inner.display.clear();
     }
 
-    /// Clears the spinner, if any (the run is over; the bars of the batches stay).
+    /// Clears the spinner and the footer (the run is over; the bars of the batches stay).
     pub fn finish(&self) {
-        self.inner().stop_spinner();
+        let mut inner = self.inner();
+        inner.stop_spinner();
+        inner.display.remove_footer();
     }
 
     /// Shows one event.
@@ -167,10 +172,11 @@ impl Inner {
             } if !self.known.resumed => {
                 self.stop_spinner();
                 let text = format!(
-                    "run {}: {requests} requests ({bytes} bytes) in {shards} batch(es); state in {}",
-                    self.known.run_id, self.known.state
+                    "run {}: {requests} requests ({bytes} bytes) in {shards} batch(es)",
+                    self.known.run_id
                 );
                 self.display.line(text);
+                self.display.line(format!("state: {}", self.known.state));
             }
             JobEvent::UploadStarted { filename, bytes, .. } => {
                 self.upload = Some(self.display.upload(filename, *bytes))
@@ -194,7 +200,7 @@ impl Inner {
                 } else {
                     let (requests, bytes) = self.shard(shard);
                     format!(
-                        "{}: uploaded {filename} ({requests} requests, {bytes} bytes) as {file_id}",
+                        "{}: uploaded as {file_id} ({requests} requests, {bytes} bytes)",
                         label(shard)
                     )
                 };
@@ -221,7 +227,12 @@ impl Inner {
                 status,
                 changed,
                 counts,
-            } => self.status(shard, batch_id, status, *changed, counts.as_ref()),
+            } => {
+                self.status(shard, batch_id, status, *changed, counts.as_ref());
+                if matches!(status.as_str(), "completed" | "expired" | "cancelled" | "failed") {
+                    self.spin(format!("{}: collecting its results", label(shard)), None);
+                }
+            }
             JobEvent::BatchDone { shard, .. } => {
                 self.stop_spinner();
                 if let Some(bar) = self.bars.get(shard) {

@@ -84,6 +84,7 @@ pub async fn status_wait(
     poll_interval: Duration,
 ) -> anyhow::Result<Outcome> {
     let mut display = Display::new(g.quiet);
+    display.footer("Ctrl-C stops waiting; the batch goes on");
     let spinner = display.spinner(format!("batch {id}: waiting"), None);
     let last_shown: Arc<Mutex<String>> = Arc::default();
     let (shown, plain) = (spinner.clone(), display.plain());
