@@ -222,6 +222,23 @@ mod issue_21 {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_output_that_cannot_be_written_at_the_merge_is_named_as_given() {
+        let env = Env::new("merge-path", FakeOptions::default()).await;
+        env.write("in.jsonl", &requests("q", 10, "m"));
+        std::fs::create_dir(env.dir.join("out.jsonl.tmp")).unwrap();
+        let out = env.run(&submit(&["--wait"])).await;
+        out.expect(1);
+        assert!(
+            out.stderr
+                .contains("cannot write `out.jsonl` (it is written as `out.jsonl.tmp` first): Is a directory"),
+            "{}",
+            out.stderr
+        );
+        std::fs::remove_dir(env.dir.join("out.jsonl.tmp")).unwrap();
+        env.run(&submit(&["--wait"])).await.expect(0);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn the_problem_count_says_when_it_is_capped_and_upload_lists_as_few_as_submit() {
         let env = Env::new("capped", FakeOptions::default()).await;
         env.write("in.jsonl", &"not json\n".repeat(1200));

@@ -60,6 +60,22 @@ async fn create(path: &Path) -> Result<tokio::fs::File> {
     tokio::fs::File::create(path).await.map_err(|e| cannot_write(path, e))
 }
 
+/// Creates `tmp`, where `output` is written before it is renamed into place; an error names
+/// `output` (the path the user gave) first.
+async fn create_for(output: &Path, tmp: &Path) -> Result<tokio::fs::File> {
+    tokio::fs::File::create(tmp).await.map_err(|e| {
+        Error::new(
+            ErrorKind::Io,
+            format!(
+                "cannot write `{}` (it is written as `{}` first): {e}",
+                output.display(),
+                tmp.display()
+            ),
+        )
+        .with_source(e)
+    })
+}
+
 impl Job {
     /// Downloads finished shard `i`'s output and error files, then records it done.
     pub(super) async fn collect(&mut self, attempt: usize, i: usize, batch: &Batch) -> Result<()> {
@@ -148,7 +164,7 @@ impl Job {
         let results = self.shard_results(0);
         let output = self.paths.output.clone();
         let tmp = Temporary::new(with_suffix(&output, ".tmp"));
-        let mut writer = tokio::io::BufWriter::with_capacity(1 << 20, create(&tmp.path).await?);
+        let mut writer = tokio::io::BufWriter::with_capacity(1 << 20, create_for(&output, &tmp.path).await?);
         let summary = merge_results(self.open_input().await?, plan, &results, &mut writer).await?;
         finish_writing(writer, &output).await?;
         tmp.keep_as(&output, true)?;
@@ -187,7 +203,7 @@ impl Job {
             summary: before,
         };
         let tmp = Temporary::new(with_suffix(&output, ".tmp"));
-        let mut writer = tokio::io::BufWriter::with_capacity(1 << 20, create(&tmp.path).await?);
+        let mut writer = tokio::io::BufWriter::with_capacity(1 << 20, create_for(&output, &tmp.path).await?);
         let input = self.open_input().await?;
         let (attempt, summary) = merge_rerun(input, previous, selection, plan, &results, &mut writer).await?;
         finish_writing(writer, &output).await?;
