@@ -17,8 +17,8 @@ struct Known {
     run_id: String,
     state: String,
     resumed: bool,
-    /// `(requests, bytes)` of each shard of the first attempt, once planned.
-    shards: Vec<(usize, u64)>,
+    /// `(requests, bytes)` of each shard, by attempt and index, once planned.
+    shards: HashMap<(u32, usize), (usize, u64)>,
 }
 
 /// The drawing of one job, shared between the job's event callback and `submit`.
@@ -44,7 +44,10 @@ fn progress(counts: Option<&BatchRequestCounts>) -> Option<(i64, i64, i64)> {
 }
 
 fn label(shard: &ShardRef) -> String {
-    format!("batch {}/{}", shard.index + 1, shard.of)
+    match shard.attempt {
+        1 => format!("batch {}/{}", shard.index + 1, shard.of),
+        n => format!("rerun {} batch {}/{}", n - 1, shard.index + 1, shard.of),
+    }
 }
 
 impl Presenter {
@@ -243,9 +246,13 @@ impl Inner {
         }
     }
 
-    /// `(requests, bytes)` of a shard of the first attempt, as planned.
+    /// `(requests, bytes)` of a shard, as planned.
     fn shard(&self, shard: &ShardRef) -> (usize, u64) {
-        self.known.shards.get(shard.index).copied().unwrap_or_default()
+        self.known
+            .shards
+            .get(&(shard.attempt, shard.index))
+            .copied()
+            .unwrap_or_default()
     }
 
     fn status(
@@ -297,7 +304,17 @@ impl Inner {
 
 impl Presenter {
     /// The plan's shards, for the lines that name their sizes.
-    pub fn planned(&self, shards: Vec<(usize, u64)>) {
-        self.inner().known.shards = shards;
+    pub fn planned(&self, attempt: u32, shards: impl IntoIterator<Item = (usize, u64)>) {
+        let known = &mut self.inner().known.shards;
+        for (index, sizes) in shards.into_iter().enumerate() {
+            known.insert((attempt, index), sizes);
+        }
+    }
+
+    /// The shards of every attempt the job's state holds.
+    pub fn planned_from(&self, job: &Job) {
+        for a in &job.state().attempts {
+            self.planned(a.number, a.shards.iter().map(|s| (s.requests, s.bytes)));
+        }
     }
 }

@@ -121,6 +121,7 @@ pub async fn run(client: Client, g: &Global, args: SubmitArgs) -> anyhow::Result
     }
     let mut job = builder.open(client)?;
     presenter.begin(&job);
+    presenter.planned_from(&job);
     if job.state().is_finished() {
         let summary = job.state().merged.expect("a finished job is merged");
         if !args.rerun_unfinished || !rerun(&mut job, &presenter, summary).await? {
@@ -138,7 +139,7 @@ pub async fn run(client: Client, g: &Global, args: SubmitArgs) -> anyhow::Result
             ));
         }
         if let Some(plan) = &check.plan {
-            presenter.planned(plan.shards.iter().map(|s| (s.requests, s.bytes)).collect());
+            presenter.planned(1, plan.shards.iter().map(|s| (s.requests, s.bytes)));
         }
     }
     let interrupt = Interrupt::install();
@@ -181,6 +182,7 @@ async fn rerun(job: &mut Job, presenter: &Presenter, summary: MergeSummary) -> a
     let Some(plan) = job.rerun_unfinished().await? else {
         return Ok(false);
     };
+    presenter.planned_from(job);
     for (model, n) in &plan.left_out {
         presenter.line(format!(
             "left out: {n} unfinished request(s) of {model}, fewer than the 10 a batch needs; their lines stay as they are"

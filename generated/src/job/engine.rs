@@ -182,25 +182,8 @@ impl Job {
     fn set_up(&mut self, plan: &ShardPlan) -> Result<()> {
         let run_id = self.state.run_id.clone();
         if self.state.attempts.is_empty() {
-            let shards = plan
-                .shards
-                .iter()
-                .map(|s| ShardState {
-                    index: s.index,
-                    model: s.model.clone(),
-                    requests: s.requests,
-                    bytes: s.bytes,
-                    filename: format!("{run_id}-shard-{:04}.jsonl", s.index + 1),
-                    ..ShardState::default()
-                })
-                .collect();
-            self.state.attempts.push(AttemptState {
-                number: 1,
-                cancelled: false,
-                lines: None,
-                shards,
-                merged: None,
-            });
+            let attempt = new_attempt(&run_id, 1, None, plan);
+            self.state.attempts.push(attempt);
             self.save()?;
             // From now on, running this job again continues the saved state.
             self.resumed = true;
@@ -290,6 +273,35 @@ impl Job {
             }
         }
         Ok(())
+    }
+}
+
+/// Attempt `number` of run `run_id`, with a shard per shard of `plan`, nothing sent yet; its
+/// shard files are `<run>-shard-NNNN.jsonl` (the first attempt) or `<run>-aN-shard-NNNN.jsonl`.
+pub(super) fn new_attempt(run_id: &str, number: u32, lines: Option<Vec<[usize; 2]>>, plan: &ShardPlan) -> AttemptState {
+    let prefix = if number == 1 {
+        run_id.to_owned()
+    } else {
+        format!("{run_id}-a{number}")
+    };
+    let shards = plan
+        .shards
+        .iter()
+        .map(|s| ShardState {
+            index: s.index,
+            model: s.model.clone(),
+            requests: s.requests,
+            bytes: s.bytes,
+            filename: format!("{prefix}-shard-{:04}.jsonl", s.index + 1),
+            ..ShardState::default()
+        })
+        .collect();
+    AttemptState {
+        number,
+        cancelled: false,
+        lines,
+        shards,
+        merged: None,
     }
 }
 

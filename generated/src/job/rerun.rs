@@ -8,8 +8,9 @@ use futures::StreamExt;
 use tokio_util::codec::FramedRead;
 
 use super::Job;
+use super::engine::new_attempt;
 use super::events::JobEvent;
-use super::state::{AttemptState, InputIdentity, ShardState, lines_of, ranges_of};
+use super::state::{InputIdentity, lines_of, ranges_of};
 use crate::error::{Error, ErrorKind, Result};
 use crate::jsonl::{LineDecoder, MAX_RESULT_LINE_BYTES, decode_line};
 use crate::merge::LineOutcome;
@@ -82,26 +83,8 @@ impl Job {
             return Ok(Some(rerun));
         }
         let number = self.state.attempts.last().map_or(1, |a| a.number) + 1;
-        let run_id = self.state.run_id.clone();
-        let shards = plan
-            .shards
-            .iter()
-            .map(|s| ShardState {
-                index: s.index,
-                model: s.model.clone(),
-                requests: s.requests,
-                bytes: s.bytes,
-                filename: format!("{run_id}-a{number}-shard-{:04}.jsonl", s.index + 1),
-                ..ShardState::default()
-            })
-            .collect();
-        self.state.attempts.push(AttemptState {
-            number,
-            cancelled: false,
-            lines: Some(ranges_of(&selection)),
-            shards,
-            merged: None,
-        });
+        let attempt = new_attempt(&self.state.run_id, number, Some(ranges_of(&selection)), &plan);
+        self.state.attempts.push(attempt);
         self.save()?;
         self.resumed = true;
         rerun.attempt = Some(number);
