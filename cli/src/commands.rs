@@ -61,10 +61,11 @@ fn print_list<T: serde::Serialize>(
     Ok(Outcome::Done)
 }
 
-/// `cancel ID... [--wait]`: every batch is tried; the first error is returned after.
+/// `cancel ID... [--wait]`: every batch is tried. Each error is printed once, as it comes; with
+/// one batch, its error is the command's; with several, the command's error counts them.
 pub async fn cancel(client: &Client, g: &Global, ids: &[String], wait: bool) -> anyhow::Result<Outcome> {
     let mut done: Vec<Batch> = Vec::new();
-    let mut first_error = None;
+    let mut errors: Vec<cerebras_batch::Error> = Vec::new();
     for id in ids {
         let result = if wait {
             client.cancel_and_wait(id, WaitOptions::default()).await
@@ -73,9 +74,10 @@ pub async fn cancel(client: &Client, g: &Global, ids: &[String], wait: bool) -> 
         };
         match result {
             Ok(b) => done.push(b),
+            Err(e) if ids.len() == 1 => errors.push(e),
             Err(e) => {
                 eprintln!("cerebras-batch: {e}");
-                first_error.get_or_insert(e);
+                errors.push(e);
             }
         }
     }
@@ -84,30 +86,61 @@ pub async fn cancel(client: &Client, g: &Global, ids: &[String], wait: bool) -> 
     } else if !done.is_empty() {
         println!("{}", output::batches(&done));
     }
-    match first_error {
-        Some(e) => Err(e).context("not every batch was cancelled"),
-        None => Ok(Outcome::Done),
+    match errors.len() {
+        0 => Ok(Outcome::Done),
+        1 if ids.len() == 1 => Err(errors.remove(0).into()),
+        n => bail!("{n} of {} batches were not cancelled (each error is above)", ids.len()),
     }
 }
 
 /// `download ID --out FILE [--errors]`.
 pub async fn download(client: &Client, g: &Global, id: &str, out: &Path, errors: bool) -> anyhow::Result<Outcome> {
-    let batch = client.retrieve_batch(id).await?;
-    let (which, download) = if errors {
-        ("error", client.download_errors(&batch).await?)
-    } else {
-        ("output", client.download_output(&batch).await?)
+    let which = if errors { "error" } else { "output" };
+    // Written whole under a temporary name, then renamed: a failed or interrupted download
+    // leaves no partial file (Ctrl-C drops the save, which removes its temporary file).
+    let mut display = Display::new(g.quiet || g.json);
+    display.footer("Ctrl-C stops; nothing is written");
+    let mut bar = display.spinner(format!("downloading batch {id}'s {which} file"), None);
+    let interrupt = crate::interrupt::Interrupt::install();
+    let fetch = async {
+        let batch = client.retrieve_batch(id).await?;
+        let download = if errors {
+            client.download_errors(&batch).await?
+        } else {
+            client.download_output(&batch).await?
+        };
+        let Some(download) = download else {
+            bail!("batch {id} has no {which} file (it is {})", batch.status_text());
+        };
+        let file_id = if errors {
+            batch.error_file_id.clone()
+        } else {
+            batch.output_file_id.clone()
+        };
+        // The body's size is known now: a byte count in place of the spinner.
+        if let Some(total) = download.content_length() {
+            bar.finish_and_clear();
+            bar = display.spinner(format!("downloading batch {id}'s {which} file"), Some(total));
+        }
+        let progress = bar.clone();
+        let download = download.on_progress(move |written| progress.set_position(written));
+        let bytes = download
+            .save(out)
+            .await
+            .with_context(|| format!("downloading batch {id}'s {which} file to {}", out.display()))?;
+        anyhow::Ok((file_id, bytes))
     };
-    let Some(download) = download else {
-        bail!("batch {id} has no {which} file (it is {})", batch.status_text());
+    let saved = tokio::select! {
+        saved = fetch => Some(saved),
+        () = interrupt.first() => None,
     };
-    let file_id = if errors {
-        batch.error_file_id.clone()
-    } else {
-        batch.output_file_id.clone()
+    bar.finish_and_clear();
+    display.clear();
+    let Some(saved) = saved else {
+        eprintln!("interrupted: nothing was written to {}", out.display());
+        return Ok(Outcome::Interrupted);
     };
-    // Written whole, then renamed: a failed download leaves no partial file.
-    let bytes = download.save(out).await?;
+    let (file_id, bytes) = saved?;
     if g.json {
         output::json(&json!({"batch_id": id, "file_id": file_id, "path": out, "bytes": bytes}))?;
     } else {
@@ -164,19 +197,13 @@ pub async fn upload_file(
     path: &Path,
     expires_after: Option<i64>,
 ) -> anyhow::Result<Outcome> {
-    let reader = tokio::fs::File::open(path)
+    let reader = crate::plan::open_requests(path).await?;
+    let check = cerebras_batch::jsonl::check_request_file(reader)
         .await
-        .with_context(|| format!("cannot read {}", path.display()))?;
-    let check = cerebras_batch::jsonl::check_request_file(reader).await?;
+        .with_context(|| format!("cannot read the request file `{}`", path.display()))?;
     if !check.is_ok() {
-        for problem in &check.problems {
-            eprintln!("{}", output::problem(path, problem));
-        }
-        bail!(
-            "{} has {} problem(s); nothing was uploaded (`submit` splits files over the per-batch limits)",
-            path.display(),
-            check.problems.len()
-        );
+        let hint = " (`submit` splits files over the per-batch limits)";
+        return Err(crate::submit::problems(path, &check.problems, None, hint));
     }
     let display = Display::new(g.quiet || g.json);
     let bar = display.upload(&path.display().to_string(), check.summary.bytes);

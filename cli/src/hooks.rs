@@ -53,6 +53,7 @@ impl Faults {
         };
         if name == point && at.is_none_or(|s| s == shard) {
             eprintln!("cerebras-batch: fault injected at {point} (shard {shard})");
+            crate::tty::restore();
             std::process::exit(86);
         }
     }

@@ -3,16 +3,19 @@
 //! `cancel`, `download`, `files`). A thin layer over the `cerebras-batch` library: `submit`
 //! presents its `job::Job`.
 //!
-//! Exit codes: 0 done (or, without `--wait`, progressing); 1 an error; 2 bad arguments;
-//! 3 `submit` finished but some requests failed, expired or have no result; 130 interrupted.
+//! Exit codes: one table, [`EXIT_CODES`], printed by `--help` and copied into the README.
 
 mod commands;
 mod config;
 mod hooks;
+mod interrupt;
 mod output;
+mod plan;
 mod present;
 mod progress;
 mod submit;
+mod tty;
+mod watch;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -20,13 +23,29 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
+/// The exit codes, as `--help` prints them (the README has the same table).
+pub const EXIT_CODES: &str = "\
+Exit codes:
+  0    done: every request succeeded (`status --wait`: the batch completed, counts consistent)
+  1    an error (nothing else to say: the message is on stderr)
+  2    bad arguments
+  3    partial success: finished, but some requests failed, expired or have no result
+  4    the batch expired (`status --wait`)
+  5    the batch was cancelled (`status --wait`)
+  6    the batch failed (`status --wait`)
+  7    the batch completed without request counts, or with counts that do not add up
+       (total != completed + failed) (`status --wait`)
+  8    submitted, not finished yet (`submit` without --wait): run it again to go on
+  124  `status --wait --timeout` ran out of time; the batch goes on
+  130  interrupted (Ctrl-C); a remote batch is never cancelled unless asked to";
+
 /// Run Cerebras batches from the command line.
 ///
 /// Configuration comes from the same variables as the library: CEREBRAS_API_KEY (or
 /// --api-key-file), CEREBRAS_BASE_URL (or --base-url) and CEREBRAS_CUSTOM_HEADERS.
 /// The key is never printed.
 #[derive(Parser)]
-#[command(name = "cerebras-batch", version, about, long_about)]
+#[command(name = "cerebras-batch", version, about, long_about, after_help = EXIT_CODES)]
 struct Cli {
     #[command(flatten)]
     global: Global,
@@ -63,10 +82,22 @@ enum Command {
     /// state in RESULTS.state.json: run the same command again after any interruption to
     /// continue, without uploading or creating anything twice.
     Submit(submit::SubmitArgs),
-    /// Show one batch.
+    /// Show one batch; with --wait, wait until it ends and exit by how it ended (see the exit
+    /// codes below).
+    #[command(after_help = EXIT_CODES)]
     Status {
-        /// The batch id.
+        /// The batch id (any batch, not only those `submit` created).
         batch_id: String,
+        /// Wait until the batch is final, showing its progress; the exit code says how it
+        /// ended. Ctrl-C stops waiting (130) and leaves the batch running.
+        #[arg(long)]
+        wait: bool,
+        /// With --wait: stop waiting after this many seconds (exit 124).
+        #[arg(long, requires = "wait", value_parser = crate::seconds, value_name = "SECONDS")]
+        timeout: Option<Duration>,
+        /// With --wait: seconds between polls (the first; they grow by half up to 60 s).
+        #[arg(long, requires = "wait", default_value = "2", value_parser = crate::seconds, value_name = "SECONDS")]
+        poll_interval: Duration,
     },
     /// List batches, newest first.
     List {
@@ -100,6 +131,13 @@ enum Command {
     /// Work with files.
     #[command(subcommand)]
     Files(FilesCommand),
+    /// Print a completion script for a shell on stdout (bash: `source <(cerebras-batch
+    /// completions bash)`; zsh: write it as `_cerebras-batch` into a folder of `$fpath`; fish:
+    /// into `~/.config/fish/completions/cerebras-batch.fish`).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
 }
 
 #[derive(Subcommand)]
@@ -133,24 +171,52 @@ enum FilesCommand {
     },
 }
 
-/// How a command ended, as the process's exit code.
+/// How a command ended, as the process's exit code (see [`EXIT_CODES`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Outcome {
-    /// Done (or progressing).
+    /// Done: 0.
     Done,
-    /// Some requests failed, expired or have no result.
-    Incomplete,
-    /// Interrupted (Ctrl-C).
+    /// Finished, some requests failed, expired or have no result: 3.
+    Partial,
+    /// The batch expired: 4.
+    Expired,
+    /// The batch was cancelled: 5.
+    Cancelled,
+    /// The batch failed: 6.
+    Failed,
+    /// The batch completed with counts missing or inconsistent: 7.
+    BadCounts,
+    /// Submitted, not finished yet: 8.
+    NotFinished,
+    /// A status the table does not know (a final status newer than this command): 1.
+    Unknown,
+    /// `--timeout` ran out: 124.
+    TimedOut,
+    /// Interrupted (Ctrl-C): 130.
     Interrupted,
+}
+
+impl Outcome {
+    /// The exit code.
+    pub fn code(self) -> u8 {
+        match self {
+            Outcome::Done => 0,
+            Outcome::Unknown => 1,
+            Outcome::Partial => 3,
+            Outcome::Expired => 4,
+            Outcome::Cancelled => 5,
+            Outcome::Failed => 6,
+            Outcome::BadCounts => 7,
+            Outcome::NotFinished => 8,
+            Outcome::TimedOut => 124,
+            Outcome::Interrupted => 130,
+        }
+    }
 }
 
 impl From<Outcome> for ExitCode {
     fn from(o: Outcome) -> Self {
-        match o {
-            Outcome::Done => ExitCode::SUCCESS,
-            Outcome::Incomplete => ExitCode::from(3),
-            Outcome::Interrupted => ExitCode::from(130),
-        }
+        ExitCode::from(o.code())
     }
 }
 
@@ -192,10 +258,20 @@ fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<Outcome> {
     let g = &cli.global;
+
     let client = || config::client(g);
     match cli.command {
+        Command::Submit(args) if args.dry_run => plan::dry_run(g, &args).await,
         Command::Submit(args) => submit::run(client()?, g, args).await,
-        Command::Status { batch_id } => commands::status(&client()?, g, &batch_id).await,
+        Command::Status {
+            batch_id, wait: false, ..
+        } => commands::status(&client()?, g, &batch_id).await,
+        Command::Status {
+            batch_id,
+            timeout,
+            poll_interval,
+            ..
+        } => watch::status_wait(&client()?, g, &batch_id, timeout, poll_interval).await,
         Command::List { all, limit } => commands::list_batches(&client()?, g, all, limit).await,
         Command::Cancel { batch_ids, wait } => commands::cancel(&client()?, g, &batch_ids, wait).await,
         Command::Download { batch_id, out, errors } => commands::download(&client()?, g, &batch_id, &out, errors).await,
@@ -204,6 +280,11 @@ async fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Files(FilesCommand::Delete { file_id }) => commands::delete_file(&client()?, g, &file_id).await,
         Command::Files(FilesCommand::Upload { path, expires_after }) => {
             commands::upload_file(&client()?, g, &path, expires_after).await
+        }
+        Command::Completions { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut command, "cerebras-batch", &mut std::io::stdout());
+            Ok(Outcome::Done)
         }
     }
 }

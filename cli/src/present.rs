@@ -17,8 +17,8 @@ struct Known {
     run_id: String,
     state: String,
     resumed: bool,
-    /// `(requests, bytes)` of each shard of the first attempt, once planned.
-    shards: Vec<(usize, u64)>,
+    /// `(requests, bytes)` of each shard, by attempt and index, once planned.
+    shards: HashMap<(u32, usize), (usize, u64)>,
 }
 
 /// The drawing of one job, shared between the job's event callback and `submit`.
@@ -30,6 +30,8 @@ struct Inner {
     known: Known,
     upload: Option<ProgressBar>,
     bars: HashMap<ShardRef, ProgressBar>,
+    /// What is being done while no batch line moves: checking, downloading, merging.
+    spinner: Option<ProgressBar>,
 }
 
 /// `(done, total, failed)` from counts worth showing: present, with a total, and consistent. Some
@@ -42,17 +44,23 @@ fn progress(counts: Option<&BatchRequestCounts>) -> Option<(i64, i64, i64)> {
 }
 
 fn label(shard: &ShardRef) -> String {
-    format!("batch {}/{}", shard.index + 1, shard.of)
+    match shard.attempt {
+        1 => format!("batch {}/{}", shard.index + 1, shard.of),
+        n => format!("rerun {} batch {}/{}", n - 1, shard.index + 1, shard.of),
+    }
 }
 
 impl Presenter {
     /// A presenter on stderr, as `quiet` and the terminal allow.
     pub fn new(quiet: bool) -> Self {
+        let mut display = Display::new(quiet);
+        display.footer("Ctrl-C stops here; the same command resumes");
         Self(Arc::new(Mutex::new(Inner {
-            display: Display::new(quiet),
+            display,
             known: Known::default(),
             upload: None,
             bars: HashMap::new(),
+            spinner: None,
         })))
     }
 
@@ -73,15 +81,26 @@ impl Presenter {
         self.inner().display.line(text);
     }
 
-    /// Leaves the bars as they are (Ctrl-C).
+    /// Clears every bar and line in progress (Ctrl-C, an error): nothing stale stays on the
+    /// screen; what follows is printed plainly.
     pub fn abandon(&self) {
         let mut inner = self.inner();
-        for bar in inner.bars.values() {
-            bar.abandon();
+        // Erase what is drawn first, then stop the bars (drawing nowhere by then).
+        inner.display.clear();
+        inner.stop_spinner();
+        for (_, bar) in inner.bars.drain() {
+            bar.finish_and_clear();
         }
         if let Some(bar) = inner.upload.take() {
-            bar.abandon();
+            bar.finish_and_clear();
         }
+    }
+
+    /// Clears the spinner and the footer (the run is over; the bars of the batches stay).
+    pub fn finish(&self) {
+        let mut inner = self.inner();
+        inner.stop_spinner();
+        inner.display.remove_footer();
     }
 
     /// Shows one event.
@@ -91,8 +110,56 @@ impl Presenter {
 }
 
 impl Inner {
+    fn stop_spinner(&mut self) {
+        if let Some(spinner) = self.spinner.take() {
+            spinner.finish_and_clear();
+        }
+    }
+
+    /// Shows `text` with a spinner (in a terminal; nothing elsewhere), in place of any other.
+    fn spin(&mut self, text: String, total: Option<u64>) {
+        self.stop_spinner();
+        if self.display.live() {
+            self.spinner = Some(self.display.spinner(text, total));
+        }
+    }
+
     fn show(&mut self, event: &JobEvent) {
         match event {
+            JobEvent::Checking => self.spin("checking the input".into(), None),
+            JobEvent::Planned { .. } if self.known.resumed => self.stop_spinner(),
+            JobEvent::Merging => self.spin("merging the results in the input's order".into(), None),
+            JobEvent::Merged { .. } => self.stop_spinner(),
+            JobEvent::DownloadStarted { shard, file, bytes } => {
+                self.spin(
+                    format!("{}: downloading its {} file", label(shard), file.as_str()),
+                    *bytes,
+                );
+            }
+            JobEvent::DownloadProgress { received, .. } => {
+                if let Some(spinner) = &self.spinner {
+                    spinner.set_position(*received);
+                }
+            }
+            JobEvent::RerunPlanned {
+                attempt,
+                requests,
+                bytes,
+                shards,
+            } => {
+                let text = format!(
+                    "rerun {}: {requests} unfinished requests ({bytes} bytes) in {shards} batch(es)",
+                    attempt - 1
+                );
+                self.display.line(text);
+            }
+            JobEvent::TransientError { message, retry_in, .. } => {
+                let text = format!(
+                    "a step failed ({message}); trying again in {}",
+                    humantime::format_duration(std::time::Duration::from_millis(retry_in.as_millis() as u64))
+                );
+                self.display.line(text);
+            }
             JobEvent::Started {
                 run_id,
                 resumed: true,
@@ -106,11 +173,13 @@ impl Inner {
                 bytes,
                 shards,
             } if !self.known.resumed => {
+                self.stop_spinner();
                 let text = format!(
-                    "run {}: {requests} requests ({bytes} bytes) in {shards} batch(es); state in {}",
-                    self.known.run_id, self.known.state
+                    "run {}: {requests} requests ({bytes} bytes) in {shards} batch(es)",
+                    self.known.run_id
                 );
                 self.display.line(text);
+                self.display.line(format!("state: {}", self.known.state));
             }
             JobEvent::UploadStarted { filename, bytes, .. } => {
                 self.upload = Some(self.display.upload(filename, *bytes))
@@ -134,7 +203,7 @@ impl Inner {
                 } else {
                     let (requests, bytes) = self.shard(shard);
                     format!(
-                        "{}: uploaded {filename} ({requests} requests, {bytes} bytes) as {file_id}",
+                        "{}: uploaded as {file_id} ({requests} requests, {bytes} bytes)",
                         label(shard)
                     )
                 };
@@ -161,8 +230,14 @@ impl Inner {
                 status,
                 changed,
                 counts,
-            } => self.status(shard, batch_id, status, *changed, counts.as_ref()),
+            } => {
+                self.status(shard, batch_id, status, *changed, counts.as_ref());
+                if matches!(status.as_str(), "completed" | "expired" | "cancelled" | "failed") {
+                    self.spin(format!("{}: collecting its results", label(shard)), None);
+                }
+            }
             JobEvent::BatchDone { shard, .. } => {
+                self.stop_spinner();
                 if let Some(bar) = self.bars.get(shard) {
                     bar.finish();
                 }
@@ -171,9 +246,13 @@ impl Inner {
         }
     }
 
-    /// `(requests, bytes)` of a shard of the first attempt, as planned.
+    /// `(requests, bytes)` of a shard, as planned.
     fn shard(&self, shard: &ShardRef) -> (usize, u64) {
-        self.known.shards.get(shard.index).copied().unwrap_or_default()
+        self.known
+            .shards
+            .get(&(shard.attempt, shard.index))
+            .copied()
+            .unwrap_or_default()
     }
 
     fn status(
@@ -185,15 +264,21 @@ impl Inner {
         counts: Option<&BatchRequestCounts>,
     ) {
         let seen = progress(counts);
+        // A batch at 100 % that is writing its results is not hung: say so.
+        let note = if status == "finalizing" {
+            ": writing the results"
+        } else {
+            ""
+        };
         if changed && self.display.plain() {
             let text = match seen {
                 Some((done, total, failed)) => {
                     format!(
-                        "{} {batch_id}: {status} ({done}/{total} done, {failed} failed)",
+                        "{} {batch_id}: {status} ({done}/{total} done, {failed} failed){note}",
                         label(shard)
                     )
                 }
-                None => format!("{} {batch_id}: {status}", label(shard)),
+                None => format!("{} {batch_id}: {status}{note}", label(shard)),
             };
             self.display.line(text);
         }
@@ -207,11 +292,11 @@ impl Inner {
             Some((done, total, failed)) => {
                 bar.set_length(u64::try_from(total).unwrap_or(0));
                 bar.set_position(u64::try_from(done + failed).unwrap_or(0));
-                bar.set_message(format!("{status}, {failed} failed"));
+                bar.set_message(format!("{status}{note}, {failed} failed"));
             }
             None => {
                 bar.set_length(requests as u64);
-                bar.set_message(status.to_owned());
+                bar.set_message(format!("{status}{note}"));
             }
         }
     }
@@ -219,7 +304,17 @@ impl Inner {
 
 impl Presenter {
     /// The plan's shards, for the lines that name their sizes.
-    pub fn planned(&self, shards: Vec<(usize, u64)>) {
-        self.inner().known.shards = shards;
+    pub fn planned(&self, attempt: u32, shards: impl IntoIterator<Item = (usize, u64)>) {
+        let known = &mut self.inner().known.shards;
+        for (index, sizes) in shards.into_iter().enumerate() {
+            known.insert((attempt, index), sizes);
+        }
+    }
+
+    /// The shards of every attempt the job's state holds.
+    pub fn planned_from(&self, job: &Job) {
+        for a in &job.state().attempts {
+            self.planned(a.number, a.shards.iter().map(|s| (s.requests, s.bytes)));
+        }
     }
 }

@@ -4,16 +4,16 @@
 //! the exit code; [`crate::present`] draws the job's events.
 
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::Duration;
 
-use anyhow::bail;
 use cerebras_batch::Client;
-use cerebras_batch::job::Job;
+use cerebras_batch::job::{Job, ShardState};
 use cerebras_batch::merge::MergeSummary;
 use clap::Args;
 use serde_json::{Value, json};
 
+use crate::interrupt::Interrupt;
 use crate::present::Presenter;
 use crate::{Global, Outcome, hooks, output};
 
@@ -46,7 +46,21 @@ pub struct SubmitArgs {
     /// the same command again resumes).
     #[arg(long)]
     pub cancel_on_interrupt: bool,
+    /// Once the run has finished: run again, as new batches, the requests it left unfinished
+    /// (expired, without a result, or failed with HTTP 408, 429 or 5xx, or a transient error
+    /// code; never a 400 or `invalid_request`), and merge their results into the same output,
+    /// every other line left byte for byte. Resumable like the first run; repeat until
+    /// nothing is left. On a run not finished yet, it goes on with the run.
+    #[arg(long)]
+    pub rerun_unfinished: bool,
+    /// Check the input and print the plan (batches; per model, requests and bytes), then stop:
+    /// nothing is sent, nothing is written.
+    #[arg(long, conflicts_with_all = ["rerun_unfinished", "cancel_on_interrupt"])]
+    pub dry_run: bool,
 }
+
+/// The most problems of an input printed (the rest are counted).
+const SHOWN_PROBLEMS: usize = 50;
 
 fn key_value(text: &str) -> Result<(String, String), String> {
     match text.split_once('=') {
@@ -55,40 +69,35 @@ fn key_value(text: &str) -> Result<(String, String), String> {
     }
 }
 
-/// Ctrl-C: the first resolves [`first`](Self::first); a second exits at once.
-struct Interrupt {
-    notify: Arc<tokio::sync::Notify>,
-}
-
-impl Interrupt {
-    fn install() -> Self {
-        let notify = Arc::new(tokio::sync::Notify::new());
-        let first = notify.clone();
-        tokio::spawn(async move {
-            let mut fired = false;
-            while tokio::signal::ctrl_c().await.is_ok() {
-                if fired {
-                    eprintln!("\ncerebras-batch: interrupted twice; exiting now");
-                    std::process::exit(130);
-                }
-                fired = true;
-                first.notify_one();
-            }
-        });
-        Self { notify }
-    }
-
-    async fn first(&self) {
-        self.notify.notified().await;
-    }
-}
-
 fn outcome(summary: MergeSummary) -> Outcome {
     if summary.all_succeeded() {
         Outcome::Done
     } else {
-        Outcome::Incomplete
+        Outcome::Partial
     }
+}
+
+/// Prints the problems of an input (at most [`SHOWN_PROBLEMS`]), and returns the error saying
+/// how many there are: `found` when the check counted them all, else (`None`) as many as it
+/// listed, "at least" when it stopped listing at its cap. `hint` ends the message.
+pub fn problems(
+    path: &std::path::Path,
+    list: &[cerebras_batch::Error],
+    found: Option<usize>,
+    hint: &str,
+) -> anyhow::Error {
+    for problem in list.iter().take(SHOWN_PROBLEMS) {
+        eprintln!("{}", output::problem(path, problem));
+    }
+    let count = found.unwrap_or(list.len()).max(list.len());
+    if count > SHOWN_PROBLEMS {
+        eprintln!("... and {} more", count - SHOWN_PROBLEMS);
+    }
+    let count = match found {
+        None if list.len() >= cerebras_batch::shard::MAX_PROBLEMS => format!("at least {count}"),
+        _ => count.to_string(),
+    };
+    anyhow::anyhow!("{} has {count} problem(s); nothing was uploaded{hint}", path.display())
 }
 
 /// `submit`.
@@ -112,26 +121,26 @@ pub async fn run(client: Client, g: &Global, args: SubmitArgs) -> anyhow::Result
     }
     let mut job = builder.open(client)?;
     presenter.begin(&job);
-    if let Some(summary) = job.state().merged {
-        report(&job, g.json, Some(summary))?;
-        return Ok(outcome(summary));
-    }
-    let check = job.check().await?;
-    if check.plan.is_none() {
-        for problem in check.problems.iter().take(50) {
-            eprintln!("{}", output::problem(&args.requests, problem));
+    presenter.planned_from(&job);
+    if job.state().is_finished() {
+        let summary = job.state().merged.expect("a finished job is merged");
+        if !args.rerun_unfinished || !rerun(&mut job, &presenter, summary).await? {
+            report(&job, g.json, Some(summary))?;
+            return Ok(outcome(summary));
         }
-        if check.problems.len() > 50 {
-            eprintln!("... and {} more", check.problems.len() - 50);
+    } else {
+        let check = job.check().await?;
+        if check.plan.is_none() {
+            return Err(problems(
+                &args.requests,
+                &check.problems,
+                Some(check.problems_found),
+                "",
+            ));
         }
-        bail!(
-            "{} has {} problem(s); nothing was uploaded",
-            args.requests.display(),
-            check.problems.len()
-        );
-    }
-    if let Some(plan) = &check.plan {
-        presenter.planned(plan.shards.iter().map(|s| (s.requests, s.bytes)).collect());
+        if let Some(plan) = &check.plan {
+            presenter.planned(1, plan.shards.iter().map(|s| (s.requests, s.bytes)));
+        }
     }
     let interrupt = Interrupt::install();
     let result = tokio::select! {
@@ -142,20 +151,44 @@ pub async fn run(client: Client, g: &Global, args: SubmitArgs) -> anyhow::Result
         presenter.abandon();
         return interrupted(&mut job, &args).await;
     };
+    let result = result.inspect_err(|_| presenter.abandon());
     match result? {
         Some(summary) => {
+            presenter.finish();
             report(&job, g.json, Some(summary))?;
             Ok(outcome(summary))
         }
         None => {
+            presenter.finish();
             report(&job, g.json, None)?;
             presenter.line(format!(
                 "not finished: run the same command again to go on (add --wait to wait here); state in {}",
                 job.state_location()
             ));
-            Ok(Outcome::Done)
+            Ok(Outcome::NotFinished)
         }
     }
+}
+
+/// Plans a rerun of what the finished `job` left unfinished; whether there is one to run.
+async fn rerun(job: &mut Job, presenter: &Presenter, summary: MergeSummary) -> anyhow::Result<bool> {
+    if summary.rerunnable == 0 {
+        presenter.line(format!(
+            "nothing to rerun: {} left no request worth another run",
+            job.output().display()
+        ));
+        return Ok(false);
+    }
+    let Some(plan) = job.rerun_unfinished().await? else {
+        return Ok(false);
+    };
+    presenter.planned_from(job);
+    for (model, n) in &plan.left_out {
+        presenter.line(format!(
+            "left out: {n} unfinished request(s) of {model}, fewer than the 10 a batch needs; their lines stay as they are"
+        ));
+    }
+    Ok(plan.attempt.is_some())
 }
 
 /// Ctrl-C: the job's future is dropped (its state is saved at every step); cancels the active
@@ -180,16 +213,21 @@ async fn interrupted(job: &mut Job, args: &SubmitArgs) -> anyhow::Result<Outcome
 
 /// The run's batches, and the merged counts once merged: a table, or one JSON document.
 fn report(job: &Job, json: bool, summary: Option<MergeSummary>) -> anyhow::Result<()> {
-    let shards: Vec<_> = job.state().attempts.iter().flat_map(|a| &a.shards).collect();
-    let count = |s: &cerebras_batch::job::ShardState,
-                 pick: fn(&cerebras_batch::types::BatchRequestCounts) -> Option<i64>| {
+    // Each batch with its attempt's number (1 for the first run, 2 for the first rerun, ...).
+    let shards: Vec<(u32, usize, &ShardState)> = job
+        .state()
+        .attempts
+        .iter()
+        .flat_map(|a| a.shards.iter().map(move |s| (a.number, a.shards.len(), s)))
+        .collect();
+    let count = |s: &ShardState, pick: fn(&cerebras_batch::types::BatchRequestCounts) -> Option<i64>| {
         s.counts.as_ref().and_then(pick)
     };
     if json {
         let batches: Vec<Value> = shards
             .iter()
-            .map(|s| {
-                json!({"index": s.index + 1, "model": s.model, "requests": s.requests, "bytes": s.bytes,
+            .map(|&(attempt, _, s)| {
+                json!({"attempt": attempt, "index": s.index + 1, "model": s.model, "requests": s.requests, "bytes": s.bytes,
                        "file_id": s.file_id, "batch_id": s.batch_id, "status": s.status,
                        "completed": count(s, |c| c.completed), "failed": count(s, |c| c.failed)})
             })
@@ -202,9 +240,14 @@ fn report(job: &Job, json: bool, summary: Option<MergeSummary>) -> anyhow::Resul
     let mut table = comfy_table::Table::new();
     table.load_preset(comfy_table::presets::NOTHING);
     table.set_header(vec!["BATCH", "MODEL", "REQUESTS", "ID", "STATUS", "DONE", "FAILED"]);
-    for s in &shards {
+    for &(attempt, of, s) in &shards {
+        let name = if attempt == 1 {
+            format!("{}/{of}", s.index + 1)
+        } else {
+            format!("{}/{of} (rerun {})", s.index + 1, attempt - 1)
+        };
         table.add_row(vec![
-            format!("{}/{}", s.index + 1, shards.len()),
+            name,
             s.model.clone(),
             s.requests.to_string(),
             output::or_dash(s.batch_id.as_ref()),
@@ -224,12 +267,32 @@ fn report(job: &Job, json: bool, summary: Option<MergeSummary>) -> anyhow::Resul
             s.expired,
             s.missing
         );
+        if s.rerunnable > 0 {
+            println!("  {} of them worth another run: add --rerun-unfinished", s.rerunnable);
+        }
+        if s.error_file_lines > 0 {
+            println!("  ({} of these lines came from error files)", s.error_file_lines);
+        }
         if s.unexpected > 0 {
             println!(
                 "  and {} result line(s) for no request of the input, at the end",
                 s.unexpected
             );
         }
+        if s.unreadable > 0 {
+            println!(
+                "  and {} unreadable result line(s), kept as the server wrote them",
+                s.unreadable
+            );
+        }
+        let u = s.usage;
+        let reasoning = u
+            .reasoning_tokens
+            .map_or_else(String::new, |r| format!(", reasoning {r}"));
+        println!(
+            "tokens: prompt {}, completion {}, total {}{reasoning} (from {} result lines)",
+            u.prompt_tokens, u.completion_tokens, u.total_tokens, u.lines
+        );
     }
     Ok(())
 }

@@ -19,6 +19,8 @@ pub struct Download {
     response: reqwest::Response,
     /// The operation, request and attempts, for errors while reading the body.
     call: CallInfo,
+    /// Called with the bytes written so far (see [`Download::on_progress`]).
+    on_progress: Option<Box<dyn Fn(u64) + Send + Sync>>,
 }
 
 impl std::fmt::Debug for Download {
@@ -37,7 +39,16 @@ impl Download {
             headers,
             response,
             call,
+            on_progress: None,
         }
+    }
+
+    /// Calls `on_progress` with the number of bytes written so far after each chunk that
+    /// [`write_to`](Self::write_to) or [`save`](Self::save) writes (a few KiB each; compare with
+    /// [`content_length`](Self::content_length) for a share).
+    pub fn on_progress(mut self, on_progress: impl Fn(u64) + Send + Sync + 'static) -> Self {
+        self.on_progress = Some(Box::new(on_progress));
+        self
     }
 
     /// The HTTP status (a 2xx).
@@ -76,6 +87,7 @@ impl Download {
             headers,
             response,
             call,
+            on_progress: _,
         } = self;
         response.bytes_stream().map_err(move |e| {
             call.name(from_reqwest(e).with_response(ErrorResponse::new(status, headers.clone(), &[], false)))
@@ -103,13 +115,17 @@ impl Download {
     ///
     /// [`ErrorKind::Connection`](crate::ErrorKind::Connection) or [`ErrorKind::Timeout`](crate::ErrorKind::Timeout) when the body broke off, and
     /// [`ErrorKind::Io`](crate::ErrorKind::Io) when writing failed.
-    pub async fn write_to<W: AsyncWrite + Unpin>(self, writer: &mut W) -> Result<u64> {
+    pub async fn write_to<W: AsyncWrite + Unpin>(mut self, writer: &mut W) -> Result<u64> {
         let mut written = 0u64;
+        let on_progress = self.on_progress.take();
         let mut stream = self.into_stream();
         while let Some(chunk) = stream.next().await {
             let chunk = chunk?;
             writer.write_all(&chunk).await.map_err(io_error)?;
             written += chunk.len() as u64;
+            if let Some(on_progress) = &on_progress {
+                on_progress(written);
+            }
         }
         writer.flush().await.map_err(io_error)?;
         Ok(written)

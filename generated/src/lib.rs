@@ -102,7 +102,7 @@ pub use transport::{check_path_segment, encode_path_segment, retry_after};
 pub use upload::{
     MAX_EXPIRES_AFTER_SECS, MAX_FILE_BYTES, MIN_DRAIN_PACE, MIN_EXPIRES_AFTER_SECS, UploadFile, UploadProgress,
 };
-pub use wait::{DEFAULT_CANCEL_DEADLINE, DEFAULT_WAIT_DEADLINE, MIN_POLL_INTERVAL, WaitOptions};
+pub use wait::{DEFAULT_CANCEL_DEADLINE, DEFAULT_PATIENCE, DEFAULT_WAIT_DEADLINE, MIN_POLL_INTERVAL, WaitOptions};
 
 /// One constant per operation of the spec (generated), and [`OPERATIONS`](operations::OPERATIONS).
 pub mod operations {

@@ -36,7 +36,9 @@ use tokio::io::{AsyncRead, AsyncSeek, AsyncSeekExt, AsyncWriteExt, BufWriter};
 use tokio_util::codec::FramedRead;
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::jsonl::{LineDecoder, MAX_LINE_BYTES, MAX_REQUESTS, MIN_REQUESTS, check_raw_line, check_request_line};
+use crate::jsonl::{
+    LineDecoder, MAX_LINE_BYTES, MAX_REQUESTS, MIN_REQUESTS, check_raw_line, check_request_line, utf16, utf16_problem,
+};
 use crate::upload::MAX_FILE_BYTES;
 
 /// The limits each shard keeps; by default the documented ones (10 to 50,000 requests, at most
@@ -122,13 +124,17 @@ impl ShardPlan {
 pub struct InputCheck {
     /// The plan; `None` when there is a problem.
     pub plan: Option<ShardPlan>,
-    /// Every problem (the first 1000 by line), each naming its 1-based line ([`Error::line`])
-    /// when it is about one, with [`ErrorKind::InvalidInput`].
+    /// Every problem (the first [`MAX_PROBLEMS`] by line), each naming its 1-based line
+    /// ([`Error::line`]) when it is about one, with [`ErrorKind::InvalidInput`].
     pub problems: Vec<Error>,
+    /// How many problems were found: more than `problems` holds when there were over
+    /// [`MAX_PROBLEMS`]. (A file whose lines all have problems is not planned, so a problem of
+    /// the plan itself, such as a model with too few requests, shows once they are fixed.)
+    pub problems_found: usize,
 }
 
-/// The most problems an [`InputCheck`] lists.
-const MAX_PROBLEMS: usize = 1000;
+/// The most problems an [`InputCheck`] lists: 1000.
+pub const MAX_PROBLEMS: usize = 1000;
 
 fn invalid(message: String) -> Error {
     Error::new(ErrorKind::InvalidInput, message)
@@ -159,9 +165,21 @@ pub async fn plan_shards(mut reader: impl AsyncRead + AsyncSeek + Unpin, limits:
     let mut lines: Vec<(u32, u32)> = Vec::new();
     let mut ids = IdHashes::new();
     let mut framed = FramedRead::new(&mut reader, LineDecoder::new(MAX_LINE_BYTES));
+    let mut found = 0usize;
     while let Some(line) = framed.next().await {
         let line = line.map_err(crate::error::io_error)?;
         let number = line.number;
+        if number == 1
+            && let Some(encoding) = utf16(&line)
+        {
+            // Every line would say the same: the file is in the wrong encoding.
+            let problems = vec![utf16_problem(encoding)];
+            return Ok(InputCheck {
+                plan: None,
+                problems,
+                problems_found: 1,
+            });
+        }
         match check_raw_line(&line).and_then(|text| check_request_line(number, text)) {
             Ok(a) => {
                 let m = match model_index.get(&a.model) {
@@ -177,6 +195,7 @@ pub async fn plan_shards(mut reader: impl AsyncRead + AsyncSeek + Unpin, limits:
                 lines.push((m, a.size as u32));
             }
             Err(e) => {
+                found += 1;
                 if problems.len() < MAX_PROBLEMS {
                     problems.push(e);
                 }
@@ -192,15 +211,22 @@ pub async fn plan_shards(mut reader: impl AsyncRead + AsyncSeek + Unpin, limits:
             .seek(SeekFrom::Start(start))
             .await
             .map_err(crate::error::io_error)?;
-        problems.extend(duplicates(&mut reader, &suspects).await?);
+        let twice = duplicates(&mut reader, &suspects).await?;
+        found += twice.len();
+        problems.extend(twice);
         problems.sort_by_key(|p| p.line().unwrap_or(usize::MAX));
         problems.truncate(MAX_PROBLEMS);
     }
     if lines.is_empty() {
+        found += 1;
         problems.push(invalid("the file holds no requests".into()));
     }
     if !problems.is_empty() {
-        return Ok(InputCheck { plan: None, problems });
+        return Ok(InputCheck {
+            plan: None,
+            problems,
+            problems_found: found,
+        });
     }
     plan(&lines, &models, limits)
 }
@@ -281,6 +307,10 @@ fn plan(lines: &[(u32, u32)], models: &[String], limits: ShardLimits) -> Result<
         let members: Vec<u32> = (0..lines.len() as u32)
             .filter(|&i| lines[i as usize].0 as usize == m)
             .collect();
+        if members.is_empty() {
+            // A model all of whose lines were left out of a selection.
+            continue;
+        }
         let sizes: Vec<u64> = members.iter().map(|&i| u64::from(lines[i as usize].1)).collect();
         let bytes: u64 = sizes.iter().sum();
         if members.len() < limits.min_requests {
@@ -319,11 +349,17 @@ fn plan(lines: &[(u32, u32)], models: &[String], limits: ShardLimits) -> Result<
         }
     }
     if !problems.is_empty() {
-        return Ok(InputCheck { plan: None, problems });
+        let problems_found = problems.len();
+        return Ok(InputCheck {
+            plan: None,
+            problems,
+            problems_found,
+        });
     }
     Ok(InputCheck {
         plan: Some(ShardPlan { shards, assignment }),
         problems,
+        problems_found: 0,
     })
 }
 
@@ -377,15 +413,42 @@ pub async fn write_shards(
     plan: &ShardPlan,
     path: impl Fn(&Shard) -> PathBuf,
 ) -> Result<Vec<PathBuf>> {
+    write_lines(reader, plan, None, path).await
+}
+
+/// Writes the shards of a plan of selected lines ([`plan_selection`]): the input's lines whose
+/// 0-based index is in `selection`, byte for byte, each into its shard's file.
+pub(crate) async fn write_selection(
+    reader: impl AsyncRead + Unpin,
+    plan: &ShardPlan,
+    selection: &[u32],
+    path: impl Fn(&Shard) -> PathBuf,
+) -> Result<Vec<PathBuf>> {
+    write_lines(reader, plan, Some(selection), path).await
+}
+
+/// Writes the lines of `plan` (every line of the input, or those of `selection`).
+async fn write_lines(
+    reader: impl AsyncRead + Unpin,
+    plan: &ShardPlan,
+    selection: Option<&[u32]>,
+    path: impl Fn(&Shard) -> PathBuf,
+) -> Result<Vec<PathBuf>> {
     let paths: Vec<PathBuf> = plan.shards.iter().map(&path).collect();
     let mut files = Vec::with_capacity(paths.len());
     for p in &paths {
         files.push(BufWriter::new(create(p).await?));
     }
     let mut framed = FramedRead::new(reader, LineDecoder::new(MAX_LINE_BYTES));
-    let mut index = 0;
+    // The line's index in the input, and its index in the plan.
+    let (mut at, mut index) = (0u32, 0);
     while let Some(line) = framed.next().await {
         let line = line.map_err(crate::error::io_error)?;
+        let chosen = selection.is_none_or(|s| s.get(index) == Some(&at));
+        at += 1;
+        if !chosen {
+            continue;
+        }
         let shard = plan.shard_of(index).ok_or_else(|| changed(line.number))?;
         let text = check_raw_line(&line).map_err(|_| changed(line.number))?;
         let file = &mut files[shard];
@@ -394,12 +457,94 @@ pub async fn write_shards(
         index += 1;
     }
     if index != plan.requests() {
-        return Err(changed(index + 1));
+        return Err(changed(at as usize + 1));
     }
     for mut file in files {
         file.flush().await.map_err(crate::error::io_error)?;
     }
     Ok(paths)
+}
+
+/// What [`plan_selection`] planned: the lines it kept (0-based input lines, ascending), their
+/// plan (its line indices are positions among the kept lines), and the models it left out.
+#[derive(Debug)]
+pub(crate) struct SelectionPlan {
+    pub(crate) selection: Vec<u32>,
+    pub(crate) plan: ShardPlan,
+    /// Each model with fewer than `limits.min_requests` selected lines, and how many it has:
+    /// too few for a batch of their own.
+    pub(crate) left_out: Vec<(String, usize)>,
+}
+
+/// Plans shards of the input's lines whose 0-based index is in `selection` (ascending), within
+/// `limits`, as [`plan_shards`] plans a whole input: each model's lines in input order, cut
+/// into balanced shards. The lines of a model with fewer than `limits.min_requests` of them
+/// cannot make a batch: they are left out (and said so). Reads `reader` once.
+///
+/// # Errors
+///
+/// [`ErrorKind::Io`] when reading fails; [`ErrorKind::InvalidInput`] when a selected line is
+/// no longer a request line or past the end (the input changed), or a model's lines cannot be
+/// cut within the limits.
+pub(crate) async fn plan_selection(
+    reader: impl AsyncRead + Unpin,
+    selection: &[u32],
+    limits: ShardLimits,
+) -> Result<SelectionPlan> {
+    let mut models: Vec<String> = Vec::new();
+    let mut model_index: HashMap<String, u32> = HashMap::new();
+    let mut lines: Vec<(u32, u32)> = Vec::with_capacity(selection.len());
+    let mut framed = FramedRead::new(reader, LineDecoder::new(MAX_LINE_BYTES));
+    let mut at = 0u32;
+    while let Some(line) = framed.next().await {
+        let line = line.map_err(crate::error::io_error)?;
+        if selection.get(lines.len()) == Some(&at) {
+            let a = check_raw_line(&line)
+                .and_then(|text| check_request_line(line.number, text))
+                .map_err(|_| changed(line.number))?;
+            let next = models.len() as u32;
+            let m = *model_index.entry(a.model.clone()).or_insert_with(|| {
+                models.push(a.model);
+                next
+            });
+            lines.push((m, a.size as u32));
+        }
+        at += 1;
+    }
+    if lines.len() != selection.len() {
+        return Err(changed(at as usize + 1));
+    }
+    let mut count = vec![0usize; models.len()];
+    for (m, _) in &lines {
+        count[*m as usize] += 1;
+    }
+    let left_out: Vec<(String, usize)> = models
+        .iter()
+        .zip(&count)
+        .filter(|(_, n)| **n < limits.min_requests)
+        .map(|(model, n)| (model.clone(), *n))
+        .collect();
+    let keep = |m: u32| count[m as usize] >= limits.min_requests;
+    let kept: Vec<u32> = selection
+        .iter()
+        .zip(&lines)
+        .filter(|(_, (m, _))| keep(*m))
+        .map(|(line, _)| *line)
+        .collect();
+    let lines: Vec<(u32, u32)> = lines.into_iter().filter(|(m, _)| keep(*m)).collect();
+    let check = plan(&lines, &models, limits)?;
+    match check.plan {
+        Some(plan) => Ok(SelectionPlan {
+            selection: kept,
+            plan,
+            left_out,
+        }),
+        None => Err(check
+            .problems
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| invalid("the selected lines cannot be planned".into()))),
+    }
 }
 
 async fn create(path: &Path) -> Result<tokio::fs::File> {

@@ -17,19 +17,54 @@ pub const DEFAULT_CANCEL_DEADLINE: Duration = Duration::from_secs(10 * 60);
 /// The shortest delay between polls, whatever [`WaitOptions::intervals`] says: 100 ms.
 pub const MIN_POLL_INTERVAL: Duration = Duration::from_millis(100);
 
+/// How long waiting rides out transient failures in a row by default: 1 hour. A poll that
+/// fails after the client's own retries (a connection that breaks, a timeout, a 408, a 429 or
+/// a 5xx) is tried again, ever later, for that long; then its error ends the wait. An error that
+/// another try cannot heal (a 404, a 401, a decode error) ends it at once.
+pub const DEFAULT_PATIENCE: Duration = Duration::from_secs(3600);
+
+/// The longest pause between tries after transient failures: 5 minutes.
+const MAX_BACKOFF: Duration = Duration::from_secs(300);
+
 type PollFn = Arc<dyn Fn(&Batch) + Send + Sync>;
+type PollErrorFn = Arc<dyn Fn(&Error, Duration) + Send + Sync>;
+
+/// Whether `e` is a failure another try may heal: no answer (the connection, a timeout), or an
+/// answer of 408, 429 or 5xx. The client has retried such a call already; waiting over hours
+/// tries again later rather than give up on one bad minute.
+pub(crate) fn is_transient(e: &Error) -> bool {
+    matches!(
+        e.kind(),
+        ErrorKind::Connection | ErrorKind::Timeout | ErrorKind::Server | ErrorKind::RateLimit
+    ) || e.status().is_some_and(|s| s.as_u16() == 408)
+}
+
+/// The pause after `failures` transient failures in a row (1 or more): `interval` doubled each
+/// time, at most [`MAX_BACKOFF`] (or `interval` when that is longer).
+pub(crate) fn backoff(interval: Duration, failures: u32) -> Duration {
+    let cap = MAX_BACKOFF.max(interval);
+    interval
+        .checked_mul(1u32 << failures.saturating_sub(1).min(16))
+        .map_or(cap, |d| d.min(cap))
+}
 
 /// How to wait for a batch: a deadline, a polling backoff and an optional callback.
 ///
 /// Polls start `first_interval` apart (default 2 s) and grow by half each time up to
 /// `max_interval` (default 60 s), never closer than [`MIN_POLL_INTERVAL`]. The deadline bounds
 /// the whole wait, a poll in flight included.
+///
+/// A poll that fails for a transient cause (see [`DEFAULT_PATIENCE`]) is tried again after a
+/// pause that doubles from the current interval (at most 5 minutes), for at most
+/// [`patience`](Self::patience) of failures in a row.
 #[derive(Clone)]
 pub struct WaitOptions {
     deadline: Option<Duration>,
     first_interval: Duration,
     max_interval: Duration,
+    patience: Duration,
     on_poll: Option<PollFn>,
+    on_poll_error: Option<PollErrorFn>,
 }
 
 impl Default for WaitOptions {
@@ -38,7 +73,9 @@ impl Default for WaitOptions {
             deadline: None,
             first_interval: Duration::from_secs(2),
             max_interval: Duration::from_secs(60),
+            patience: DEFAULT_PATIENCE,
             on_poll: None,
+            on_poll_error: None,
         }
     }
 }
@@ -49,7 +86,9 @@ impl std::fmt::Debug for WaitOptions {
             .field("deadline", &self.deadline)
             .field("first_interval", &self.first_interval)
             .field("max_interval", &self.max_interval)
+            .field("patience", &self.patience)
             .field("on_poll", &self.on_poll.is_some())
+            .field("on_poll_error", &self.on_poll_error.is_some())
             .finish()
     }
 }
@@ -75,6 +114,20 @@ impl WaitOptions {
         self.on_poll = Some(Arc::new(on_poll));
         self
     }
+
+    /// Rides out transient poll failures for at most `patience` in a row (default
+    /// [`DEFAULT_PATIENCE`]; `Duration::ZERO` ends the wait on the first failed poll).
+    pub fn patience(mut self, patience: Duration) -> Self {
+        self.patience = patience;
+        self
+    }
+
+    /// Calls `on_poll_error` with each transient failure that waiting rides out, and the pause
+    /// before the next try.
+    pub fn on_poll_error(mut self, on_poll_error: impl Fn(&Error, Duration) + Send + Sync + 'static) -> Self {
+        self.on_poll_error = Some(Arc::new(on_poll_error));
+        self
+    }
 }
 
 impl crate::Client {
@@ -86,7 +139,8 @@ impl crate::Client {
     ///
     /// - [`ErrorKind::DeadlineExceeded`] when the deadline passes first; [`Error::last_batch`]
     ///   holds the last state seen.
-    /// - Any error of [`retrieve_batch`](Self::retrieve_batch) (after its retries).
+    /// - Any error of [`retrieve_batch`](Self::retrieve_batch) (after its retries) that is not
+    ///   transient, or a transient one once they have lasted [`WaitOptions::patience`].
     pub async fn wait_for_batch(&self, batch_id: &str, options: WaitOptions) -> Result<Batch> {
         let deadline = options.deadline.unwrap_or(DEFAULT_WAIT_DEADLINE);
         self.poll_until_final(batch_id, options, deadline, None).await
@@ -159,8 +213,13 @@ impl crate::Client {
         };
         let mut interval = options.first_interval.max(MIN_POLL_INTERVAL);
         let mut last = first;
+        // Transient failures in a row: how many, and since when.
+        let mut failing: Option<(u32, tokio::time::Instant)> = None;
         loop {
-            if let Some(batch) = &last {
+            // After a failed poll, `last` was seen already: poll again after the pause.
+            if failing.is_none()
+                && let Some(batch) = &last
+            {
                 if let Some(on_poll) = &options.on_poll {
                     on_poll(batch);
                 }
@@ -179,14 +238,40 @@ impl crate::Client {
             }
             // The deadline also bounds a poll in flight (a slow server, a long Retry-After).
             let poll = self.retrieve_batch(batch_id);
-            let batch = match end {
+            let result = match end {
                 Some(end) => match tokio::time::timeout_at(end, poll).await {
-                    Ok(result) => result?,
+                    Ok(result) => result,
                     Err(_) => return Err(expired(last)),
                 },
-                None => poll.await?,
+                None => poll.await,
             };
-            last = Some(batch);
+            match result {
+                Ok(batch) => {
+                    failing = None;
+                    last = Some(batch);
+                }
+                Err(e) if is_transient(&e) => {
+                    let (failures, since) = failing.get_or_insert((0, tokio::time::Instant::now()));
+                    *failures += 1;
+                    if since.elapsed() >= options.patience {
+                        return Err(
+                            e.with_context(format!("polls failed for {:?} in a row; giving up", since.elapsed()))
+                        );
+                    }
+                    let pause = backoff(interval, *failures);
+                    if let Some(on_poll_error) = &options.on_poll_error {
+                        on_poll_error(&e, pause);
+                    }
+                    let pause = end.map_or(pause, |end| {
+                        pause.min(end.saturating_duration_since(tokio::time::Instant::now()))
+                    });
+                    tokio::time::sleep(pause).await;
+                    if end.is_some_and(|end| tokio::time::Instant::now() >= end) {
+                        return Err(expired(last));
+                    }
+                }
+                Err(e) => return Err(e),
+            }
         }
     }
 }

@@ -270,3 +270,55 @@ async fn a_refused_cancel_of_a_missing_batch_is_the_refusal() {
         "{err}"
     );
 }
+
+/// A poll that fails after the client's retries (503) is tried again later, not the end of the
+/// wait; with no patience, it ends the wait at once; a 404 ends it whatever the patience.
+#[tokio::test]
+async fn a_wait_rides_out_polls_that_fail_for_a_transient_cause() {
+    use cerebras_batch::operations;
+    use cerebras_batch_mock::FakeApi;
+    let fake = FakeApi::start_with(cerebras_batch_mock::FakeOptions::default().polls_per_status(2)).await;
+    let client = fake.client();
+    let lines: String = (0..10)
+        .map(|i| format!("{{\"custom_id\":\"q{i}\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\",\"body\":{{\"model\":\"m\",\"messages\":[]}}}}\n"))
+        .collect();
+    let length = lines.len() as u64;
+    let upload =
+        cerebras_batch::UploadFile::from_reader(std::io::Cursor::new(lines.into_bytes()), "in.jsonl", Some(length));
+    let file = client.upload_file(upload).await.unwrap();
+    let batch = client
+        .create_batch(types::CreateBatchRequest::chat_completions(file.id))
+        .await
+        .unwrap();
+    let fast = || WaitOptions::default().intervals(Duration::from_millis(20), Duration::from_millis(20));
+    // Two polls fail in a row, each after its 2 retries.
+    fake.fail_next(&operations::RETRIEVE_BATCH, 503, 6);
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let record = seen.clone();
+    let done = client
+        .wait_for_batch(
+            &batch.id,
+            fast().on_poll_error(move |e, pause| record.lock().unwrap().push((e.status().map(|s| s.as_u16()), pause))),
+        )
+        .await
+        .unwrap();
+    assert_eq!(done.status_text(), "completed");
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    assert_eq!(
+        seen[0],
+        (Some(503), Duration::from_millis(100)),
+        "the interval, at least MIN_POLL_INTERVAL"
+    );
+    assert_eq!(seen[1], (Some(503), Duration::from_millis(200)), "the pause doubles");
+    // No patience: the first failed poll ends the wait.
+    fake.fail_next(&operations::RETRIEVE_BATCH, 503, 3);
+    let e = client
+        .wait_for_batch(&batch.id, fast().patience(Duration::ZERO))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Server, "{e}");
+    // A batch that does not exist is not transient.
+    let e = client.wait_for_batch("batch_nope", fast()).await.unwrap_err();
+    assert_eq!(e.status().map(|s| s.as_u16()), Some(404));
+}

@@ -111,7 +111,22 @@ async fn cancel_with_and_without_wait() {
         out.stderr
     );
     assert!(out.stderr.contains("not found (HTTP 404)"), "{}", out.stderr);
-    assert!(out.stderr.contains("not every batch was cancelled"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("2 of 2 batches were not cancelled"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        out.stderr.matches("already cancelled").count(),
+        1,
+        "each error once: {}",
+        out.stderr
+    );
+    // One batch: its error, printed once.
+    let out = env.run(&["cancel", &b.id]).await;
+    out.expect(1);
+    assert_eq!(out.stderr.matches("already cancelled").count(), 1, "{}", out.stderr);
+    assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -11,6 +11,7 @@
 
 mod commands;
 mod common;
+mod contract;
 mod defects;
 mod resume;
 mod submit;

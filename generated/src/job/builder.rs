@@ -31,6 +31,7 @@ pub struct JobBuilder {
     max_active: usize,
     max_requests: usize,
     poll_interval: Duration,
+    patience: Duration,
     metadata: BTreeMap<String, String>,
     events: Option<EventFn>,
 }
@@ -43,6 +44,7 @@ impl std::fmt::Debug for JobBuilder {
             .field("max_active", &self.max_active)
             .field("max_requests", &self.max_requests)
             .field("poll_interval", &self.poll_interval)
+            .field("patience", &self.patience)
             .finish_non_exhaustive()
     }
 }
@@ -57,6 +59,7 @@ impl JobBuilder {
             max_active: DEFAULT_MAX_ACTIVE,
             max_requests: MAX_REQUESTS,
             poll_interval: DEFAULT_POLL_INTERVAL,
+            patience: crate::DEFAULT_PATIENCE,
             metadata: BTreeMap::new(),
             events: None,
         }
@@ -80,6 +83,18 @@ impl JobBuilder {
     /// [`DEFAULT_POLL_INTERVAL`]; at least 10 ms). May change between runs.
     pub fn poll_interval(mut self, interval: Duration) -> Self {
         self.poll_interval = interval.max(Duration::from_millis(10));
+        self
+    }
+
+    /// How long [`Job::run`] rides out transient failures in a row (default
+    /// [`DEFAULT_PATIENCE`](crate::DEFAULT_PATIENCE), 1 hour): a step that fails with no answer
+    /// or an HTTP 408, 429 or 5xx (after the client's own retries) is tried again in the next
+    /// round, after a pause that doubles from the poll interval up to 5 minutes, reported as
+    /// [`JobEvent::TransientError`]. Only once the server has answered the job (a mistyped
+    /// base URL fails at once). `Duration::ZERO` ends the run on the first such failure; any
+    /// other error ends it at once. May change between runs.
+    pub fn patience(mut self, patience: Duration) -> Self {
+        self.patience = patience;
         self
     }
 
@@ -147,7 +162,7 @@ impl JobBuilder {
         };
         let resumed = saved.is_some();
         let state = match saved {
-            Some(state) if state.merged.is_some() => state,
+            Some(state) if state.is_finished() => state,
             Some(state) => {
                 resumable(&state, &paths, &client, self.max_requests, &location)?;
                 state
@@ -167,6 +182,7 @@ impl JobBuilder {
             resumed,
             max_active: self.max_active,
             poll_interval: self.poll_interval,
+            patience: self.patience,
             events: self.events,
             check: None,
         })
@@ -174,7 +190,13 @@ impl JobBuilder {
 }
 
 /// Whether `state` may be resumed with these paths and options; else why not.
-fn resumable(state: &JobState, paths: &JobPaths, client: &Client, max_requests: usize, location: &str) -> Result<()> {
+pub(super) fn resumable(
+    state: &JobState,
+    paths: &JobPaths,
+    client: &Client,
+    max_requests: usize,
+    location: &str,
+) -> Result<()> {
     let start_over = format!("delete {location} (and {}) to start a new run", paths.parts.display());
     let refuse = |message: String| Err(Error::new(ErrorKind::InvalidInput, format!("{message}; {start_over}")));
     if !InputIdentity::of(&paths.input)?.same_as(&state.input) {

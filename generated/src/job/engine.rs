@@ -9,7 +9,8 @@ use super::events::{JobEvent, ShardRef};
 use super::state::{AttemptState, JobState, ShardState};
 use crate::error::{Error, ErrorKind, Result};
 use crate::merge::MergeSummary;
-use crate::shard::{InputCheck, ShardLimits, ShardPlan, plan_shards, write_shards};
+use crate::shard::{InputCheck, ShardLimits, ShardPlan, plan_shards, write_selection, write_shards};
+use crate::wait::{backoff, is_transient};
 
 /// The first attempt: the requests of the input file.
 const FIRST: usize = 0;
@@ -90,7 +91,9 @@ impl Job {
             resumed: self.resumed,
             shards: self.state.attempts.iter().map(|a| a.shards.len()).sum(),
         });
-        if let Some(summary) = self.state.merged {
+        if self.state.is_finished()
+            && let Some(summary) = self.state.merged
+        {
             self.remove_parts();
             return Ok(Some(summary));
         }
@@ -117,22 +120,56 @@ impl Job {
     }
 
     async fn rounds(&mut self, wait: bool) -> Result<Option<MergeSummary>> {
-        let plan = self.plan().await?;
-        self.set_up(&plan)?;
-        self.write_shard_files(&plan).await?;
+        if self.state.pending_merge.is_some() {
+            return self.finish_pending().map(Some);
+        }
+        let (a, selection, plan) = if self.state.attempts.len() > 1 {
+            let a = self.state.attempts.len() - 1;
+            let (selection, plan) = self.rerun_plan(a).await?;
+            (a, Some(selection), plan)
+        } else {
+            let plan = self.plan().await?;
+            self.set_up(&plan)?;
+            (FIRST, None, plan)
+        };
+        self.write_shard_files(a, &plan, selection.as_deref()).await?;
+        // Transient failures in a row: how many, and since when.
+        let mut failing: Option<(u32, tokio::time::Instant)> = None;
         loop {
-            self.round(FIRST).await?;
-            if self.state.attempts[FIRST].is_finished() {
-                return self.merge(&plan).await.map(Some);
+            match self.round(a).await {
+                Ok(()) => failing = None,
+                Err(e) if wait && is_transient(&e) && self.state.reached_server() => {
+                    let (failures, since) = failing.get_or_insert((0, tokio::time::Instant::now()));
+                    *failures += 1;
+                    let failing_for = since.elapsed();
+                    if failing_for >= self.patience {
+                        return Err(e.with_context(format!(
+                            "steps failed for {} s in a row (patience {} s); giving up",
+                            failing_for.as_secs(),
+                            self.patience.as_secs()
+                        )));
+                    }
+                    let retry_in = backoff(self.poll_interval, *failures);
+                    self.emit(JobEvent::TransientError {
+                        message: e.to_string(),
+                        retry_in,
+                        failing_for,
+                    });
+                    tokio::time::sleep(retry_in).await;
+                    continue;
+                }
+                Err(e) => return Err(e),
+            }
+            if self.state.attempts[a].is_finished() {
+                return match &selection {
+                    None => self.merge(&plan).await.map(Some),
+                    Some(selection) => self.merge_again(a, selection, &plan).await.map(Some),
+                };
             }
             if !wait {
                 return Ok(None);
             }
-            let active = self.state.attempts[FIRST]
-                .shards
-                .iter()
-                .filter(|s| s.is_active())
-                .count();
+            let active = self.state.attempts[a].shards.iter().filter(|s| s.is_active()).count();
             self.emit(JobEvent::Waiting {
                 active,
                 next_poll: self.poll_interval,
@@ -145,23 +182,8 @@ impl Job {
     fn set_up(&mut self, plan: &ShardPlan) -> Result<()> {
         let run_id = self.state.run_id.clone();
         if self.state.attempts.is_empty() {
-            let shards = plan
-                .shards
-                .iter()
-                .map(|s| ShardState {
-                    index: s.index,
-                    model: s.model.clone(),
-                    requests: s.requests,
-                    bytes: s.bytes,
-                    filename: format!("{run_id}-shard-{:04}.jsonl", s.index + 1),
-                    ..ShardState::default()
-                })
-                .collect();
-            self.state.attempts.push(AttemptState {
-                number: 1,
-                cancelled: false,
-                shards,
-            });
+            let attempt = new_attempt(&run_id, 1, None, plan);
+            self.state.attempts.push(attempt);
             self.save()?;
             // From now on, running this job again continues the saved state.
             self.resumed = true;
@@ -186,10 +208,11 @@ impl Job {
         Ok(())
     }
 
-    /// Writes the shard files that a pending upload needs (all of them, in one read of the
-    /// input, when one is missing or has the wrong size).
-    async fn write_shard_files(&mut self, plan: &ShardPlan) -> Result<()> {
-        let attempt = &self.state.attempts[FIRST];
+    /// Writes the shard files of attempt `a` that a pending upload needs (all of them, in one
+    /// read of the input, when one is missing or has the wrong size): the input's lines, or
+    /// those of `selection` for a rerun.
+    async fn write_shard_files(&mut self, a: usize, plan: &ShardPlan, selection: Option<&[u32]>) -> Result<()> {
+        let attempt = &self.state.attempts[a];
         let parts = &self.paths.parts;
         let missing = !attempt.cancelled
             && attempt.shards.iter().any(|s| {
@@ -200,7 +223,11 @@ impl Job {
         }
         self.create_parts()?;
         let names: Vec<PathBuf> = attempt.shards.iter().map(|s| parts.join(&s.filename)).collect();
-        write_shards(self.open_input().await?, plan, |s| names[s.index].clone()).await?;
+        let input = self.open_input().await?;
+        match selection {
+            None => write_shards(input, plan, |s| names[s.index].clone()).await?,
+            Some(selection) => write_selection(input, plan, selection, |s| names[s.index].clone()).await?,
+        };
         Ok(())
     }
 
@@ -246,6 +273,35 @@ impl Job {
             }
         }
         Ok(())
+    }
+}
+
+/// Attempt `number` of run `run_id`, with a shard per shard of `plan`, nothing sent yet; its
+/// shard files are `<run>-shard-NNNN.jsonl` (the first attempt) or `<run>-aN-shard-NNNN.jsonl`.
+pub(super) fn new_attempt(run_id: &str, number: u32, lines: Option<Vec<[usize; 2]>>, plan: &ShardPlan) -> AttemptState {
+    let prefix = if number == 1 {
+        run_id.to_owned()
+    } else {
+        format!("{run_id}-a{number}")
+    };
+    let shards = plan
+        .shards
+        .iter()
+        .map(|s| ShardState {
+            index: s.index,
+            model: s.model.clone(),
+            requests: s.requests,
+            bytes: s.bytes,
+            filename: format!("{prefix}-shard-{:04}.jsonl", s.index + 1),
+            ..ShardState::default()
+        })
+        .collect();
+    AttemptState {
+        number,
+        cancelled: false,
+        lines,
+        shards,
+        merged: None,
     }
 }
 

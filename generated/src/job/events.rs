@@ -178,7 +178,31 @@ pub enum JobEvent {
         /// The sleep before the next poll.
         next_poll: Duration,
     },
-    /// Every batch is done: the results are being merged into the output.
+    /// A rerun of what the output left unfinished was planned as a new attempt
+    /// ([`Job::rerun_unfinished`](super::Job::rerun_unfinished)): `requests` requests of
+    /// `bytes` bytes in `shards` batches.
+    RerunPlanned {
+        /// The attempt's number (2 for the first rerun).
+        attempt: u32,
+        /// The requests it runs again.
+        requests: usize,
+        /// Their size in bytes.
+        bytes: u64,
+        /// Its batches.
+        shards: usize,
+    },
+    /// A step failed for a transient cause (no answer, or HTTP 408, 429 or 5xx, after the
+    /// client's own retries); [`run`](super::Job::run) tries again after `retry_in`, for at
+    /// most [`JobBuilder::patience`](super::JobBuilder::patience) of failures in a row.
+    TransientError {
+        /// The error, in words.
+        message: String,
+        /// The pause before the next try.
+        retry_in: Duration,
+        /// How long steps have failed in a row.
+        failing_for: Duration,
+    },
+    /// Every batch of the attempt is done: the results are being merged into the output.
     Merging,
     /// The output is written.
     Merged {

@@ -14,6 +14,12 @@
 //! 7. **merge** them into the output, one line per request in the input's order
 //!    ([`merge`](crate::merge)), written whole and then renamed into place.
 //!
+//! A step that fails for a transient cause (no answer, a 408, a 429 or a 5xx, after the
+//! client's own retries) is tried again for [`JobBuilder::patience`] of failures in a row.
+//! Once merged, [`Job::rerun_unfinished`] plans the requests worth another run as a new
+//! attempt, which [`Job::run`] carries out the same way and merges in place (see
+//! [`rerun_unfinished`](Job::rerun_unfinished)).
+//!
 //! ```no_run
 //! # async fn run() -> cerebras_batch::Result<()> {
 //! use cerebras_batch::Client;
@@ -85,11 +91,18 @@
 //!       "create_sent": true, "batch_id": "batch_abc",
 //!       "status": "completed", "counts": {"completed": 59, "failed": 1, "total": 60},
 //!       "downloaded": ["cbr19ac53d3fdd5258-shard-0001.jsonl.output.jsonl"], "done": true
-//!     }]
+//!     }],
+//!     "merged": {"succeeded": 59, "failed": 1, "expired": 0, "missing": 0, "unexpected": 0, "unreadable": 0,
+//!                "rerunnable": 0, "missing_in_cancelled": 0, "missing_in_failed": 0, "error_file_lines": 1,
+//!                "usage": {"lines": 59, "prompt_tokens": 177, "completion_tokens": 118, "total_tokens": 295}}
 //!   }],
-//!   "merged": {"succeeded": 59, "failed": 1, "expired": 0, "missing": 0, "unexpected": 0, "unreadable": 0}
+//!   "merged": {"succeeded": 59, "failed": 1, "...": "as the attempt's, for the whole output"},
+//!   "output": {"path": "results.jsonl", "bytes": 30211, "modified_ns": 1764440400000000000}
 //! }
 //! ```
+//!
+//! A rerun's attempt adds `"lines": [[3, 7], [12, 12]]`: the input's lines it runs (1-based,
+//! both ends included). `JobState::attempt_of` says which attempt wrote each line of the output.
 //!
 //! See [`JobState`] for each field. A state of version 1 (written by the `cerebras-batch`
 //! command of 0.2) is read and resumed.
@@ -107,6 +120,7 @@ mod events;
 mod lock;
 mod paths;
 mod recover;
+mod rerun;
 mod state;
 mod steps;
 mod store;
@@ -117,7 +131,8 @@ use std::time::Duration;
 pub use builder::{DEFAULT_MAX_ACTIVE, DEFAULT_POLL_INTERVAL, JobBuilder};
 pub use events::{JobEvent, ResultFile, ShardRef};
 pub use recover::{ATTEMPT_KEY, RUN_KEY, SHARD_KEY};
-pub use state::{AttemptState, InputIdentity, JobState, STATE_VERSION, ShardState};
+pub use rerun::RerunPlan;
+pub use state::{AttemptState, InputIdentity, JobState, PendingMerge, STATE_VERSION, ShardState};
 pub use store::{FileStore, StateStore};
 
 use crate::Client;
@@ -137,6 +152,7 @@ pub struct Job {
     resumed: bool,
     max_active: usize,
     poll_interval: Duration,
+    patience: Duration,
     events: Option<EventFn>,
     /// The input, checked and planned (once).
     check: Option<InputCheck>,

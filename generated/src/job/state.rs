@@ -111,8 +111,9 @@ impl ShardState {
     }
 }
 
-/// One run of batches over a set of requests. A job has one attempt today; attempts after the
-/// first will rerun what the earlier ones did not finish.
+/// One run of batches over a set of requests: the first attempt runs every request of the
+/// input; each later one ([`Job::rerun_unfinished`](super::Job::rerun_unfinished)) runs again
+/// the requests the output left unfinished.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct AttemptState {
@@ -122,8 +123,17 @@ pub struct AttemptState {
     /// its batches are followed to their end and merged.
     #[serde(default)]
     pub cancelled: bool,
+    /// Where its requests come from: the input's lines it runs, as ranges of 1-based line
+    /// numbers, both ends included (`[[3, 7], [12, 12]]`: lines 3 to 7 and 12), each line byte
+    /// for byte. `None` for the first attempt: every line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lines: Option<Vec<[usize; 2]>>,
     /// Its shards, one batch each.
     pub shards: Vec<ShardState>,
+    /// Once merged: what the output got from this attempt (its requests' outcomes, and the
+    /// tokens and error-file lines of its result files).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged: Option<MergeSummary>,
 }
 
 impl AttemptState {
@@ -133,6 +143,58 @@ impl AttemptState {
             .iter()
             .all(|s| s.done || (self.cancelled && s.batch_id.is_none() && !s.create_sent))
     }
+
+    /// How many requests it runs.
+    pub fn requests(&self) -> usize {
+        self.shards.iter().map(|s| s.requests).sum()
+    }
+
+    /// Whether it runs the input's line `line` (1-based).
+    pub fn runs_line(&self, line: usize) -> bool {
+        match &self.lines {
+            None => line >= 1,
+            Some(ranges) => {
+                let i = ranges.partition_point(|r| r[1] < line);
+                ranges.get(i).is_some_and(|r| r[0] <= line)
+            }
+        }
+    }
+}
+
+/// The 1-based, inclusive ranges of 0-based `lines` (ascending): `[2, 3, 4, 9]` → `[[3, 5],
+/// [10, 10]]`.
+pub(crate) fn ranges_of(lines: &[u32]) -> Vec<[usize; 2]> {
+    let mut ranges: Vec<[usize; 2]> = Vec::new();
+    for &line in lines {
+        let n = line as usize + 1;
+        match ranges.last_mut() {
+            Some(last) if last[1] + 1 == n => last[1] = n,
+            _ => ranges.push([n, n]),
+        }
+    }
+    ranges
+}
+
+/// The 0-based lines of 1-based, inclusive `ranges` (the inverse of [`ranges_of`]).
+pub(crate) fn lines_of(ranges: &[[usize; 2]]) -> Vec<u32> {
+    ranges
+        .iter()
+        .flat_map(|r| (r[0]..=r[1]).map(|n| (n - 1) as u32))
+        .collect()
+}
+
+/// A rerun's merge, written in full beside the output and recorded before it replaces the
+/// output: a job that stops between the two finishes the replacement instead of merging again
+/// (the lines it copies would come from the new output).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct PendingMerge {
+    /// The merged file, as written (its size and modification time stay when it is renamed).
+    pub written: InputIdentity,
+    /// What the attempt got ([`AttemptState::merged`]).
+    pub attempt: MergeSummary,
+    /// What the output holds then ([`JobState::merged`]).
+    pub output: MergeSummary,
 }
 
 /// Everything a [`Job`](super::Job) knows.
@@ -156,8 +218,16 @@ pub struct JobState {
     pub max_requests: usize,
     /// Its attempts, the first first.
     pub attempts: Vec<AttemptState>,
-    /// The merged counts, once the results file is written.
+    /// What the output holds, once written: its requests by outcome (the lines of the attempts
+    /// that produced them), and the tokens and error-file lines of every merged attempt.
     pub merged: Option<MergeSummary>,
+    /// The output as the last merge wrote it (size and modification time): a rerun copies
+    /// every line it does not run from it, so it must not have changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output: Option<InputIdentity>,
+    /// A rerun's merge written but perhaps not yet in place (see [`PendingMerge`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending_merge: Option<PendingMerge>,
 }
 
 impl JobState {
@@ -188,7 +258,29 @@ impl JobState {
             max_requests,
             attempts: Vec::new(),
             merged: None,
+            output: None,
+            pending_merge: None,
         }
+    }
+
+    /// Whether the job is done: its last attempt is merged into the output.
+    pub fn is_finished(&self) -> bool {
+        self.attempts.last().is_some_and(|a| a.merged.is_some())
+    }
+
+    /// The number of the attempt whose result line the output holds for the input's `line`
+    /// (1-based): the last merged attempt that ran it. `None` before the first merge, or past
+    /// the input's end.
+    pub fn attempt_of(&self, line: usize) -> Option<u32> {
+        let requests = self.merged?.requests();
+        if line == 0 || line > requests {
+            return None;
+        }
+        self.attempts
+            .iter()
+            .rev()
+            .find(|a| a.merged.is_some() && a.runs_line(line))
+            .map(|a| a.number)
     }
 
     /// Whether any request of the job may have reached its server (an upload was sent). A
@@ -232,7 +324,16 @@ impl JobState {
             version: u32,
         }
         match serde_json::from_slice::<Version>(bytes).map_err(unreadable)?.version {
-            STATE_VERSION => serde_json::from_slice(bytes).map_err(unreadable),
+            STATE_VERSION => {
+                let mut state: Self = serde_json::from_slice(bytes).map_err(unreadable)?;
+                // Saved before attempts kept their own summary: a merged job had one attempt.
+                if let (Some(merged), [only]) = (state.merged, state.attempts.as_mut_slice())
+                    && only.merged.is_none()
+                {
+                    only.merged = Some(merged);
+                }
+                Ok(state)
+            }
             1 => Ok(serde_json::from_slice::<v1::RunState>(bytes)
                 .map_err(unreadable)?
                 .into()),
@@ -317,9 +418,13 @@ mod v1 {
                 attempts: vec![AttemptState {
                     number: 1,
                     cancelled: false,
+                    lines: None,
                     shards,
+                    merged: v1.merged,
                 }],
                 merged: v1.merged,
+                output: None,
+                pending_merge: None,
             }
         }
     }

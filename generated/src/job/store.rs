@@ -119,11 +119,12 @@ impl StateStore for FileStore {
             file.sync_all()?;
             std::fs::rename(&tmp, &self.path)
         })();
-        if written.is_err() {
+        if let Err(e) = written {
             // The previous state is untouched; the half-written temporary goes.
             let _ = std::fs::remove_file(&tmp);
+            let message = format!("writing it as `{}` first: {e}", tmp.display());
+            return Err(std::io::Error::new(e.kind(), message));
         }
-        written?;
         sync_folder(&self.path)
     }
 

@@ -150,6 +150,12 @@ pub(crate) fn check_request_line(number: usize, text: &[u8]) -> Result<Accepted>
     }
     let line: BatchRequestLine =
         serde_json::from_slice(text).map_err(|e| invalid(number, format!("not a batch request line: {e}")))?;
+    if line.custom_id.is_empty() {
+        return Err(invalid(
+            number,
+            "custom_id is empty; every request needs its own (results are matched to requests by it)",
+        ));
+    }
     if line.method != BatchRequestLineMethod::Post {
         return Err(invalid(
             number,
@@ -174,10 +180,46 @@ pub(crate) fn check_request_line(number: usize, text: &[u8]) -> Result<Accepted>
     })
 }
 
+/// The UTF-16 encoding a file's line is in, said in words, when it looks like UTF-16 rather than
+/// UTF-8: line 1 starts with a UTF-16 byte order mark (`FF FE` or `FE FF`), or the line has NUL
+/// bytes at every other place (ASCII saved as UTF-16; a NUL never appears in a JSON line).
+pub(crate) fn utf16(line: &RawLine) -> Option<&'static str> {
+    let text = line.text.as_ref().ok()?;
+    if line.number == 1 && text.starts_with(b"\xFF\xFE") {
+        return Some("UTF-16 (little-endian: it starts with the byte order mark FF FE)");
+    }
+    if line.number == 1 && text.starts_with(b"\xFE\xFF") {
+        return Some("UTF-16 (big-endian: it starts with the byte order mark FE FF)");
+    }
+    if !text.contains(&0) {
+        return None;
+    }
+    let every_other = |start: usize| text.iter().skip(start).step_by(2).all(|b| *b == 0);
+    match (every_other(0), every_other(1)) {
+        (false, true) => Some("UTF-16 (little-endian: every other byte is 0)"),
+        (true, false) => Some("UTF-16 (big-endian: every other byte is 0)"),
+        _ => None,
+    }
+}
+
+/// The problem of a file in UTF-16, once for the whole file (its line 1).
+pub(crate) fn utf16_problem(encoding: &str) -> Error {
+    invalid(
+        1,
+        format!("the file is {encoding}; save it as UTF-8 (the Batch API reads UTF-8 only)"),
+    )
+}
+
 /// The checks of a line as read from a file, before its content: not over-long, no byte order
 /// mark (line 1), no CRLF, valid UTF-8, not empty. Gives the line's bytes.
 pub(crate) fn check_raw_line(line: &RawLine) -> Result<&[u8]> {
     let number = line.number;
+    if let Some(encoding) = utf16(line) {
+        return Err(invalid(
+            number,
+            format!("the line is {encoding}, not UTF-8; save the file as UTF-8"),
+        ));
+    }
     match &line.text {
         Err(len) => Err(invalid(
             number,
@@ -389,6 +431,13 @@ pub async fn check_request_file(reader: impl AsyncRead + Unpin) -> Result<Reques
     while let Some(line) = lines.next().await {
         let line = line.map_err(crate::error::io_error)?;
         let number = line.number;
+        if number == 1
+            && let Some(encoding) = utf16(&line)
+        {
+            // Every line would say the same: the file is in the wrong encoding.
+            problems.push(utf16_problem(encoding));
+            break;
+        }
         let result = check_raw_line(&line).and_then(|text| {
             total += text.len() as u64 + 1;
             checker

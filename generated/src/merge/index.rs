@@ -9,13 +9,12 @@ use futures::StreamExt;
 use serde::Deserialize;
 use tokio_util::codec::FramedRead;
 
-use super::Outcome;
+use super::LineOutcome;
 use super::reader::{LineReader, line_number_at, open};
 use crate::error::{Error, ErrorKind, Result};
 use crate::jsonl::{BOM, LineDecoder, MAX_RESULT_LINE_BYTES, decode_line};
-use crate::types::BatchResultStatus;
 
-/// One result line.
+/// One result line (24 bytes).
 #[derive(Clone, Copy)]
 pub(super) struct Entry {
     /// The hash of its `custom_id`.
@@ -26,7 +25,7 @@ pub(super) struct Entry {
     pub(super) len: u32,
     /// Its file, by index.
     pub(super) file: u16,
-    pub(super) outcome: Outcome,
+    pub(super) outcome: LineOutcome,
     /// Merged for a request of the input.
     pub(super) used: bool,
 }
@@ -38,9 +37,18 @@ struct Id {
     custom_id: String,
 }
 
-/// The `custom_id` of a JSON line.
-pub(super) fn custom_id(text: &[u8]) -> Option<String> {
-    serde_json::from_slice::<Id>(text).ok().map(|id| id.custom_id)
+/// The `custom_id` of a JSON line, or why it cannot be read.
+pub(super) fn custom_id(text: &[u8]) -> serde_json::Result<String> {
+    serde_json::from_slice::<Id>(text).map(|id| id.custom_id)
+}
+
+/// A result line with no `custom_id` to merge it by (not JSON, no `custom_id`, or over
+/// [`MAX_RESULT_LINE_BYTES`]): kept as the server wrote it, after the merged lines.
+#[derive(Clone, Copy)]
+pub(super) struct RawEntry {
+    pub(super) file: u16,
+    pub(super) offset: u64,
+    pub(super) len: u64,
 }
 
 /// Every result line of the files, sorted by hash, with a table of where each range of hashes
@@ -53,8 +61,11 @@ pub(super) struct ResultIndex {
     starts: Vec<u32>,
     /// `64 - log2(starts.len() - 1)`: the shift that gives a hash's top bits.
     shift: u32,
-    /// Lines that are not result lines (not JSON, no `custom_id`).
+    /// Lines that are not result lines: merged by their `custom_id` when it can be read
+    /// (their outcome [`LineOutcome::Unreadable`]), else kept in [`raw`](Self::raw).
     pub(super) unreadable: usize,
+    /// The unreadable lines without a `custom_id`, in file order.
+    pub(super) raw: Vec<RawEntry>,
 }
 
 impl ResultIndex {
@@ -65,6 +76,7 @@ impl ResultIndex {
             starts: Vec::new(),
             shift: 64,
             unreadable: 0,
+            raw: Vec::new(),
         };
         for (f, path) in files.iter().enumerate() {
             index.add(f as u16, path, hasher).await?;
@@ -100,8 +112,14 @@ impl ResultIndex {
             let raw = match &line.text {
                 Ok(raw) => raw,
                 Err(len) => {
+                    // Too long to read as JSON here: kept whole, as the server wrote it.
                     offset += *len as u64 + 1;
                     self.unreadable += 1;
+                    self.raw.push(RawEntry {
+                        file,
+                        offset: start,
+                        len: *len as u64,
+                    });
                     continue;
                 }
             };
@@ -116,17 +134,27 @@ impl ResultIndex {
             if text.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
-            let Ok(decoded) = decode_line(line.number, text) else {
-                self.unreadable += 1;
-                continue;
-            };
-            let outcome = match decoded.status() {
-                BatchResultStatus::Succeeded => Outcome::Succeeded,
-                BatchResultStatus::Expired => Outcome::Expired,
-                _ => Outcome::Failed,
+            let (id, outcome) = match decode_line(line.number, text) {
+                Ok(decoded) => (decoded.custom_id().to_owned(), LineOutcome::of(&decoded)),
+                Err(_) => {
+                    // Not a result line as documented: merged by its custom_id when that can be
+                    // read, else kept after the merged lines; counted either way.
+                    self.unreadable += 1;
+                    match custom_id(text) {
+                        Ok(id) => (id, LineOutcome::Unreadable),
+                        Err(_) => {
+                            self.raw.push(RawEntry {
+                                file,
+                                offset: start + skip as u64,
+                                len: text.len() as u64,
+                            });
+                            continue;
+                        }
+                    }
+                }
             };
             self.entries.push(Entry {
-                hash: hasher.hash_one(decoded.custom_id()),
+                hash: hasher.hash_one(&id),
                 offset: start + skip as u64,
                 len: text.len() as u32,
                 file,
@@ -157,7 +185,18 @@ impl ResultIndex {
             let mut ids = Vec::with_capacity(group.len());
             for e in group {
                 let text = readers[e.file as usize].read(e.offset, e.len as usize)?;
-                ids.push(custom_id(text).unwrap_or_default());
+                // Every indexed line had a custom_id when it was read: one that cannot be read
+                // now means the file changed under the merge.
+                let id = custom_id(text).map_err(|err| {
+                    Error::new(
+                        ErrorKind::Io,
+                        format!(
+                            "{} changed while it was merged: a line whose custom_id was read cannot be read again ({err})",
+                            files[e.file as usize].display()
+                        ),
+                    )
+                })?;
+                ids.push(id);
             }
             for (k, later) in group.iter().enumerate() {
                 let Some(j) = (0..k).find(|&j| ids[j] == ids[k]) else {
@@ -180,5 +219,13 @@ impl ResultIndex {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn an_entry_stays_24_bytes() {
+        assert_eq!(std::mem::size_of::<super::Entry>(), 24);
     }
 }

@@ -6,16 +6,48 @@
 //! or, when there is none, a line this crate writes:
 //!
 //! ```json
-//! {"custom_id":"req-7","status":"missing","error":{"code":"no_result","message":"batch batch_abc ended `cancelled` without a result for this request"}}
+//! {"custom_id":"req-7","status":"missing","error":{"code":"no_result","message":"batch batch_abc ended `completed` without a result for this request"}}
 //! ```
 //!
-//! (`"code":"batch_expired"` and `"status":"expired"` when the batch expired; the message says
-//! `no batch was created for this request` for a shard whose [`ShardResults::batch_id`] is
-//! empty, as when a job was cancelled before creating it). Result lines whose
-//! `custom_id` is not in the input are kept too, after the input's lines, and counted. Two
-//! result lines for the same `custom_id` are an error naming both: which one answers the
-//! request cannot be known, and other tools have attached results to the wrong request this
-//! way.
+//! Its `status` and `error.code` say why:
+//!
+//! | the batch | `status` | `error.code` |
+//! |---|---|---|
+//! | expired | `expired` | `batch_expired` (the code OpenAI writes for such a request) |
+//! | was cancelled | `missing` | `batch_cancelled` |
+//! | failed | `missing` | `batch_failed` |
+//! | ended otherwise, or was never created | `missing` | `no_result` |
+//!
+//! The message names the batch and its status, or says `no batch was created for this
+//! request` for a shard whose [`ShardResults::batch_id`] is empty (a job cancelled before
+//! creating it). Result lines whose `custom_id` is not in the input are kept too, after the
+//! input's lines, and counted. Two result lines for the same `custom_id` are an error naming
+//! both: which one answers the request cannot be known, and other tools have attached results
+//! to the wrong request this way.
+//!
+//! # What is worth running again
+//!
+//! [`MergeSummary::rerunnable`] counts, and [`is_rerunnable`] tells of one line, the requests
+//! that another run may finish (what [`Job::rerun_unfinished`](crate::job::Job::rerun_unfinished)
+//! sends again). This is the one table of the rule:
+//!
+//! | the merged line | rerun | source |
+//! |---|---|---|
+//! | `"status": "succeeded"` (or a 2xx `response.status_code`) | no | |
+//! | `"status": "expired"`, or `error.code` `batch_expired` | yes | Cerebras results page; OpenAI batch guide, "Batch expiration" |
+//! | `"status": "missing"` (no result, written by this crate) | yes | |
+//! | failed with `response.status_code` 408, 429 or 500–599 (OpenAI shape) | yes | the vendor's SDKs retry these statuses |
+//! | failed with an `error.code` in [`TRANSIENT_ERROR_CODES`]: `timeout` (Cerebras shape) | yes | the code of the vendor's example of a request not reached in time (<https://inference-docs.cerebras.ai/api-reference/batch/retrieve-batch-results>) |
+//! | failed with status 400 or code `invalid_request` | never | a request the API refuses fails again |
+//! | failed for any other status or code | no | |
+//!
+//! # What a run used
+//!
+//! [`MergeSummary`] counts the requests by outcome, counting the lines of the error files as
+//! well as the output files ([`MergeSummary::error_file_lines`]), and sums the tokens the
+//! result lines report ([`Usage`]: `response.usage` in the Cerebras shape,
+//! `response.body.usage` in the OpenAI shape, `completion_tokens_details.reasoning_tokens`
+//! where present).
 //!
 //! Memory: an index of the result lines (a hash of each `custom_id`, and where its line is: 24
 //! bytes a line), never the results or their ids; a 1,200,000-line merge indexes in about
@@ -23,6 +55,7 @@
 //! in about the input's order (see `reader.rs` for why these reads are not handed to tokio's
 //! blocking pool).
 
+use std::hash::BuildHasher;
 use std::path::{Path, PathBuf};
 
 use futures::StreamExt;
@@ -36,10 +69,19 @@ use crate::jsonl::{LineDecoder, MAX_LINE_BYTES};
 use crate::shard::ShardPlan;
 
 mod index;
+mod outcome;
 mod reader;
+mod rerun;
+mod usage;
 
-use index::{ResultIndex, custom_id};
+use index::{Entry, ResultIndex, custom_id};
+pub(crate) use outcome::LineOutcome;
+use outcome::{CANCELLED_CODE, EXPIRED_CODE, FAILED_BATCH_CODE, MISSING, NO_RESULT_CODE};
+pub use outcome::{TRANSIENT_ERROR_CODES, is_rerunnable};
 use reader::LineReader;
+pub(crate) use rerun::{Previous, merge_rerun};
+pub use usage::Usage;
+use usage::read_head;
 
 /// The results of one shard's batch: the files downloaded from it, and how it ended.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -50,8 +92,11 @@ pub struct ShardResults {
     pub batch_id: String,
     /// The batch's final status (`completed`, `expired`, ...), as the server wrote it.
     pub status: String,
-    /// Its output and error files, as downloaded.
+    /// Its output files (and any file whose kind is not known), as downloaded.
     pub files: Vec<PathBuf>,
+    /// Its error files (`error_file_id`), as downloaded: merged as the output files are, and
+    /// counted in [`MergeSummary::error_file_lines`].
+    pub errors: Vec<PathBuf>,
 }
 
 impl ShardResults {
@@ -61,13 +106,20 @@ impl ShardResults {
             batch_id: batch_id.into(),
             status: status.into(),
             files,
+            errors: Vec::new(),
         }
+    }
+
+    /// Sets [`errors`](Self::errors): the batch's error files.
+    pub fn with_errors(mut self, errors: Vec<PathBuf>) -> Self {
+        self.errors = errors;
+        self
     }
 }
 
 /// What [`merge_results`] wrote: a count of requests per outcome (their sum is the input's
-/// lines), and of the other lines. Serialised with these field names (a job keeps it in its
-/// state).
+/// lines), of the other lines, and the tokens the result lines report. Serialised with these
+/// field names (a job keeps it in its state).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct MergeSummary {
@@ -81,9 +133,29 @@ pub struct MergeSummary {
     pub missing: usize,
     /// Result lines for no request of the input (kept after the input's lines).
     pub unexpected: usize,
-    /// Result lines that are not result lines (not JSON, no `custom_id`); not merged, counted.
+    /// Result lines that are not result lines as documented (not JSON, not an object, no
+    /// `custom_id`, over 64 MiB), never dropped: one whose `custom_id` can be read answers its
+    /// request (counted as `failed`, never rerun: it may have run); any other is kept as the
+    /// server wrote it, after the input's lines and the unexpected ones.
     #[serde(default)]
     pub unreadable: usize,
+    /// Of the requests that did not succeed, those worth running again: expired, missing, or
+    /// failed for a transient cause (see the [module](self)'s table).
+    #[serde(default)]
+    pub rerunnable: usize,
+    /// Of `missing`: requests whose batch was cancelled.
+    #[serde(default)]
+    pub missing_in_cancelled: usize,
+    /// Of `missing`: requests whose batch failed.
+    #[serde(default)]
+    pub missing_in_failed: usize,
+    /// Result lines read from the batches' error files ([`ShardResults::errors`]), merged or
+    /// kept as unexpected: their requests are counted above like those of the output files.
+    #[serde(default)]
+    pub error_file_lines: usize,
+    /// The tokens the result lines report, summed (merged and unexpected lines).
+    #[serde(default)]
+    pub usage: Usage,
 }
 
 impl MergeSummary {
@@ -96,14 +168,36 @@ impl MergeSummary {
     pub fn requests(&self) -> usize {
         self.succeeded + self.failed + self.expired + self.missing
     }
-}
 
-/// What a result line says of its request.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Outcome {
-    Succeeded,
-    Failed,
-    Expired,
+    /// Counts one request with `outcome`.
+    pub(crate) fn count(&mut self, outcome: LineOutcome) {
+        self.tally(outcome, |n| *n += 1);
+    }
+
+    /// Takes back one request counted with `outcome` (its line was replaced).
+    pub(crate) fn uncount(&mut self, outcome: LineOutcome) {
+        self.tally(outcome, |n| *n = n.saturating_sub(1));
+    }
+
+    fn tally(&mut self, outcome: LineOutcome, mut change: impl FnMut(&mut usize)) {
+        match outcome {
+            LineOutcome::Succeeded => change(&mut self.succeeded),
+            LineOutcome::Failed | LineOutcome::FailedTransient | LineOutcome::Unreadable => change(&mut self.failed),
+            LineOutcome::Expired => change(&mut self.expired),
+            LineOutcome::Missing => change(&mut self.missing),
+            LineOutcome::MissingCancelled => {
+                change(&mut self.missing);
+                change(&mut self.missing_in_cancelled);
+            }
+            LineOutcome::MissingBatchFailed => {
+                change(&mut self.missing);
+                change(&mut self.missing_in_failed);
+            }
+        }
+        if outcome.rerunnable() {
+            change(&mut self.rerunnable);
+        }
+    }
 }
 
 fn io(e: std::io::Error) -> Error {
@@ -127,107 +221,177 @@ pub async fn merge_results(
     results: &[ShardResults],
     out: &mut (impl AsyncWrite + Unpin),
 ) -> Result<MergeSummary> {
-    if results.len() != plan.shards.len() {
-        return Err(Error::new(
-            ErrorKind::InvalidInput,
-            format!("{} shard results for {} shards", results.len(), plan.shards.len()),
-        ));
-    }
-    let files: Vec<&Path> = results.iter().flat_map(|r| &r.files).map(PathBuf::as_path).collect();
-    if files.len() > usize::from(u16::MAX) {
-        return Err(Error::new(
-            ErrorKind::InvalidInput,
-            format!(
-                "{} result files; at most {} can be merged at once",
-                files.len(),
-                u16::MAX
-            ),
-        ));
-    }
-    let hasher = std::hash::RandomState::new();
-    let mut index = ResultIndex::build(&files, &hasher).await?;
-    let mut readers = Vec::with_capacity(files.len());
-    for path in &files {
-        readers.push(LineReader::new(path)?);
-    }
-    index.check_duplicates(&mut readers, &files)?;
-    let mut summary = MergeSummary {
-        unreadable: index.unreadable,
-        ..MergeSummary::default()
-    };
-
+    let mut answers = Answers::open(plan, results).await?;
     let mut framed = FramedRead::new(input, LineDecoder::new(MAX_LINE_BYTES));
     let mut at = 0usize;
     while let Some(line) = framed.next().await {
         let line = line.map_err(io)?;
         let shard = plan.shard_of(at).ok_or_else(|| changed(line.number))?;
         at += 1;
-        let id = line
-            .text
-            .as_ref()
-            .ok()
-            .and_then(|t| custom_id(t))
-            .ok_or_else(|| changed(line.number))?;
-        let mut merged = false;
-        for k in index.run(std::hash::BuildHasher::hash_one(&hasher, &id)) {
-            let entry = index.entries[k];
-            if entry.used {
-                continue;
-            }
-            let text = readers[entry.file as usize].read(entry.offset, entry.len as usize)?;
-            if custom_id(text).as_deref() != Some(id.as_str()) {
-                continue;
-            }
-            out.write_all(text).await.map_err(io)?;
-            out.write_all(b"\n").await.map_err(io)?;
-            index.entries[k].used = true;
-            match entry.outcome {
-                Outcome::Succeeded => summary.succeeded += 1,
-                Outcome::Failed => summary.failed += 1,
-                Outcome::Expired => summary.expired += 1,
-            }
-            merged = true;
-            break;
-        }
-        if !merged {
-            let r = &results[shard];
-            let expired = r.status == "expired";
-            let (status, code) = if expired {
-                summary.expired += 1;
-                ("expired", "batch_expired")
-            } else {
-                summary.missing += 1;
-                ("missing", "no_result")
-            };
-            let message = if r.batch_id.is_empty() {
-                "no batch was created for this request".to_owned()
-            } else {
-                format!(
-                    "batch {} ended `{}` without a result for this request",
-                    r.batch_id, r.status
-                )
-            };
-            let line = json!({"custom_id": id, "status": status, "error": {"code": code, "message": message}});
-            let mut text = serde_json::to_vec(&line).map_err(|e| Error::new(ErrorKind::Decode, e.to_string()))?;
-            text.push(b'\n');
-            out.write_all(&text).await.map_err(io)?;
-        }
+        let id = input_id(&line)?;
+        answers.answer(&id, shard, out).await?;
     }
     if at != plan.requests() {
         return Err(changed(at + 1));
     }
-    // What no request of the input asked for, in file order.
-    let mut rest: Vec<_> = index.entries.iter().filter(|e| !e.used).copied().collect();
-    drop(index);
-    rest.sort_unstable_by_key(|e| (e.file, e.offset));
-    for e in rest {
-        let text = readers[e.file as usize].read(e.offset, e.len as usize)?;
-        out.write_all(text).await.map_err(io)?;
-        out.write_all(b"\n").await.map_err(io)?;
-        summary.unexpected += 1;
-    }
+    let summary = answers.rest(out).await?;
     out.flush().await.map_err(io)?;
     Ok(summary)
+}
+
+/// The `custom_id` of an input line. The input was checked before it was planned: a line
+/// over the limit means it changed; a `custom_id` that cannot be read is said as such.
+pub(crate) fn input_id(line: &crate::jsonl::RawLine) -> Result<String> {
+    let text = line.text.as_ref().map_err(|_| changed(line.number))?;
+    custom_id(text).map_err(|e| {
+        Error::new(
+            ErrorKind::InvalidInput,
+            format!("the input's custom_id cannot be read: {e}"),
+        )
+        .with_line(line.number)
+    })
+}
+
+/// The result files of one merge, indexed: what answers each request. Counts what it writes.
+pub(crate) struct Answers<'a> {
+    results: &'a [ShardResults],
+    hasher: std::hash::RandomState,
+    index: ResultIndex,
+    readers: Vec<LineReader>,
+    summary: MergeSummary,
+}
+
+impl<'a> Answers<'a> {
+    /// Indexes every file of `results` (one entry per shard of `plan`), and checks that no two
+    /// lines answer one `custom_id`.
+    pub(crate) async fn open(plan: &ShardPlan, results: &'a [ShardResults]) -> Result<Self> {
+        if results.len() != plan.shards.len() {
+            return Err(Error::new(
+                ErrorKind::InvalidInput,
+                format!("{} shard results for {} shards", results.len(), plan.shards.len()),
+            ));
+        }
+        let mut files: Vec<&Path> = Vec::new();
+        let mut from_errors: Vec<bool> = Vec::new();
+        for r in results {
+            files.extend(r.files.iter().map(PathBuf::as_path));
+            from_errors.extend(r.files.iter().map(|_| false));
+            files.extend(r.errors.iter().map(PathBuf::as_path));
+            from_errors.extend(r.errors.iter().map(|_| true));
+        }
+        if files.len() > usize::from(u16::MAX) {
+            return Err(Error::new(
+                ErrorKind::InvalidInput,
+                format!(
+                    "{} result files; at most {} can be merged at once",
+                    files.len(),
+                    u16::MAX
+                ),
+            ));
+        }
+        let hasher = std::hash::RandomState::new();
+        let index = ResultIndex::build(&files, &hasher).await?;
+        let mut readers = Vec::with_capacity(files.len());
+        for path in &files {
+            readers.push(LineReader::new(path)?);
+        }
+        index.check_duplicates(&mut readers, &files)?;
+        let summary = MergeSummary {
+            unreadable: index.unreadable,
+            error_file_lines: index.entries.iter().filter(|e| from_errors[e.file as usize]).count(),
+            ..MergeSummary::default()
+        };
+        Ok(Self {
+            results,
+            hasher,
+            index,
+            readers,
+            summary,
+        })
+    }
+
+    /// Writes to `out` the line answering `id` (a request of shard `shard`), or a line saying
+    /// why it has none; returns what it says.
+    pub(crate) async fn answer(
+        &mut self,
+        id: &str,
+        shard: usize,
+        out: &mut (impl AsyncWrite + Unpin),
+    ) -> Result<LineOutcome> {
+        for k in self.index.run(self.hasher.hash_one(id)) {
+            let entry = self.index.entries[k];
+            if entry.used {
+                continue;
+            }
+            let text = self.readers[entry.file as usize].read(entry.offset, entry.len as usize)?;
+            let (matches, usage) = match read_head(text) {
+                Some(head) => (head.custom_id == id, head.usage),
+                // A line kept for its custom_id alone (its outcome `Unreadable`).
+                None => (custom_id(text).is_ok_and(|c| c == id), Usage::default()),
+            };
+            if !matches {
+                continue;
+            }
+            out.write_all(text).await.map_err(io)?;
+            out.write_all(b"\n").await.map_err(io)?;
+            self.index.entries[k].used = true;
+            self.summary.count(entry.outcome);
+            self.summary.usage += usage;
+            return Ok(entry.outcome);
+        }
+        let (text, outcome) = no_result(id, &self.results[shard])?;
+        out.write_all(&text).await.map_err(io)?;
+        self.summary.count(outcome);
+        Ok(outcome)
+    }
+
+    /// Writes the result lines no request asked for, in file order, after the input's; returns
+    /// what the merge wrote.
+    pub(crate) async fn rest(mut self, out: &mut (impl AsyncWrite + Unpin)) -> Result<MergeSummary> {
+        let mut rest: Vec<Entry> = self.index.entries.iter().filter(|e| !e.used).copied().collect();
+        drop(std::mem::take(&mut self.index.entries));
+        rest.sort_unstable_by_key(|e| (e.file, e.offset));
+        for e in rest {
+            let text = self.readers[e.file as usize].read(e.offset, e.len as usize)?;
+            out.write_all(text).await.map_err(io)?;
+            out.write_all(b"\n").await.map_err(io)?;
+            self.summary.unexpected += 1;
+            if let Some(head) = read_head(text) {
+                self.summary.usage += head.usage;
+            }
+        }
+        // The lines with no custom_id, as the server wrote them (counted in `unreadable`).
+        for e in std::mem::take(&mut self.index.raw) {
+            let text = self.readers[e.file as usize].read(e.offset, e.len as usize)?;
+            out.write_all(text).await.map_err(io)?;
+            out.write_all(b"\n").await.map_err(io)?;
+        }
+        Ok(self.summary)
+    }
+}
+
+/// The line written for request `id` that has no result line in `shard`'s files, and what it
+/// says.
+fn no_result(id: &str, shard: &ShardResults) -> Result<(Vec<u8>, LineOutcome)> {
+    let (status, code, outcome) = match shard.status.as_str() {
+        _ if shard.batch_id.is_empty() => (MISSING, NO_RESULT_CODE, LineOutcome::Missing),
+        "expired" => ("expired", EXPIRED_CODE, LineOutcome::Expired),
+        "cancelled" => (MISSING, CANCELLED_CODE, LineOutcome::MissingCancelled),
+        "failed" => (MISSING, FAILED_BATCH_CODE, LineOutcome::MissingBatchFailed),
+        _ => (MISSING, NO_RESULT_CODE, LineOutcome::Missing),
+    };
+    let message = if shard.batch_id.is_empty() {
+        "no batch was created for this request".to_owned()
+    } else {
+        format!(
+            "batch {} ended `{}` without a result for this request",
+            shard.batch_id, shard.status
+        )
+    };
+    let line = json!({"custom_id": id, "status": status, "error": {"code": code, "message": message}});
+    let mut text = serde_json::to_vec(&line).map_err(|e| Error::new(ErrorKind::Decode, e.to_string()))?;
+    text.push(b'\n');
+    Ok((text, outcome))
 }
 
 fn changed(line: usize) -> Error {
@@ -263,9 +427,12 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("cerebras-batch-merge-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         // Shard 0 (even lines): results in reverse order, a BOM and CRLF, one failure, r4 missing,
-        // one line for no request, one unreadable line.
+        // one line for no request, one unreadable line, and r6's line unreadable but for its
+        // custom_id (a status that is not a string).
         let mut a: Vec<String> = (0..24).step_by(2).filter(|i| *i != 4).rev().map(ok).collect();
         a[1] = "{\"custom_id\":\"r20\",\"status\":\"failed\",\"error\":{\"message\":\"bad\"}}".into();
+        let r6 = a.iter().position(|l| l.contains("\"r6\"")).unwrap();
+        a[r6] = "{\"custom_id\":\"r6\",\"status\":[\"odd\"],\"response\":7}".into();
         a.push("{\"custom_id\":\"stranger\",\"status\":\"succeeded\"}".into());
         a.push("not json".into());
         let a_text = format!("\u{feff}{}\r\n", a.join("\r\n"));
@@ -280,15 +447,23 @@ mod tests {
         let summary = merge_results(input.as_bytes(), &plan, &results, &mut out)
             .await
             .unwrap();
-        let lines: Vec<serde_json::Value> = String::from_utf8(out)
-            .unwrap()
+        let text = String::from_utf8(out).unwrap();
+        // The server's bytes are never dropped: the line without a custom_id comes last.
+        assert_eq!(text.lines().last(), Some("not json"));
+        let lines: Vec<serde_json::Value> = text
             .lines()
+            .take(25)
             .map(|l| serde_json::from_str(l).unwrap())
             .collect();
         let ids: Vec<&str> = lines.iter().map(|l| l["custom_id"].as_str().unwrap()).collect();
         let mut expected: Vec<String> = (0..24).map(|i| format!("r{i}")).collect();
         expected.push("stranger".into());
         assert_eq!(ids, expected);
+        assert_eq!(text.lines().count(), 26);
+        assert_eq!(
+            text.lines().nth(6),
+            Some("{\"custom_id\":\"r6\",\"status\":[\"odd\"],\"response\":7}")
+        );
         assert_eq!(lines[0], serde_json::from_str::<serde_json::Value>(&ok(0)).unwrap());
         assert_eq!(lines[4]["status"], "missing");
         assert_eq!(
@@ -300,12 +475,14 @@ mod tests {
         assert_eq!(
             summary,
             MergeSummary {
-                succeeded: 10 + 2,
-                failed: 1,
+                succeeded: 9 + 2,
+                failed: 2,
                 expired: 10,
                 missing: 1,
                 unexpected: 1,
-                unreadable: 1,
+                unreadable: 2,
+                rerunnable: 11,
+                ..MergeSummary::default()
             }
         );
         assert!(!summary.all_succeeded());

@@ -12,6 +12,7 @@ pub(super) fn advance(state: &mut State, i: usize) {
     let failing = state.options.failing_model.clone();
     let expiring = state.options.expiring_model.clone();
     let hide_counts = state.options.hide_request_counts;
+    let heal = state.options.failures_heal;
     let batch = &mut state.batches[i];
     let status = batch.json["status"].as_str().unwrap_or_default().to_owned();
     if status == "cancelling" {
@@ -37,7 +38,7 @@ pub(super) fn advance(state: &mut State, i: usize) {
             return;
         }
         "validating" => ("in_progress", "in_progress_at"),
-        "in_progress" if expiring.as_deref() == Some(model.as_str()) => {
+        "in_progress" if expiring.as_deref() == Some(model.as_str()) && (batch.first_run || !heal) => {
             finish(state, i, "expired", "expired_at", true);
             return;
         }
@@ -123,7 +124,7 @@ fn finish(state: &mut State, i: usize, status: &str, at: &str, partial: bool) {
         failed += usize::from(request.failure.is_some());
         to_error_file += usize::from(to_errors);
     }
-    let total = batch.requests.len();
+    let total = batch.requests.len() + usize::from(state.options.inconsistent_counts);
     let output_id = (done > 0).then(|| state.store_file(&format!("{id}_output.jsonl"), "batch_output", output));
     let error_id = (to_error_file > 0).then(|| state.store_file(&format!("{id}_errors.jsonl"), "batch_output", errors));
     let batch = &mut state.batches[i].json;

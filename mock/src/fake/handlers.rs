@@ -133,7 +133,11 @@ pub(super) fn create_batch(state: &mut State, request: &Request) -> ResponseTemp
             .and_then(|m| m["content"].as_str())
             .unwrap_or_default()
             .to_owned();
-        let failure = state.options.failure_of(&custom_id);
+        let healed = state.options.failures_heal && state.seen.contains(&custom_id);
+        let failure = match state.options.failure_of(&custom_id) {
+            Some(_) if healed && !custom_id.starts_with("fail") => None,
+            other => other,
+        };
         requests.push(StoredRequest {
             custom_id,
             prompt,
@@ -149,6 +153,8 @@ pub(super) fn create_batch(state: &mut State, request: &Request) -> ResponseTemp
     if models.len() != 1 {
         return bad_request("Every request of a batch must use the same model");
     }
+    let first_run = requests.iter().any(|r| !state.seen.contains(&r.custom_id));
+    state.seen.extend(requests.iter().map(|r| r.custom_id.clone()));
     let now = state.tick();
     state.creates += 1;
     let id = format!("batch_fake_{}", state.batches.len() + 1);
@@ -175,6 +181,7 @@ pub(super) fn create_batch(state: &mut State, request: &Request) -> ResponseTemp
         requests,
         model: models.into_iter().next().unwrap_or_default(),
         answers: 1,
+        first_run,
     });
     ResponseTemplate::new(200).set_body_json(json)
 }

@@ -41,6 +41,8 @@ struct StoredBatch {
     model: String,
     /// Answers (the create's and retrieves') that showed the current status.
     answers: u32,
+    /// Some request of it is run for the first time (see `FakeOptions::failures_heal`).
+    first_run: bool,
 }
 
 #[derive(Default)]
@@ -54,6 +56,10 @@ struct State {
     /// Files ever stored (uploads, outputs, error files): ids are never reused after a delete.
     files_made: usize,
     clock: i64,
+    /// Every `custom_id` a batch was created with.
+    seen: std::collections::HashSet<String>,
+    /// Every request received, on any route.
+    received: usize,
 }
 
 impl State {
@@ -258,6 +264,11 @@ impl FakeApi {
         (state.files.len(), state.creates)
     }
 
+    /// How many requests were received, on any route (a dry run must send none).
+    pub fn received(&self) -> usize {
+        self.lock().received
+    }
+
     /// How many uploads were received.
     pub fn uploads(&self) -> usize {
         self.lock().uploads
@@ -333,6 +344,7 @@ impl FakeApi {
                 Mock::given(method(operation.method)).and(path(route))
             };
             mock.respond_with(move |request: &Request| {
+                state.lock().unwrap_or_else(std::sync::PoisonError::into_inner).received += 1;
                 if !request
                     .headers
                     .get("authorization")
@@ -359,8 +371,15 @@ impl FakeApi {
             .mount(&server)
             .await;
         }
+        let counted = state.clone();
         Mock::given(wiremock::matchers::any())
-            .respond_with(error(404, "No such route", "invalid_request_error", "not_found"))
+            .respond_with(move |_: &Request| {
+                counted
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .received += 1;
+                error(404, "No such route", "invalid_request_error", "not_found")
+            })
             .with_priority(u8::MAX)
             .mount(&server)
             .await;

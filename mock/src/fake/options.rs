@@ -81,6 +81,15 @@ pub struct FakeOptions {
     /// `request_counts` as some servers keep them: all 0 until the batch is final, and `null`
     /// in a cancel's answer, as the vendor's example shows (default: counts as they move).
     pub hide_request_counts: bool,
+    /// A final batch's `request_counts` do not add up: `total` is one more than `completed` +
+    /// `failed` (default off), as a server with a bug might say.
+    pub inconsistent_counts: bool,
+    /// Failures that heal (default off): a request fails by
+    /// [`line_failures`](Self::line_failures), and a batch of
+    /// [`expiring_model`](Self::expiring_model) expires, only the first time its `custom_id` is
+    /// in a batch; run again (a rerun), it succeeds. A `custom_id` starting with `fail` keeps
+    /// failing with `invalid_request`.
+    pub failures_heal: bool,
     /// Answers to delay, by operation id: the request takes effect at once, its answer comes
     /// after the delay (default none).
     pub delays: Vec<(&'static str, Duration)>,
@@ -96,6 +105,8 @@ impl Default for FakeOptions {
             line_failures: Vec::new(),
             finalizing_polls: None,
             hide_request_counts: false,
+            failures_heal: false,
+            inconsistent_counts: false,
             delays: Vec::new(),
             faults: Vec::new(),
         }
@@ -132,6 +143,18 @@ impl FakeOptions {
     /// batch that sits at 100 % while its output file is written.
     pub fn finalizing_polls(mut self, polls: u32) -> Self {
         self.finalizing_polls = Some(polls.max(1));
+        self
+    }
+
+    /// See [`inconsistent_counts`](Self::inconsistent_counts).
+    pub fn inconsistent_counts(mut self) -> Self {
+        self.inconsistent_counts = true;
+        self
+    }
+
+    /// See [`failures_heal`](Self::failures_heal).
+    pub fn failures_heal(mut self) -> Self {
+        self.failures_heal = true;
         self
     }
 

@@ -29,7 +29,13 @@ async fn a_failed_file_lookup_is_an_error_not_a_second_upload() {
     let scratch = Scratch::new("lookup-files");
     let input = requests("q", 30, "m");
     scratch.input(&input);
-    let mut job = scratch.job().max_requests(10).open(fake.client()).unwrap();
+    // No patience: the lookup's failure ends the run (with patience, it is tried again later).
+    let mut job = scratch
+        .job()
+        .max_requests(10)
+        .patience(Duration::ZERO)
+        .open(fake.client())
+        .unwrap();
     run_until(&mut job, || fake.uploads() == 1).await;
     fake.set_delay(&operations::UPLOAD_FILE, None);
     // GET /v1/files answers 503 to the lookup and both retries.
@@ -58,7 +64,7 @@ async fn a_failed_batch_lookup_is_an_error_not_a_second_batch() {
     let scratch = Scratch::new("lookup-batches");
     let input = requests("q", 12, "m");
     scratch.input(&input);
-    let mut job = scratch.job().open(fake.client()).unwrap();
+    let mut job = scratch.job().patience(Duration::ZERO).open(fake.client()).unwrap();
     run_until(&mut job, || fake.counts().1 == 1).await;
     fake.set_delay(&operations::CREATE_BATCH, None);
     fake.fail_next(&operations::LIST_BATCHES, 502, 3);
@@ -222,4 +228,32 @@ async fn a_base_url_that_never_answered_binds_nothing() {
         ],
         "the silent server's shard file went with its state"
     );
+}
+
+#[tokio::test]
+async fn a_run_rides_out_polls_that_fail_after_their_retries() {
+    let fake = FakeApi::start_with(FakeOptions::default().polls_per_status(2)).await;
+    let scratch = Scratch::new("patience");
+    let input = requests("q", 12, "m");
+    scratch.input(&input);
+    let events = super::Events::default();
+    let mut job = scratch.job().on_event(events.recorder()).open(fake.client()).unwrap();
+    run_until(&mut job, || fake.counts().1 == 1).await;
+    // The next poll fails with 503, and so do both its retries: twice in a row.
+    fake.fail_next(&operations::RETRIEVE_BATCH, 503, 6);
+    let summary = job.run().await.unwrap();
+    assert_eq!(summary.succeeded, 12);
+    assert_merged(&input, &scratch.path("out.jsonl"));
+    let transient: Vec<_> = events
+        .all()
+        .into_iter()
+        .filter_map(|e| match e {
+            cerebras_batch::job::JobEvent::TransientError { message, retry_in, .. } => Some((message, retry_in)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(transient.len(), 2, "{transient:?}");
+    assert!(transient[0].0.contains("503"), "{}", transient[0].0);
+    assert!(transient[1].1 > transient[0].1, "the pause grows: {transient:?}");
+    assert_eq!(fake.counts().1, 1, "one batch");
 }

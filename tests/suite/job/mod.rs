@@ -2,6 +2,7 @@
 //! interruptions at every step and resumes, the lock, and the defects it fixes.
 
 mod defects;
+mod rerun;
 mod resume;
 mod run;
 
