@@ -2,10 +2,11 @@
 //! starts with `rust` becomes a module of `$OUT_DIR/readme_blocks.rs`, which
 //! `suite/readme.rs` includes, compiles and runs (against the stateful fake or the mock).
 //!
-//! A block is written as rustdoc reads it: lines starting with `# ` are hidden from readers
-//! but part of the code. Each block must define `fn main` or `async fn run` (made `pub` here, so
-//! that the test can call it); a hidden `// expect: TEXT` line names text the block must print.
-//! A block that defines neither fails the build, naming its line.
+//! The README is read raw on GitHub and crates.io, so a block is a whole program as a reader
+//! copies it: no rustdoc hidden lines (`# `), which fail the build here. Each block defines
+//! `fn main`, `async fn run` or one `#[tokio::test]` function (made a `pub` function the test
+//! can call); a comment `prints: TEXT` names text the block must print. A block that defines
+//! none of them fails the build, naming its line.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -21,6 +22,7 @@ fn main() {
     );
     for block in rust_blocks(&text) {
         let Block { line, code, expect } = block;
+        let code = as_callable(line, &code);
         let entry = if code.contains("async fn run(") {
             format!("|| crate::readme::outcome(crate::readme::block_on(line_{line}::run()))")
         } else if code.contains("fn main(") {
@@ -55,8 +57,8 @@ fn main() {
     std::fs::write(&out, modules + &table).unwrap();
 }
 
-/// One fenced Rust block: its opening line (1-based), its code with rustdoc's hidden-line marks
-/// removed, and its `// expect:` texts.
+/// One fenced Rust block: its opening line (1-based), its code, and the texts its `prints:`
+/// comments name.
 struct Block {
     line: usize,
     code: String,
@@ -82,18 +84,59 @@ fn rust_blocks(text: &str) -> Vec<Block> {
             }
             Some(_) if trimmed.starts_with("```") => blocks.extend(current.take()),
             Some(block) => {
-                let code = match line {
-                    "#" => "",
-                    _ => line.strip_prefix("# ").unwrap_or(line),
-                };
-                if let Some(expect) = code.trim().strip_prefix("// expect: ") {
-                    block.expect.push(expect.to_owned());
+                assert!(
+                    line != "#" && !line.starts_with("# "),
+                    "README.md line {}: a rustdoc hidden line; the README is read raw, so write the \
+                     block as a whole program",
+                    i + 1
+                );
+                if let Some((_, expect)) = line.split_once("prints: ") {
+                    block.expect.push(expect.trim().to_owned());
                 }
-                block.code.push_str(code);
+                block.code.push_str(line);
                 block.code.push('\n');
             }
         }
     }
     assert!(current.is_none(), "README.md: a Rust block is not closed");
     blocks
+}
+
+/// A block with one `#[tokio::test]` function: the attribute goes, and the function becomes
+/// `run`, which the test calls on a runtime of its own.
+fn as_callable(line: usize, code: &str) -> String {
+    if !code.contains("#[tokio::test]") {
+        return code.to_owned();
+    }
+    assert_eq!(
+        code.matches("#[tokio::test]").count(),
+        1,
+        "README.md line {line}: one test function per block"
+    );
+    let mut out = String::new();
+    let mut renamed = false;
+    let mut after_attribute = false;
+    for l in code.lines() {
+        if l.trim() == "#[tokio::test]" {
+            after_attribute = true;
+            continue;
+        }
+        if after_attribute {
+            let rest = l.strip_prefix("async fn ").unwrap_or_else(|| {
+                panic!("README.md line {line}: `#[tokio::test]` must be followed by `async fn NAME() {{`")
+            });
+            let name_end = rest.find('(').expect("a function");
+            out.push_str(&format!("async fn run{}\n", &rest[name_end..]));
+            renamed = true;
+            after_attribute = false;
+            continue;
+        }
+        out.push_str(l);
+        out.push('\n');
+    }
+    assert!(
+        renamed,
+        "README.md line {line}: no test function after `#[tokio::test]`"
+    );
+    out
 }

@@ -1,8 +1,8 @@
 //! The README's Rust blocks, run. `tests/build.rs` turns each into a module; here each runs in
 //! a child process of this test binary (the ignored test `child`), with `CEREBRAS_BASE_URL` and
 //! `CEREBRAS_API_KEY` pointing at a stateful fake on 127.0.0.1 and a fresh working folder that
-//! holds `requests.jsonl` (12 requests), and must succeed and print what its hidden
-//! `// expect:` lines say. Blocks that start a mock of their own ignore the fake.
+//! holds `requests.jsonl` (12 requests), and must succeed and print what its `prints:` comments
+//! say. Blocks that start a mock of their own ignore the fake.
 //!
 //! The inline calls of the README (`client.list_files().limit(20)`, ...) are checked by
 //! `every_inline_call_of_the_readme_names_a_real_item` against the public API snapshot.
