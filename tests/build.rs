@@ -29,8 +29,8 @@ fn main() {
             format!("|| crate::readme::outcome(line_{line}::main())")
         } else {
             panic!(
-                "README.md line {line}: a Rust block must define `fn main` or `async fn run` \
-                 (hidden lines starting with `# ` may do it) so that the tests can run it"
+                "README.md line {line}: a Rust block must define `fn main`, `async fn run` or one \
+                 `#[tokio::test]` function, so that the tests can run it"
             );
         };
         let code: String = code

@@ -36,7 +36,7 @@ Exit codes:
   7    the batch completed without request counts, or with counts that do not add up
        (total != completed + failed) (`status --wait`)
   8    submitted, not finished yet (`submit` without --wait): run it again to go on
-  124  `status --wait --timeout` ran out of time; the batch goes on
+  124  `status --wait` ran out of time (--timeout, or 25 hours without it); the batch goes on
   130  interrupted (Ctrl-C); a remote batch is never cancelled unless asked to";
 
 /// Run Cerebras batches from the command line.
@@ -92,7 +92,8 @@ enum Command {
         /// ended. Ctrl-C stops waiting (130) and leaves the batch running.
         #[arg(long)]
         wait: bool,
-        /// With --wait: stop waiting after this many seconds (exit 124).
+        /// With --wait: stop waiting after this many seconds (exit 124); without it, after 25
+        /// hours (the client's DEFAULT_WAIT_DEADLINE).
         #[arg(long, requires = "wait", value_parser = crate::seconds, value_name = "SECONDS")]
         timeout: Option<Duration>,
         /// With --wait: seconds between polls (the first; they grow by half up to 60 s).

@@ -123,7 +123,14 @@ pub async fn run(client: Client, g: &Global, args: SubmitArgs) -> anyhow::Result
     presenter.begin(&job);
     presenter.planned_from(&job);
     if job.state().is_finished() {
-        let summary = job.state().merged.expect("a finished job is merged");
+        // A state file is input: one that says its last attempt merged but holds no summary
+        // is an error naming it, not a panic.
+        let summary = job.state().merged.ok_or_else(|| {
+            anyhow::anyhow!(
+                "{}: the state says the job finished but holds no merge summary; delete it to start again",
+                job.state_location()
+            )
+        })?;
         if !args.rerun_unfinished || !rerun(&mut job, &presenter, summary).await? {
             report(&job, g.json, Some(summary))?;
             return Ok(outcome(summary));

@@ -111,9 +111,10 @@ pub async fn status_wait(
             errors.println(text);
         }
     });
-    if let Some(timeout) = timeout {
-        options = options.deadline(timeout);
-    }
+    // Without --timeout the wait still ends: at the client's DEFAULT_WAIT_DEADLINE (25 h, a
+    // day's completion window and some), which the message below then names.
+    let deadline = timeout.unwrap_or(cerebras_batch::DEFAULT_WAIT_DEADLINE);
+    options = options.deadline(deadline);
     let interrupt = Interrupt::install();
     let result = tokio::select! {
         result = client.wait_for_batch(id, options) => Some(result),
@@ -128,10 +129,14 @@ pub async fn status_wait(
         }
         Some(Err(e)) if e.kind() == ErrorKind::DeadlineExceeded => {
             let seen = e.last_batch().map_or_else(|| "not seen yet".to_owned(), describe);
-            eprintln!(
-                "timed out after {} s: batch {id} is {seen}; it goes on",
-                timeout.unwrap_or_default().as_secs_f64()
-            );
+            let limit = match timeout {
+                Some(t) => format!("{} s", t.as_secs_f64()),
+                None => format!(
+                    "{} (the default limit; set --timeout)",
+                    humantime::format_duration(deadline)
+                ),
+            };
+            eprintln!("timed out after {limit}: batch {id} is {seen}; it goes on");
             return Ok(Outcome::TimedOut);
         }
         Some(Err(e)) => return Err(e.into()),

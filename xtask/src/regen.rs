@@ -31,10 +31,38 @@ pub fn regen() -> Result<(), String> {
     print_summary(&output.summary);
     if changed.is_empty() {
         println!("files changed: none");
-        return Ok(());
+        // An earlier regen may have written a change that broke hand-written code: until the
+        // change is committed, every regen proves the workspace again, so that a second run
+        // cannot pass where the first failed.
+        return match uncommitted_generation() {
+            Some(paths) if paths.is_empty() => Ok(()),
+            Some(paths) => {
+                println!(
+                    "uncommitted changes to the spec or the generated code: {}",
+                    paths.join(", ")
+                );
+                crate::prove::prove_workspace(&output)
+            }
+            None => crate::prove::prove_workspace(&output),
+        };
     }
     println!("files changed ({}): {}", changed.len(), changed.join(", "));
     crate::prove::prove_workspace(&output)
+}
+
+/// The spec and generated files that differ from `HEAD` (`git status`); `None` when git cannot
+/// tell (not a git checkout), in which case the caller proves the workspace anyway.
+fn uncommitted_generation() -> Option<Vec<String>> {
+    let paths = [
+        SPEC,
+        generator::OUTPUT_DIR,
+        generator::mock::OUTPUT_DIR,
+        generator::API_MD,
+    ];
+    let mut args = vec!["status", "--porcelain", "--"];
+    args.extend(paths);
+    let out = crate::util::git(&args).ok()?;
+    Some(out.lines().map(|l| l.get(3..).unwrap_or(l).to_owned()).collect())
 }
 
 /// The generator's output for the checked-in spec.
@@ -53,6 +81,8 @@ pub fn files(output: &generator::Output) -> Vec<(String, String, Option<String>)
             (
                 rel.clone(),
                 text.clone(),
+                // A file that cannot be read (absent, most often) is one to write: its new
+                // contents are compared with nothing, and writing it reports any real error.
                 std::fs::read_to_string(root().join(rel)).ok(),
             )
         })

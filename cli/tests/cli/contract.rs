@@ -278,3 +278,32 @@ async fn a_dry_run_prints_the_plan_and_sends_nothing() {
     env.run(&submit(&["--dry-run"])).await.expect(1);
     assert_eq!(env.fake.received(), 0);
 }
+
+/// One table: the codes `--help` prints are the codes of the README's table, in order.
+#[test]
+fn the_readme_and_help_list_the_same_exit_codes() {
+    let help = std::process::Command::new(crate::common::BIN)
+        .arg("--help")
+        .output()
+        .expect("runs");
+    let help = String::from_utf8(help.stdout).unwrap();
+    let table = help.split("Exit codes:").nth(1).expect("--help has the exit codes");
+    let from_help: Vec<&str> = table
+        .lines()
+        .filter_map(|l| l.strip_prefix("  ")?.split_whitespace().next())
+        .filter(|c| c.chars().all(|ch| ch.is_ascii_digit()))
+        .collect();
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
+    let section = readme
+        .split("**Exit codes**")
+        .nth(1)
+        .expect("the README has the exit codes");
+    let from_readme: Vec<&str> = section
+        .lines()
+        .skip_while(|l| !l.starts_with("| 0 "))
+        .take_while(|l| l.starts_with('|'))
+        .filter_map(|l| l.split('|').nth(1).map(str::trim))
+        .collect();
+    assert_eq!(from_help, ["0", "1", "2", "3", "4", "5", "6", "7", "8", "124", "130"]);
+    assert_eq!(from_readme, from_help);
+}
