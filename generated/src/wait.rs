@@ -48,6 +48,35 @@ pub(crate) fn backoff(interval: Duration, failures: u32) -> Duration {
         .map_or(cap, |d| d.min(cap))
 }
 
+/// Transient failures in a row, and since when: what [`WaitOptions::patience`] and the job's
+/// `JobBuilder::patience` bound, kept in one place for both.
+#[derive(Debug, Default)]
+pub(crate) struct Streak(Option<(u32, tokio::time::Instant)>);
+
+impl Streak {
+    /// Ends the streak: a step succeeded.
+    pub(crate) fn reset(&mut self) {
+        self.0 = None;
+    }
+
+    /// Whether failures are being ridden out.
+    pub(crate) fn is_failing(&self) -> bool {
+        self.0.is_some()
+    }
+
+    /// Counts one more failure. `Ok((pause, failing_for))`: try again after `pause` (the
+    /// [`backoff`] from `interval`); `Err(failing_for)`: the failures have lasted `patience`.
+    pub(crate) fn record(&mut self, interval: Duration, patience: Duration) -> Result<(Duration, Duration), Duration> {
+        let (failures, since) = self.0.get_or_insert((0, tokio::time::Instant::now()));
+        *failures += 1;
+        let failing_for = since.elapsed();
+        if failing_for >= patience {
+            return Err(failing_for);
+        }
+        Ok((backoff(interval, *failures), failing_for))
+    }
+}
+
 /// How to wait for a batch: a deadline, a polling backoff and an optional callback.
 ///
 /// Polls start `first_interval` apart (default 2 s) and grow by half each time up to
@@ -213,11 +242,10 @@ impl crate::Client {
         };
         let mut interval = options.first_interval.max(MIN_POLL_INTERVAL);
         let mut last = first;
-        // Transient failures in a row: how many, and since when.
-        let mut failing: Option<(u32, tokio::time::Instant)> = None;
+        let mut streak = Streak::default();
         loop {
             // After a failed poll, `last` was seen already: poll again after the pause.
-            if failing.is_none()
+            if !streak.is_failing()
                 && let Some(batch) = &last
             {
                 if let Some(on_poll) = &options.on_poll {
@@ -247,18 +275,16 @@ impl crate::Client {
             };
             match result {
                 Ok(batch) => {
-                    failing = None;
+                    streak.reset();
                     last = Some(batch);
                 }
                 Err(e) if is_transient(&e) => {
-                    let (failures, since) = failing.get_or_insert((0, tokio::time::Instant::now()));
-                    *failures += 1;
-                    if since.elapsed() >= options.patience {
-                        return Err(
-                            e.with_context(format!("polls failed for {:?} in a row; giving up", since.elapsed()))
-                        );
-                    }
-                    let pause = backoff(interval, *failures);
+                    let pause = match streak.record(interval, options.patience) {
+                        Ok((pause, _)) => pause,
+                        Err(failing_for) => {
+                            return Err(e.with_context(format!("polls failed for {failing_for:?} in a row; giving up")));
+                        }
+                    };
                     if let Some(on_poll_error) = &options.on_poll_error {
                         on_poll_error(&e, pause);
                     }

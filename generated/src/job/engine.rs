@@ -10,7 +10,7 @@ use super::state::{AttemptState, JobState, ShardState};
 use crate::error::{Error, ErrorKind, Result};
 use crate::merge::MergeSummary;
 use crate::shard::{InputCheck, ShardLimits, ShardPlan, plan_shards, write_selection, write_shards};
-use crate::wait::{backoff, is_transient};
+use crate::wait::{Streak, is_transient};
 
 /// The first attempt: the requests of the input file.
 const FIRST: usize = 0;
@@ -133,23 +133,21 @@ impl Job {
             (FIRST, None, plan)
         };
         self.write_shard_files(a, &plan, selection.as_deref()).await?;
-        // Transient failures in a row: how many, and since when.
-        let mut failing: Option<(u32, tokio::time::Instant)> = None;
+        let mut streak = Streak::default();
         loop {
             match self.round(a).await {
-                Ok(()) => failing = None,
+                Ok(()) => streak.reset(),
                 Err(e) if wait && is_transient(&e) && self.state.reached_server() => {
-                    let (failures, since) = failing.get_or_insert((0, tokio::time::Instant::now()));
-                    *failures += 1;
-                    let failing_for = since.elapsed();
-                    if failing_for >= self.patience {
-                        return Err(e.with_context(format!(
-                            "steps failed for {} s in a row (patience {} s); giving up",
-                            failing_for.as_secs(),
-                            self.patience.as_secs()
-                        )));
-                    }
-                    let retry_in = backoff(self.poll_interval, *failures);
+                    let (retry_in, failing_for) = match streak.record(self.poll_interval, self.patience) {
+                        Ok(next) => next,
+                        Err(failing_for) => {
+                            return Err(e.with_context(format!(
+                                "steps failed for {} s in a row (patience {} s); giving up",
+                                failing_for.as_secs(),
+                                self.patience.as_secs()
+                            )));
+                        }
+                    };
                     self.emit(JobEvent::TransientError {
                         message: e.to_string(),
                         retry_in,

@@ -151,9 +151,13 @@ pub struct MergeSummary {
     pub missing_in_failed: usize,
     /// Result lines read from the batches' error files ([`ShardResults::errors`]), merged or
     /// kept as unexpected: their requests are counted above like those of the output files.
+    /// Unlike the counts above, which describe the output as it is, this and [`usage`](Self::usage)
+    /// add up over every attempt of a job: a rerun adds its lines and tokens, and takes
+    /// nothing off for the lines it replaces (what the job used, not what the output holds).
     #[serde(default)]
     pub error_file_lines: usize,
-    /// The tokens the result lines report, summed (merged and unexpected lines).
+    /// The tokens the result lines report, summed (merged and unexpected lines; over every
+    /// attempt of a job, as `error_file_lines`).
     #[serde(default)]
     pub usage: Usage,
 }
