@@ -246,6 +246,20 @@ impl Error {
                 }
             }
         }
+        // The sources too: a decode error quotes what the server sent (a key echoed in a field
+        // that does not decode). A source whose chain names the key gives way to its text,
+        // redacted (its type is lost: no one can downcast to the secret).
+        if let Some(source) = &self.0.source {
+            let chain: Vec<String> =
+                std::iter::successors(Some(source.as_ref() as &(dyn std::error::Error + 'static)), |e| {
+                    e.source()
+                })
+                .map(|e| e.to_string())
+                .collect();
+            if chain.iter().any(|text| text.contains(secret)) {
+                self.0.source = Some(Box::new(RedactedSource(chain.join(": ").replace(secret, MARK))));
+            }
+        }
         self
     }
 
@@ -680,3 +694,15 @@ pub(crate) fn decode_error(status: StatusCode, headers: HeaderMap, body: &[u8], 
     .with_source(source)
     .with_response(ErrorResponse::new(status, headers, body, false))
 }
+
+/// An error's source whose text named the API key: the text of its chain, redacted.
+#[derive(Debug)]
+struct RedactedSource(String);
+
+impl std::fmt::Display for RedactedSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for RedactedSource {}

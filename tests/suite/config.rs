@@ -374,3 +374,34 @@ fn content_type_is_set_by_each_request_and_cannot_be_a_custom_header() {
     assert_eq!(err.kind(), ErrorKind::Config);
     assert!(err.to_string().contains("content-type"), "{err}");
 }
+
+/// A key echoed in a field that does not decode reaches the error's source (serde quotes the
+/// value): the source chain is redacted too, in `Display`, `Debug` and every `source()`.
+#[tokio::test]
+async fn a_key_echoed_in_a_field_that_does_not_decode_is_redacted_from_the_source_chain() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "id": "k2", "object": "batch", "status": "completed",
+            "request_counts": {"total": TEST_KEY}
+        })))
+        .mount(&server)
+        .await;
+    let err = test_client(&server.uri(), 0)
+        .retrieve_batch("k2")
+        .await
+        .expect_err("does not decode");
+    assert_eq!(err.kind(), ErrorKind::Decode);
+    let mut texts = vec![err.to_string(), format!("{err:?}")];
+    let mut source = std::error::Error::source(&err);
+    while let Some(s) = source {
+        texts.push(s.to_string());
+        texts.push(format!("{s:?}"));
+        source = s.source();
+    }
+    assert!(texts.len() > 2, "the error keeps a source: {texts:?}");
+    for text in &texts {
+        assert!(!text.contains(TEST_KEY), "the key leaked: {text}");
+    }
+    assert!(texts.iter().skip(2).any(|t| t.contains("[redacted]")), "{texts:?}");
+}

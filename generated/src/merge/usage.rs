@@ -32,15 +32,17 @@ pub struct Usage {
     pub reasoning_tokens: Option<u64>,
 }
 
+/// Sums saturate at the integer's maximum: a server that reports absurd counts
+/// (`18446744073709551615` tokens) cannot make the merge overflow.
 impl std::ops::AddAssign for Usage {
     fn add_assign(&mut self, other: Self) {
-        self.lines += other.lines;
-        self.prompt_tokens += other.prompt_tokens;
-        self.completion_tokens += other.completion_tokens;
-        self.total_tokens += other.total_tokens;
+        self.lines = self.lines.saturating_add(other.lines);
+        self.prompt_tokens = self.prompt_tokens.saturating_add(other.prompt_tokens);
+        self.completion_tokens = self.completion_tokens.saturating_add(other.completion_tokens);
+        self.total_tokens = self.total_tokens.saturating_add(other.total_tokens);
         self.reasoning_tokens = match (self.reasoning_tokens, other.reasoning_tokens) {
             (None, None) => None,
-            (a, b) => Some(a.unwrap_or(0) + b.unwrap_or(0)),
+            (a, b) => Some(a.unwrap_or(0).saturating_add(b.unwrap_or(0))),
         };
     }
 }
@@ -368,6 +370,23 @@ mod tests {
         assert_eq!(
             (total.lines, total.total_tokens, total.reasoning_tokens),
             (2, 6, Some(3))
+        );
+    }
+
+    #[test]
+    fn absurd_counts_saturate_instead_of_overflowing() {
+        let line = r#"{"custom_id":"r7","status":"succeeded","response":{"usage":{"completion_tokens":18446744073709551615,"total_tokens":1e19,"completion_tokens_details":{"reasoning_tokens":18446744073709551615}}}}"#;
+        let mut total = usage(line);
+        assert_eq!(total.completion_tokens, u64::MAX);
+        total += usage(line);
+        assert_eq!(
+            (
+                total.lines,
+                total.completion_tokens,
+                total.total_tokens,
+                total.reasoning_tokens
+            ),
+            (2, u64::MAX, u64::MAX, Some(u64::MAX))
         );
     }
 }
