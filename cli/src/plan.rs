@@ -42,6 +42,9 @@ fn per_model(plan: &cerebras_batch::shard::ShardPlan) -> Vec<(String, usize, usi
 
 /// `submit --dry-run`.
 pub async fn dry_run(g: &Global, args: &SubmitArgs) -> anyhow::Result<Outcome> {
+    // The output is refused as the real run would refuse it (a directory, the input, a
+    // missing folder), before the plan says all is well.
+    cerebras_batch::job::Job::builder(&args.requests, &args.out).check_paths()?;
     let file = open_requests(&args.requests).await?;
     let reader = tokio::io::BufReader::with_capacity(1 << 20, file);
     let limits = ShardLimits::default().max_requests(args.max_requests as usize);

@@ -12,6 +12,7 @@ pub const PUBLISHED: &[&str] = &["cerebras-batch", "cerebras-batch-mock", "cereb
 
 /// Runs every packaging check.
 pub fn package() -> Result<(), String> {
+    forget_earlier_packages()?;
     println!("== cargo package (each publishable crate, built from its package alone)");
     let mut cmd = std::process::Command::new("cargo");
     cmd.current_dir(root()).arg("package").arg("--allow-dirty");
@@ -21,6 +22,44 @@ pub fn package() -> Result<(), String> {
     run(&mut cmd)?;
     minimal_versions()?;
     msrv()
+}
+
+/// Removes the copies of our own packages that earlier runs left unpacked in cargo's home.
+/// `cargo package` verifies the CLI and the mock against the client through a registry in
+/// `target/package/tmp-registry`, which cargo unpacks into `$CARGO_HOME/registry/src/-HASH/`
+/// (the hash is of the registry's path); it does not unpack a version it finds there again,
+/// so a second run of the same version would build the first run's code (a stale client that
+/// fails to compile, or worse, one that compiles).
+fn forget_earlier_packages() -> Result<(), String> {
+    let home = match std::env::var_os("CARGO_HOME") {
+        Some(home) => std::path::PathBuf::from(home),
+        None => std::path::PathBuf::from(std::env::var_os("HOME").ok_or("neither CARGO_HOME nor HOME is set")?)
+            .join(".cargo"),
+    };
+    let src = home.join("registry/src");
+    let Ok(registries) = std::fs::read_dir(&src) else {
+        return Ok(()); // no registry unpacked yet: nothing to forget
+    };
+    for registry in registries {
+        let registry = registry
+            .map_err(|e| format!("cannot read {}: {e}", src.display()))?
+            .path();
+        // Only the local registries `cargo package` makes (their names start with `-`), never
+        // crates.io's.
+        if !registry
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with('-'))
+        {
+            continue;
+        }
+        for name in PUBLISHED {
+            let unpacked = registry.join(format!("{name}-{}", workspace_version(name)?));
+            if unpacked.exists() {
+                std::fs::remove_dir_all(&unpacked).map_err(|e| format!("cannot remove {}: {e}", unpacked.display()))?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Builds the packaged client with the lowest version of each direct dependency its manifest

@@ -277,6 +277,15 @@ async fn a_dry_run_prints_the_plan_and_sends_nothing() {
     env.write("in.jsonl", &requests("a", 5, "m"));
     env.run(&submit(&["--dry-run"])).await.expect(1);
     assert_eq!(env.fake.received(), 0);
+    // An output the real run would refuse (a directory, the input itself) is refused here too.
+    env.write("in.jsonl", &requests("a", 12, "m"));
+    std::fs::create_dir_all(env.dir.join("a-folder")).unwrap();
+    for out in ["a-folder", "in.jsonl"] {
+        let run = env.run(&["submit", "in.jsonl", "--out", out, "--dry-run"]).await;
+        run.expect(1);
+        assert!(run.stderr.contains(&format!("the output `{out}`")), "{}", run.stderr);
+    }
+    assert_eq!(env.fake.received(), 0);
 }
 
 /// One table: the codes `--help` prints are the codes of the README's table, in order.

@@ -127,6 +127,22 @@ impl JobBuilder {
         self
     }
 
+    /// Checks the job's output paths as [`open`](Self::open) does, and nothing else: no
+    /// lock, no state read, nothing written. What a dry run uses to refuse an output the real
+    /// run would refuse.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidInput`] when the output cannot be written: it names no file, is a
+    /// directory or the input, or its folder is missing or read-only (naming what is wrong).
+    pub fn check_paths(&self) -> Result<()> {
+        let parts = self
+            .parts
+            .clone()
+            .unwrap_or_else(|| with_suffix(&self.output, ".parts"));
+        JobPaths::check(self.input.clone(), self.output.clone(), parts).map(|_| ())
+    }
+
     /// Opens the job: checks its output paths, locks its state and reads it. A saved state
     /// is resumed when it matches (see the [module](super)); sends nothing.
     ///

@@ -182,6 +182,9 @@ impl Job {
     /// (a job stopped in between finishes the rename: merging again would copy lines from the
     /// new output).
     pub(super) async fn merge_again(&mut self, a: usize, selection: &[u32], plan: &ShardPlan) -> Result<MergeSummary> {
+        // The rerun copies every line it does not replace: the output must still be as the
+        // last merge wrote it (it may have been edited while the rerun's batches ran).
+        self.check_unchanged()?;
         self.emit(JobEvent::Merging);
         let results = self.shard_results(a);
         let output = self.paths.output.clone();

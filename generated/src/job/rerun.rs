@@ -98,7 +98,7 @@ impl Job {
     }
 
     /// Refuses a rerun when the input or the output is not what the last merge saw.
-    fn check_unchanged(&self) -> Result<()> {
+    pub(super) fn check_unchanged(&self) -> Result<()> {
         let state = self.store.location();
         if !InputIdentity::of(&self.paths.input)?.same_as(&self.state.input) {
             return Err(refuse(format!(
@@ -146,16 +146,13 @@ impl Job {
                 break;
             };
             let line = line.map_err(crate::error::io_error)?;
-            let changed = || {
-                refuse(format!(
-                    "{}:{}: not a result line as the merge wrote it; the output changed",
-                    self.paths.output.display(),
-                    line.number
-                ))
-            };
-            let text = line.text.as_ref().map_err(|_| changed())?;
-            let decoded = decode_line(line.number, text).map_err(|_| changed())?;
-            if LineOutcome::of(&decoded).rerunnable() {
+            // A line that does not read as a result is one the merge kept as the server sent
+            // it (an unreadable result answers its request in place; see `merge`): it is not
+            // worth another run, and edits of the output are caught by `check_unchanged`.
+            if let Ok(text) = &line.text
+                && let Ok(decoded) = decode_line(line.number, text)
+                && LineOutcome::of(&decoded).rerunnable()
+            {
                 selection.push(at as u32);
             }
             at += 1;

@@ -128,6 +128,37 @@ async fn a_rerun_refuses_an_output_changed_since_the_merge() {
     assert_eq!(fake.counts().1, 2, "nothing more was created");
 }
 
+/// An output edited while the rerun's batches ran (two lines swapped: its lines are copied,
+/// and their order is the input's) is refused at the merge, and left as it is.
+#[tokio::test]
+async fn a_rerun_refuses_to_merge_into_an_output_edited_while_it_ran() {
+    let fake = FakeApi::start_with(fake_options()).await;
+    let scratch = Scratch::new("rerun-edited");
+    scratch.input(&input());
+    let mut job = scratch.job().open(fake.client()).unwrap();
+    job.run().await.unwrap();
+    job.rerun_unfinished().await.unwrap().expect("a rerun");
+    assert!(
+        job.advance().await.unwrap().is_none(),
+        "the rerun's batches are running"
+    );
+    let out = scratch.path("out.jsonl");
+    let text = std::fs::read_to_string(&out).unwrap();
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines.swap(0, 1);
+    let edited = format!("{}\n", lines.join("\n"));
+    std::thread::sleep(std::time::Duration::from_millis(20)); // a later modification time
+    std::fs::write(&out, &edited).unwrap();
+    let e = job.run().await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e}");
+    assert!(e.to_string().contains("changed since run"), "{e}");
+    assert_eq!(
+        std::fs::read_to_string(&out).unwrap(),
+        edited,
+        "the output is left as it is"
+    );
+}
+
 #[tokio::test]
 async fn requests_too_few_for_a_batch_are_left_out_and_said() {
     // 12 requests, 3 of which fail with a 429: too few for a batch of their own.
