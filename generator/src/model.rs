@@ -376,21 +376,7 @@ fn paging(call: &Call, structs: &[Struct]) -> Option<Paging> {
     })
 }
 
-/// `T` of `Vec<T>` (`::std::vec::Vec<T>` too).
-pub(crate) fn vec_inner(ty: &syn::Type) -> Option<&syn::Type> {
-    let syn::Type::Path(tp) = ty else { return None };
-    let seg = tp.path.segments.last()?;
-    if seg.ident != "Vec" {
-        return None;
-    }
-    match &seg.arguments {
-        syn::PathArguments::AngleBracketed(a) => match a.args.first()? {
-            syn::GenericArgument::Type(t) => Some(t),
-            _ => None,
-        },
-        _ => None,
-    }
-}
+pub(crate) use crate::tolerance::vec_inner;
 
 fn strukt(s: &syn::ItemStruct, read: bool) -> Struct {
     let newtype = match &s.fields {

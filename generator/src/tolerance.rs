@@ -198,9 +198,19 @@ const INTEGERS: &[&str] = &["i8", "i16", "i32", "i64", "i128", "u8", "u16", "u32
 
 /// `T` of `Option<T>` (any path ending in `Option`).
 pub(crate) fn option_inner(ty: &syn::Type) -> Option<&syn::Type> {
+    generic_inner(ty, "Option")
+}
+
+/// `T` of `Vec<T>` (`::std::vec::Vec<T>` too).
+pub(crate) fn vec_inner(ty: &syn::Type) -> Option<&syn::Type> {
+    generic_inner(ty, "Vec")
+}
+
+/// `T` of `NAME<T>`: the first type argument of a path type whose last segment is `name`.
+fn generic_inner<'a>(ty: &'a syn::Type, name: &str) -> Option<&'a syn::Type> {
     let syn::Type::Path(tp) = ty else { return None };
     let seg = tp.path.segments.last()?;
-    if seg.ident != "Option" {
+    if seg.ident != name {
         return None;
     }
     match &seg.arguments {
