@@ -78,12 +78,18 @@ pub fn compile_errors(cargo_json: &str) -> Vec<CompileError> {
 }
 
 /// The manifests (`manifest_path`) of the packages cargo built or reported an error for: a
-/// workspace package missing from it was not type-checked (a crate it depends on failed).
+/// workspace package missing from it was not type-checked (a crate it depends on failed). A
+/// package's build script does not count: it builds before, and without, the package's code.
+/// (Lines cargo did not write as JSON are none of these messages.)
 pub fn checked_manifests(cargo_json: &str) -> BTreeSet<String> {
     cargo_json
         .lines()
         .filter_map(|line| serde_json::from_str::<Value>(line).ok())
         .filter(|m| m["reason"] == "compiler-artifact" || m["reason"] == "compiler-message")
+        .filter(|m| {
+            let kinds = m["target"]["kind"].as_array();
+            !kinds.is_some_and(|k| k.iter().all(|k| k == "custom-build"))
+        })
         .filter_map(|m| m["manifest_path"].as_str().map(str::to_owned))
         .collect()
 }
@@ -330,6 +336,8 @@ mod tests {
             message("no field `status` on type `&Batch`", "cli/src/show.rs", 21),
             message("no field `status` on type `&Batch`", "cli/src/show.rs", 21),
             serde_json::json!({"reason": "compiler-artifact", "manifest_path": "/w/generated/Cargo.toml"}).to_string(),
+            // A build script built is not its package checked (the tests crate's, here).
+            serde_json::json!({"reason": "compiler-artifact", "manifest_path": "/w/tests/Cargo.toml", "target": {"kind": ["custom-build"]}}).to_string(),
         ]
         .join("\n");
         assert_eq!(
