@@ -266,13 +266,11 @@ pub fn page_urls(spec: &Value) -> Vec<(String, String)> {
     if let Some(u) = spec.pointer("/externalDocs/url").and_then(Value::as_str) {
         urls.push(u.to_owned());
     }
-    for (_, item) in spec.get("paths").and_then(Value::as_object).into_iter().flatten() {
-        for (_, op) in item.as_object().into_iter().flatten() {
-            if let Some(u) = op.pointer("/externalDocs/url").and_then(Value::as_str)
-                && !urls.iter().any(|x| x == u)
-            {
-                urls.push(u.to_owned());
-            }
+    for o in cerebras_batch_generator::spec_walk::operations(spec) {
+        if let Some(u) = o.op.pointer("/externalDocs/url").and_then(Value::as_str)
+            && !urls.iter().any(|x| x == u)
+        {
+            urls.push(u.to_owned());
         }
     }
     urls.into_iter().map(|u| (compare::page_name(&u), u)).collect()

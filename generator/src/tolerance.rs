@@ -96,25 +96,16 @@ pub(crate) fn relax_read_schemas(spec: &mut Value, usage: &BTreeMap<String, Usag
             relax_content(r.get_mut("content"));
         }
     }
-    for (_, item) in spec
-        .get_mut("paths")
-        .and_then(Value::as_object_mut)
-        .into_iter()
-        .flatten()
-    {
-        for method in crate::spec_walk::METHODS {
-            let Some(responses) = item
-                .get_mut(*method)
-                .and_then(|op| op.get_mut("responses"))
-                .and_then(Value::as_object_mut)
-            else {
-                continue;
-            };
-            for (_, r) in responses.iter_mut() {
-                relax_content(r.get_mut("content"));
-            }
+    crate::spec_walk::for_each_operation_mut(spec, |_, _, op| {
+        for (_, r) in op
+            .get_mut("responses")
+            .and_then(Value::as_object_mut)
+            .into_iter()
+            .flatten()
+        {
+            relax_content(r.get_mut("content"));
         }
-    }
+    });
 }
 
 fn relax_object(schema: &mut Map<String, Value>) {

@@ -196,6 +196,55 @@ fn the_generator_imports_in_one_direction() {
     );
 }
 
+/// One vocabulary for walking a spec (issue 23): outside `generator/src/spec_walk/`, the
+/// generator, the diff, docs-drift and xtask reach the operations through `spec_walk`
+/// (`operations`, `path_items`, `for_each_operation_mut`), not by reading `paths` and looping
+/// over a list of methods of their own.
+#[test]
+fn spec_walking_lives_in_one_module() {
+    let root = workspace_root();
+    let mut found = Vec::new();
+    for dir in ["generator/src", "docs-drift/src", "xtask/src"] {
+        for file in rust_files(&root.join(dir)) {
+            let rel = file.strip_prefix(&root).unwrap().display().to_string();
+            if rel.starts_with("generator/src/spec_walk/") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&file).unwrap();
+            // Test modules build documents with `json!({"paths": ...})`; only code before them counts.
+            let code = text.split("#[cfg(test)]").next().unwrap();
+            for (i, line) in code.lines().enumerate() {
+                let walks = [
+                    "get(\"paths\")",
+                    "get_mut(\"paths\")",
+                    "pointer(\"/paths\")",
+                    "\"get\", \"put\"",
+                ]
+                .iter()
+                .any(|p| line.contains(p));
+                if walks {
+                    found.push(format!("{rel}:{}: {}", i + 1, line.trim()));
+                }
+            }
+        }
+    }
+    assert!(found.is_empty(), "spec walks outside spec_walk:\n{}", found.join("\n"));
+}
+
+fn rust_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(rust_files(&path));
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+    out.sort();
+    out
+}
+
 /// Each file's edges (module path to the module paths it names) for the crate in `src`.
 fn edges(src: &Path) -> BTreeMap<Vec<String>, BTreeSet<Vec<String>>> {
     let modules = modules(src);

@@ -13,7 +13,7 @@
 
 use serde_json::Value;
 
-use crate::spec_walk::METHODS;
+use crate::spec_walk::{for_each_operation_mut, path_items_mut};
 
 /// Rewrites every description (and operation summary) of the spec copy into safe rustdoc.
 pub(super) fn sanitize(spec: &mut Value) {
@@ -41,12 +41,7 @@ pub(super) fn sanitize(spec: &mut Value) {
             }
         }
     }
-    for (_, item) in spec
-        .get_mut("paths")
-        .and_then(Value::as_object_mut)
-        .into_iter()
-        .flatten()
-    {
+    for (_, item) in path_items_mut(spec) {
         for p in item
             .get_mut("parameters")
             .and_then(Value::as_array_mut)
@@ -55,28 +50,27 @@ pub(super) fn sanitize(spec: &mut Value) {
         {
             fix(p.get_mut("description"));
         }
-        for method in METHODS {
-            let Some(op) = item.get_mut(*method) else { continue };
-            fix(op.get_mut("summary"));
-            fix(op.get_mut("description"));
-            for p in op
-                .get_mut("parameters")
-                .and_then(Value::as_array_mut)
-                .into_iter()
-                .flatten()
-            {
-                fix(p.get_mut("description"));
-            }
-            for (_, r) in op
-                .get_mut("responses")
-                .and_then(Value::as_object_mut)
-                .into_iter()
-                .flatten()
-            {
-                fix(r.get_mut("description"));
-            }
-        }
     }
+    for_each_operation_mut(spec, |_, _, op| {
+        fix(op.get_mut("summary"));
+        fix(op.get_mut("description"));
+        for p in op
+            .get_mut("parameters")
+            .and_then(Value::as_array_mut)
+            .into_iter()
+            .flatten()
+        {
+            fix(p.get_mut("description"));
+        }
+        for (_, r) in op
+            .get_mut("responses")
+            .and_then(Value::as_object_mut)
+            .into_iter()
+            .flatten()
+        {
+            fix(r.get_mut("description"));
+        }
+    });
 }
 
 /// `text` as rustdoc that renders as the text reads and compiles to nothing.

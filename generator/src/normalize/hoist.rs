@@ -25,7 +25,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::Problems;
 use crate::naming::{pascal, type_name};
-use crate::spec_walk::{METHODS, child, escape};
+use crate::spec_walk::{METHODS, child, escape, item_operations_mut, path_items_mut};
 
 /// The extension that records where a hoisted component was written.
 pub(super) const HOISTED_FROM: &str = "x-hoisted-from";
@@ -80,12 +80,7 @@ pub(super) fn hoist(spec: &mut Value, problems: &mut Problems) {
     if let Some(components) = spec.get_mut("components").and_then(Value::as_object_mut) {
         h.components(components);
     }
-    for (path, item) in spec
-        .get_mut("paths")
-        .and_then(Value::as_object_mut)
-        .into_iter()
-        .flatten()
-    {
+    for (path, item) in path_items_mut(spec) {
         h.path_item(path, item);
     }
     let hoisted = std::mem::take(&mut h.hoisted);
@@ -166,8 +161,7 @@ impl Hoister<'_> {
             .map(type_name)
             .unwrap_or_else(|| type_name(path));
         self.parameters(item.get_mut("parameters"), &first_op, &format!("{path_at}/parameters"));
-        for method in METHODS {
-            let Some(op) = item.get_mut(*method) else { continue };
+        for (method, op) in item_operations_mut(item) {
             let op_name = op
                 .get("operationId")
                 .and_then(Value::as_str)
@@ -177,7 +171,7 @@ impl Hoister<'_> {
         }
     }
 
-    fn operation(&mut self, op: &mut Value, op_name: &str, at: &str) {
+    fn operation(&mut self, op: &mut Map<String, Value>, op_name: &str, at: &str) {
         self.parameters(op.get_mut("parameters"), op_name, &format!("{at}/parameters"));
         if let Some(body) = op.get_mut("requestBody") {
             self.content(

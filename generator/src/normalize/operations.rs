@@ -20,7 +20,7 @@
 use serde_json::{Map, Value};
 
 use super::{OperationSpec, ParamSpec, Problems};
-use crate::spec_walk::{METHODS, escape, resolve};
+use crate::spec_walk::{Operation, child, operations, resolve};
 
 /// Request content types progenitor 0.15.1 can send (`progenitor-impl` `method.rs`), best first.
 const SUPPORTED_REQUEST_TYPES: &[&str] = &[
@@ -45,52 +45,44 @@ pub(crate) fn media_type(raw: &str) -> String {
 pub(super) fn rewrite(spec: &mut Value, problems: &mut Problems) -> Vec<OperationSpec> {
     let mut ops = Vec::new();
     let whole = spec.clone();
-    let Some(paths) = spec.get_mut("paths").and_then(Value::as_object_mut) else {
-        return ops;
-    };
     let mut ids: std::collections::BTreeMap<String, String> = std::collections::BTreeMap::new();
-    for (path, item) in paths.iter_mut() {
-        let Some(item) = item.as_object_mut() else { continue };
-        let path_at = format!("/paths/{}", escape(path));
-        let path_level_params = item.get("parameters").cloned();
-        let mut left_out_methods = Vec::new();
-        for method in METHODS {
-            let Some(op) = item.get_mut(*method).and_then(Value::as_object_mut) else {
-                continue;
-            };
-            let at = format!("{path_at}/{method}");
-            let Some(id) = operation_id(op, &at, &mut ids, problems) else {
-                continue;
-            };
-            let mut notes = Vec::new();
-            let left_out = request_body(op, &at, &whole, &mut notes);
-            let error_responses = responses(op, &at, &whole, &mut notes, problems);
-            let path_params = super::validate::template_params(path).unwrap_or_default();
-            let params = collect_params(path_level_params.as_ref(), op.get("parameters"), &whole);
-            let text = |k: &str| op.get(k).and_then(Value::as_str).map(|s| s.trim_end().to_owned());
-            if left_out.is_some() {
-                left_out_methods.push(*method);
-            }
-            ops.push(OperationSpec {
-                id,
-                method: method.to_uppercase(),
-                path: path.clone(),
-                summary: text("summary"),
-                description: text("description"),
-                docs_url: op
-                    .get("externalDocs")
-                    .and_then(|d| d.get("url"))
-                    .and_then(Value::as_str)
-                    .map(str::to_owned),
-                path_params,
-                params,
-                error_responses,
-                left_out,
-                notes,
-            });
+    let mut left_out_ops = Vec::new();
+    for o in operations(&whole) {
+        let at = o.pointer();
+        let Some(op) = spec.pointer_mut(&at).and_then(Value::as_object_mut) else {
+            continue;
+        };
+        let Some(id) = operation_id(op, &at, &mut ids, problems) else {
+            continue;
+        };
+        let mut notes = Vec::new();
+        let left_out = request_body(op, &at, &whole, &mut notes);
+        let error_responses = responses(op, &at, &whole, &mut notes, problems);
+        let text = |k: &str| op.get(k).and_then(Value::as_str).map(|s| s.trim_end().to_owned());
+        if left_out.is_some() {
+            left_out_ops.push((child("/paths", o.path), o.method));
         }
-        // Left-out operations leave progenitor's view.
-        for method in left_out_methods {
+        ops.push(OperationSpec {
+            id,
+            method: o.method.to_uppercase(),
+            path: o.path.to_owned(),
+            summary: text("summary"),
+            description: text("description"),
+            docs_url: op
+                .get("externalDocs")
+                .and_then(|d| d.get("url"))
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+            path_params: super::validate::template_params(o.path).unwrap_or_default(),
+            params: params(&o, &whole),
+            error_responses,
+            left_out,
+            notes,
+        });
+    }
+    // Left-out operations leave progenitor's view.
+    for (item_at, method) in left_out_ops {
+        if let Some(item) = spec.pointer_mut(&item_at).and_then(Value::as_object_mut) {
             item.remove(method);
         }
     }
@@ -286,28 +278,26 @@ fn responses(
     errors
 }
 
-fn collect_params(path_level: Option<&Value>, op_level: Option<&Value>, whole: &Value) -> Vec<ParamSpec> {
-    let mut out: Vec<ParamSpec> = Vec::new();
-    for list in [path_level, op_level].into_iter().flatten() {
-        for p in list.as_array().into_iter().flatten() {
-            let Some(p) = resolve(whole, p) else { continue };
+/// The parameters of `o`, as the Rust method takes them (an operation's own parameter replaces
+/// the path item's with the same name and place).
+fn params(o: &Operation<'_>, whole: &Value) -> Vec<ParamSpec> {
+    o.parameters(whole)
+        .iter()
+        .map(|p| {
             let field = |k: &str| {
-                p.get(k)
+                p.value
+                    .get(k)
                     .and_then(Value::as_str)
                     .unwrap_or_default()
                     .trim_end()
                     .to_owned()
             };
-            let param = ParamSpec {
+            ParamSpec {
                 name: field("name"),
                 location: field("in"),
-                required: p.get("required") == Some(&Value::Bool(true)) || field("in") == "path",
+                required: p.required(),
                 description: field("description"),
-            };
-            // An operation's parameter overrides the path item's of the same name and place.
-            out.retain(|q| !(q.name == param.name && q.location == param.location));
-            out.push(param);
-        }
-    }
-    out
+            }
+        })
+        .collect()
 }

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use super::Problems;
 use crate::naming::field_name;
-use crate::spec_walk::{METHODS, escape, resolve};
+use crate::spec_walk::{self, child, escape, path_items};
 
 /// The version, checked first: a 3.1 or Swagger 2.0 document fails every other check too.
 pub(super) fn version(spec: &Value, problems: &mut Problems) {
@@ -239,17 +239,14 @@ fn media_types(spec: &Value, problems: &mut Problems) {
             check(v.get("content"), &format!("/components/{kind}/{}", escape(name)));
         }
     }
-    for (path, item) in spec.get("paths").and_then(Value::as_object).into_iter().flatten() {
-        for method in METHODS {
-            let Some(op) = item.get(*method) else { continue };
-            let at = format!("/paths/{}/{method}", escape(path));
-            if let Some(body) = op.get("requestBody").filter(|b| b.get("$ref").is_none()) {
-                check(body.get("content"), &format!("{at}/requestBody"));
-            }
-            for (code, r) in op.get("responses").and_then(Value::as_object).into_iter().flatten() {
-                if r.get("$ref").is_none() {
-                    check(r.get("content"), &format!("{at}/responses/{}", escape(code)));
-                }
+    for o in spec_walk::operations(spec) {
+        let at = o.pointer();
+        if let Some(body) = o.op.get("requestBody").filter(|b| b.get("$ref").is_none()) {
+            check(body.get("content"), &format!("{at}/requestBody"));
+        }
+        for (code, r) in o.op.get("responses").and_then(Value::as_object).into_iter().flatten() {
+            if r.get("$ref").is_none() {
+                check(r.get("content"), &format!("{at}/responses/{}", escape(code)));
             }
         }
     }
@@ -257,86 +254,97 @@ fn media_types(spec: &Value, problems: &mut Problems) {
 
 /// Path templates, parameter names and websockets.
 fn operations(spec: &Value, problems: &mut Problems) {
-    for (path, item) in spec.get("paths").and_then(Value::as_object).into_iter().flatten() {
-        let path_at = format!("/paths/{}", escape(path));
-        let template = match template_params(path) {
-            Ok(t) => t,
-            Err(()) => {
-                problems.push(
-                    &path_at,
-                    format!("the path {path:?} has an unclosed `{{`"),
-                    "close every `{` with a `}`",
-                );
-                continue;
+    let mut templates = BTreeMap::new();
+    for (path, _) in path_items(spec) {
+        match template_params(path) {
+            Ok(t) => {
+                templates.insert(path.as_str(), t);
             }
-        };
-        for method in METHODS {
-            let Some(op) = item.get(*method) else { continue };
-            let at = format!("{path_at}/{method}");
-            if op.get("x-dropshot-websocket").is_some() {
-                problems.push(
-                    format!("{at}/x-dropshot-websocket"),
-                    "a websocket operation",
-                    "the generated client has no websockets: leave the operation out of this spec",
-                );
-            }
-            // Parameters by (in, name); the operation's own override the path item's.
-            let mut params: BTreeMap<(String, String), String> = BTreeMap::new();
-            for (list, list_at) in [
-                (item.get("parameters"), format!("{path_at}/parameters")),
-                (op.get("parameters"), format!("{at}/parameters")),
-            ] {
-                for (i, p) in list.and_then(Value::as_array).into_iter().flatten().enumerate() {
-                    let Some(p) = resolve(spec, p) else { continue };
-                    let text = |k: &str| p.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
-                    params.insert((text("in"), text("name")), format!("{list_at}/{i}"));
-                }
-            }
-            for ((place, name), p_at) in &params {
-                if place == "cookie" {
-                    problems.push(
-                        p_at,
-                        format!("the cookie parameter `{name}`"),
-                        "the generated client cannot send cookies: leave the parameter out, and set a `Cookie` header with `ClientBuilder::header` if the server needs one",
-                    );
-                }
-                if place == "path" && !template.contains(name) {
-                    problems.push(
-                        p_at,
-                        format!("the path parameter `{name}` is not in the path {path:?}"),
-                        format!("add `{{{name}}}` to the path, or remove the parameter"),
-                    );
-                }
-            }
-            for name in &template {
-                if !params.contains_key(&("path".to_owned(), name.clone())) {
-                    problems.push(
-                        &at,
-                        format!("the path parameter `{{{name}}}` is not declared"),
-                        format!("add `- {{name: {name}, in: path, required: true, schema: {{type: string}}}}` to the parameters"),
-                    );
-                }
-            }
-            // Rust argument name → the (place, name) keys and pointers that give it.
-            type Params<'a> = Vec<(&'a (String, String), &'a String)>;
-            let mut by_field: BTreeMap<String, Params> = BTreeMap::new();
-            for (key, p_at) in &params {
-                by_field.entry(field_name(&key.1)).or_default().push((key, p_at));
-            }
-            for (field, ps) in by_field.into_iter().filter(|(_, p)| p.len() > 1) {
-                problems.push(
-                    ps[1].1.clone(),
-                    format!(
-                        "the parameters {} would all be the Rust argument `{field}`",
-                        ps.iter()
-                            .map(|(k, _)| format!("`{}` ({})", k.1, k.0))
-                            .collect::<Vec<_>>()
-                            .join(" and ")
-                    ),
-                    "parameters of one operation need distinct names once made snake_case",
-                );
-            }
+            Err(()) => problems.push(
+                child("/paths", path),
+                format!("the path {path:?} has an unclosed `{{`"),
+                "close every `{` with a `}`",
+            ),
         }
+    }
+    for o in spec_walk::operations(spec) {
+        let Some(template) = templates.get(o.path) else {
+            continue;
+        };
+        let at = o.pointer();
+        if o.op.get("x-dropshot-websocket").is_some() {
+            problems.push(
+                format!("{at}/x-dropshot-websocket"),
+                "a websocket operation",
+                "the generated client has no websockets: leave the operation out of this spec",
+            );
+        }
+        // Parameters by (in, name), each with where the operation or its path item lists it.
+        let params: BTreeMap<(String, String), String> =
+            o.parameters(spec).into_iter().map(|p| (p.key(), p.at)).collect();
+        parameters_match_template(&params, template, o.path, &at, problems);
+        parameters_have_distinct_names(&params, problems);
+    }
+}
+
+/// Every path parameter is in the path template and every `{name}` of it is declared; no
+/// cookie parameters.
+fn parameters_match_template(
+    params: &BTreeMap<(String, String), String>,
+    template: &[String],
+    path: &str,
+    at: &str,
+    problems: &mut Problems,
+) {
+    for ((place, name), p_at) in params {
+        if place == "cookie" {
+            problems.push(
+                p_at,
+                format!("the cookie parameter `{name}`"),
+                "the generated client cannot send cookies: leave the parameter out, and set a `Cookie` header with `ClientBuilder::header` if the server needs one",
+            );
+        }
+        if place == "path" && !template.contains(name) {
+            problems.push(
+                p_at,
+                format!("the path parameter `{name}` is not in the path {path:?}"),
+                format!("add `{{{name}}}` to the path, or remove the parameter"),
+            );
+        }
+    }
+    for name in template {
+        if !params.contains_key(&("path".to_owned(), name.clone())) {
+            problems.push(
+                at,
+                format!("the path parameter `{{{name}}}` is not declared"),
+                format!(
+                    "add `- {{name: {name}, in: path, required: true, schema: {{type: string}}}}` to the parameters"
+                ),
+            );
+        }
+    }
+}
+
+/// No two parameters become the same Rust argument.
+fn parameters_have_distinct_names(params: &BTreeMap<(String, String), String>, problems: &mut Problems) {
+    // Rust argument name → the (place, name) keys and pointers that give it.
+    type Params<'a> = Vec<(&'a (String, String), &'a String)>;
+    let mut by_field: BTreeMap<String, Params> = BTreeMap::new();
+    for (key, p_at) in params {
+        by_field.entry(field_name(&key.1)).or_default().push((key, p_at));
+    }
+    for (field, ps) in by_field.into_iter().filter(|(_, p)| p.len() > 1) {
+        problems.push(
+            ps[1].1.clone(),
+            format!(
+                "the parameters {} would all be the Rust argument `{field}`",
+                ps.iter()
+                    .map(|(k, _)| format!("`{}` ({})", k.1, k.0))
+                    .collect::<Vec<_>>()
+                    .join(" and ")
+            ),
+            "parameters of one operation need distinct names once made snake_case",
+        );
     }
 }
 

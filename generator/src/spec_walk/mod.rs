@@ -10,7 +10,7 @@
 
 mod schemas;
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 pub use schemas::{for_each_schema, for_each_schema_mut, walk_schema};
 
@@ -188,11 +188,24 @@ fn text(v: &Value, key: &str) -> String {
     v.get(key).and_then(Value::as_str).unwrap_or_default().to_owned()
 }
 
+/// The path items of `spec` (`/paths`), by path template, as the document holds them.
+pub fn path_items(spec: &Value) -> impl Iterator<Item = (&String, &Value)> {
+    spec.get("paths").and_then(Value::as_object).into_iter().flatten()
+}
+
+/// As [`path_items`], to change them.
+pub fn path_items_mut(spec: &mut Value) -> impl Iterator<Item = (&String, &mut Value)> {
+    spec.get_mut("paths")
+        .and_then(Value::as_object_mut)
+        .into_iter()
+        .flatten()
+}
+
 /// Every operation of `spec`, in path order (as the document holds them) then [`METHODS`]
 /// order.
 pub fn operations(spec: &Value) -> Vec<Operation<'_>> {
     let mut out = Vec::new();
-    for (path, item) in spec.get("paths").and_then(Value::as_object).into_iter().flatten() {
+    for (path, item) in path_items(spec) {
         for method in METHODS {
             if let Some(op) = item.get(*method) {
                 out.push(Operation { path, method, op, item });
@@ -200,6 +213,33 @@ pub fn operations(spec: &Value) -> Vec<Operation<'_>> {
         }
     }
     out
+}
+
+/// The operations of one path item, to change: `(method, operation object)` in [`METHODS`]
+/// order, as [`operations`] lists them. An operation that is not an object is passed over
+/// (there is nothing in it to change; the generator refuses it first).
+pub fn item_operations_mut(item: &mut Value) -> Vec<(&'static str, &mut Map<String, Value>)> {
+    let mut out: Vec<(&'static str, &mut Map<String, Value>)> = item
+        .as_object_mut()
+        .into_iter()
+        .flatten()
+        .filter_map(|(key, op)| {
+            let method = METHODS.iter().find(|m| **m == key.as_str())?;
+            Some((*method, op.as_object_mut()?))
+        })
+        .collect();
+    out.sort_by_key(|(method, _)| METHODS.iter().position(|m| m == method));
+    out
+}
+
+/// Calls `f` with every operation object of `spec` to change, with its path and method, in
+/// [`operations`] order.
+pub fn for_each_operation_mut(spec: &mut Value, mut f: impl FnMut(&str, &'static str, &mut Map<String, Value>)) {
+    for (path, item) in path_items_mut(spec) {
+        for (method, op) in item_operations_mut(item) {
+            f(path, method, op);
+        }
+    }
 }
 
 /// The component schemas of `spec` (`/components/schemas`), by name.
@@ -304,5 +344,32 @@ mod tests {
                 ),
             ]
         );
+    }
+
+    #[test]
+    fn operations_to_change_come_in_the_order_operations_lists_them() {
+        // Methods written out of order, a non-operation key, and an operation that is no object.
+        let mut spec = json!({"paths": {
+            "/b": {"post": {"operationId": "b_post"}, "parameters": [], "get": {"operationId": "b_get"}},
+            "/a": {"delete": {"operationId": "a_delete"}, "put": "not an operation"},
+        }});
+        let listed: Vec<_> = operations(&spec)
+            .iter()
+            .filter(|o| o.op.is_object())
+            .map(|o| (o.path.to_owned(), o.method))
+            .collect();
+        let mut changed = Vec::new();
+        for_each_operation_mut(&mut spec, |path, method, op| {
+            op.insert("seen".into(), json!(true));
+            changed.push((path.to_owned(), method));
+        });
+        assert_eq!(changed, listed);
+        // Within a path item, METHODS order, whatever order the document writes them in.
+        let b: Vec<_> = changed.iter().filter(|(p, _)| p == "/b").map(|(_, m)| *m).collect();
+        assert_eq!(b, ["get", "post"]);
+        assert_eq!(changed.len(), 3, "{changed:?}");
+        assert_eq!(spec["paths"]["/b"]["get"]["seen"], json!(true));
+        assert_eq!(spec["paths"]["/a"]["put"], json!("not an operation"));
+        assert!(spec["paths"]["/b"]["parameters"].is_array());
     }
 }
