@@ -80,6 +80,7 @@ fn result_line(batch_id: &str, n: usize, request: &StoredRequest, model: &str, n
                    "error": {"code": "timeout", "message": "Batch expired before this request completed."}}),
             false,
         ),
+        Some(LineFailure::Unreadable) => (json!({"custom_id": custom_id, "status": ["odd"], "response": 7}), true),
         Some(LineFailure::Code(code)) => (
             json!({"custom_id": custom_id, "status": "failed", "response": null,
                    "error": {"code": code, "message": format!("Request {custom_id} was refused")}}),

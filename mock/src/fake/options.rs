@@ -21,6 +21,11 @@ pub enum LineFailure {
     /// A request the batch did not reach in time, in the Cerebras shape: `{"custom_id",
     /// "status": "expired", "error": {"code": "timeout", "message"}}`, as the docs show.
     Expired,
+    /// A result line no client can read but for its `custom_id`, into the error file:
+    /// `{"custom_id", "status": ["odd"], "response": 7}` (a status that is not a string, a
+    /// response that is not an object). A merge keeps it in its request's place as the server
+    /// wrote it, and counts it as failed; it is never worth another run.
+    Unreadable,
 }
 
 impl LineFailure {

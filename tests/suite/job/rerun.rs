@@ -173,3 +173,40 @@ async fn requests_too_few_for_a_batch_are_left_out_and_said() {
     assert_eq!(plan.left_out, [("llama3.1-8b".to_owned(), 3)]);
     assert_eq!(job.state().attempts.len(), 1, "no attempt recorded");
 }
+
+/// A line the merge kept as the server wrote it (readable for its `custom_id` alone) is no
+/// reason to refuse a rerun and is not run again: the rerun sends only the 429s, and the kept
+/// line stays byte for byte where it was.
+#[tokio::test]
+async fn a_kept_unreadable_line_is_left_alone_by_a_rerun() {
+    let options = FakeOptions::default()
+        .fail_lines("rate-", LineFailure::status(429))
+        .fail_lines("odd-", LineFailure::Unreadable)
+        .failures_heal();
+    let fake = FakeApi::start_with(options).await;
+    let scratch = Scratch::new("rerun-unreadable");
+    let input = requests("odd-", 2, "llama3.1-8b")
+        + &requests("rate-", 10, "llama3.1-8b")
+        + &requests("ok-", 10, "llama3.1-8b");
+    scratch.input(&input);
+    let mut job = scratch.job().open(fake.client()).unwrap();
+    let first = job.run().await.unwrap();
+    assert_eq!(
+        (first.succeeded, first.failed, first.rerunnable, first.requests()),
+        (10, 12, 10, 22)
+    );
+    let out = scratch.path("out.jsonl");
+    let before = std::fs::read_to_string(&out).unwrap();
+    let odd: Vec<&str> = before.lines().take(2).collect();
+    assert!(
+        odd.iter().all(|l| l.contains("\"status\":[\"odd\"]")),
+        "the unreadable lines are kept in their requests' places: {odd:?}"
+    );
+    let plan = job.rerun_unfinished().await.unwrap().expect("a rerun");
+    assert_eq!((plan.attempt, plan.requests), (Some(2), 10), "the 429s only");
+    let after = job.run().await.unwrap();
+    assert_eq!((after.succeeded, after.failed, after.rerunnable), (20, 2, 0));
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(text.lines().take(2).collect::<Vec<_>>(), odd, "kept byte for byte");
+    assert_eq!(job.rerun_unfinished().await.unwrap(), None, "nothing left worth a run");
+}
