@@ -76,7 +76,7 @@ pub async fn cancel(client: &Client, g: &Global, ids: &[String], wait: bool) -> 
             Ok(b) => done.push(b),
             Err(e) if ids.len() == 1 => errors.push(e),
             Err(e) => {
-                eprintln!("cerebras-batch: {e}");
+                eprintln!("cerebras-batch: {}", output::printable(&e.to_string()));
                 errors.push(e);
             }
         }
@@ -185,7 +185,7 @@ pub async fn delete_file(client: &Client, g: &Global, id: &str) -> anyhow::Resul
     if g.json {
         output::json(&deleted)?;
     } else {
-        println!("deleted {}", deleted.id);
+        println!("deleted {}", output::printable(&deleted.id));
     }
     Ok(Outcome::Done)
 }

@@ -1,11 +1,39 @@
 //! What commands print: tables for people, one JSON document for scripts (`--json`, with the
 //! API's field names), and errors.
 
+use std::borrow::Cow;
 use std::time::{Duration, UNIX_EPOCH};
 
 use cerebras_batch::types::{Batch, File};
 use comfy_table::{Table, presets};
 use serde::Serialize;
+
+/// `text` with every control character but the line break, and every bidirectional-text
+/// control (U+202A–U+202E, U+2066–U+2069), written as its Rust escape (`\u{1b}`). Text from the
+/// server or an input file (a status, an id, a file name, an error message) is shown through
+/// it, so that it cannot move the cursor, recolour or retitle the terminal, or reorder what
+/// else is printed. `--json` output is for programs, and serde escapes control characters there.
+pub fn printable(text: &str) -> Cow<'_, str> {
+    let hostile =
+        |c: char| (c.is_control() && c != '\n') || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    if !text.chars().any(hostile) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if hostile(c) {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Adds a row to `t`, each cell [`printable`].
+pub fn row(t: &mut Table, cells: Vec<String>) {
+    t.add_row(cells.iter().map(|c| printable(c).into_owned()).collect::<Vec<_>>());
+}
 
 /// Prints `value` as one JSON document on stdout.
 pub fn json(value: &impl Serialize) -> anyhow::Result<()> {
@@ -57,15 +85,18 @@ pub fn batches(list: &[Batch]) -> String {
     ]);
     for b in list {
         let (done, failed) = counts(b);
-        t.add_row(vec![
-            b.id.clone(),
-            b.status_text().to_owned(),
-            time(b.created_at),
-            done,
-            failed,
-            or_dash(b.input_file_id.as_ref()),
-            or_dash(b.output_file_id.as_ref()),
-        ]);
+        row(
+            &mut t,
+            vec![
+                b.id.clone(),
+                b.status_text().to_owned(),
+                time(b.created_at),
+                done,
+                failed,
+                or_dash(b.input_file_id.as_ref()),
+                or_dash(b.output_file_id.as_ref()),
+            ],
+        );
     }
     t.to_string()
 }
@@ -107,7 +138,7 @@ pub fn batch(b: &Batch) -> String {
         ),
     ];
     for (k, v) in rows {
-        t.add_row(vec![k.to_owned(), v]);
+        row(&mut t, vec![k.to_owned(), v]);
     }
     t.to_string()
 }
@@ -116,24 +147,28 @@ pub fn batch(b: &Batch) -> String {
 pub fn files(list: &[File]) -> String {
     let mut t = table(&["ID", "FILENAME", "BYTES", "PURPOSE", "CREATED", "EXPIRES"]);
     for f in list {
-        t.add_row(vec![
-            f.id.clone(),
-            or_dash(f.filename.as_ref()),
-            or_dash(f.bytes),
-            or_dash(f.purpose.as_ref().map(|p| p.as_str().to_owned())),
-            time(f.created_at),
-            time(f.expires_at),
-        ]);
+        row(
+            &mut t,
+            vec![
+                f.id.clone(),
+                or_dash(f.filename.as_ref()),
+                or_dash(f.bytes),
+                or_dash(f.purpose.as_ref().map(|p| p.as_str().to_owned())),
+                time(f.created_at),
+                time(f.expires_at),
+            ],
+        );
     }
     t.to_string()
 }
 
 /// A problem of an input file, as `path:line: message` (compilers' form, which editors follow).
 pub fn problem(path: &std::path::Path, e: &cerebras_batch::Error) -> String {
-    match e.line() {
+    let text = match e.line() {
         Some(line) => format!("{}:{line}: {}", path.display(), e.message()),
         None => format!("{}: {}", path.display(), e.message()),
-    }
+    };
+    printable(&text).into_owned()
 }
 
 /// An error with its causes, for stderr (the library's errors already name the operation, the
@@ -151,5 +186,5 @@ pub fn error_text(e: &anyhow::Error) -> String {
         }
         text.push_str(&part);
     }
-    text
+    printable(&text).into_owned()
 }

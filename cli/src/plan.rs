@@ -82,24 +82,30 @@ pub async fn dry_run(g: &Global, args: &SubmitArgs) -> anyhow::Result<Outcome> {
     table.load_preset(comfy_table::presets::NOTHING);
     table.set_header(vec!["BATCH", "MODEL", "REQUESTS", "BYTES"]);
     for s in &plan.shards {
-        table.add_row(vec![
-            format!("{}/{}", s.index + 1, plan.shards.len()),
-            s.model.clone(),
-            s.requests.to_string(),
-            s.bytes.to_string(),
-        ]);
+        crate::output::row(
+            &mut table,
+            vec![
+                format!("{}/{}", s.index + 1, plan.shards.len()),
+                s.model.clone(),
+                s.requests.to_string(),
+                s.bytes.to_string(),
+            ],
+        );
     }
     println!("{table}\n");
     let mut by_model = comfy_table::Table::new();
     by_model.load_preset(comfy_table::presets::NOTHING);
     by_model.set_header(vec!["MODEL", "BATCHES", "REQUESTS", "BYTES"]);
     for (model, batches, requests, bytes) in &models {
-        by_model.add_row(vec![
-            model.clone(),
-            batches.to_string(),
-            requests.to_string(),
-            bytes.to_string(),
-        ]);
+        crate::output::row(
+            &mut by_model,
+            vec![
+                model.clone(),
+                batches.to_string(),
+                requests.to_string(),
+                bytes.to_string(),
+            ],
+        );
     }
     println!("{by_model}\n");
     println!(

@@ -9,6 +9,7 @@ use cerebras_batch::job::{Job, JobEvent, ShardRef};
 use cerebras_batch::types::BatchRequestCounts;
 use indicatif::ProgressBar;
 
+use crate::output::printable;
 use crate::progress::Display;
 
 /// What the presenter knows of a job before it runs.
@@ -292,11 +293,11 @@ impl Inner {
             Some((done, total, failed)) => {
                 bar.set_length(u64::try_from(total).unwrap_or(0));
                 bar.set_position(u64::try_from(done + failed).unwrap_or(0));
-                bar.set_message(format!("{status}{note}, {failed} failed"));
+                bar.set_message(printable(&format!("{status}{note}, {failed} failed")).into_owned());
             }
             None => {
                 bar.set_length(requests as u64);
-                bar.set_message(format!("{status}{note}"));
+                bar.set_message(printable(&format!("{status}{note}")).into_owned());
             }
         }
     }

@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use crate::output::printable;
+
 /// The display of one command.
 pub struct Display {
     bars: MultiProgress,
@@ -71,9 +73,9 @@ impl Display {
     /// Prints a line above the bars (or plainly).
     pub fn line(&self, text: impl AsRef<str>) {
         if self.live {
-            let _ = self.bars.println(text.as_ref());
+            let _ = self.bars.println(printable(text.as_ref()));
         } else if self.plain {
-            eprintln!("{}", text.as_ref());
+            eprintln!("{}", printable(text.as_ref()));
         }
     }
 
@@ -85,7 +87,7 @@ impl Display {
                 .unwrap_or_else(|_| ProgressStyle::default_bar())
                 .progress_chars("=> "),
         );
-        bar.set_prefix(format!("uploading {name}"));
+        bar.set_prefix(format!("uploading {}", printable(name)));
         bar
     }
 
@@ -101,7 +103,7 @@ impl Display {
             None => "{spinner} {msg} ({elapsed})",
         };
         bar.set_style(ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_spinner()));
-        bar.set_message(text.into());
+        bar.set_message(printable(&text.into()).into_owned());
         bar.enable_steady_tick(Duration::from_millis(120));
         bar
     }
@@ -129,7 +131,7 @@ impl Display {
                 .unwrap_or_else(|_| ProgressStyle::default_bar())
                 .progress_chars("=> "),
         );
-        bar.set_prefix(prefix);
+        bar.set_prefix(printable(&prefix).into_owned());
         bar.enable_steady_tick(Duration::from_secs(1));
         bar
     }

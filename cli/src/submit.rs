@@ -205,8 +205,14 @@ async fn interrupted(job: &mut Job, args: &SubmitArgs) -> anyhow::Result<Outcome
     if args.cancel_on_interrupt {
         for cancelled in job.cancel().await? {
             match cancelled.result {
-                Ok(status) => eprintln!("cancelled {} ({status})", cancelled.batch_id),
-                Err(e) => eprintln!("could not cancel {}: {e}", cancelled.batch_id),
+                Ok(status) => eprintln!(
+                    "{}",
+                    output::printable(&format!("cancelled {} ({status})", cancelled.batch_id))
+                ),
+                Err(e) => eprintln!(
+                    "{}",
+                    output::printable(&format!("could not cancel {}: {e}", cancelled.batch_id))
+                ),
             }
         }
         eprintln!(
@@ -253,15 +259,18 @@ fn report(job: &Job, json: bool, summary: Option<MergeSummary>) -> anyhow::Resul
         } else {
             format!("{}/{of} (rerun {})", s.index + 1, attempt - 1)
         };
-        table.add_row(vec![
-            name,
-            s.model.clone(),
-            s.requests.to_string(),
-            output::or_dash(s.batch_id.as_ref()),
-            output::or_dash(s.status.as_ref()),
-            output::or_dash(count(s, |c| c.completed)),
-            output::or_dash(count(s, |c| c.failed)),
-        ]);
+        output::row(
+            &mut table,
+            vec![
+                name,
+                s.model.clone(),
+                s.requests.to_string(),
+                output::or_dash(s.batch_id.as_ref()),
+                output::or_dash(s.status.as_ref()),
+                output::or_dash(count(s, |c| c.completed)),
+                output::or_dash(count(s, |c| c.failed)),
+            ],
+        );
     }
     println!("{table}");
     if let Some(s) = summary {

@@ -91,7 +91,7 @@ pub async fn status_wait(
     let mut options = WaitOptions::default()
         .intervals(poll_interval, Duration::from_secs(60))
         .on_poll(move |batch| {
-            let text = format!("batch {}: {}", batch.id, describe(batch));
+            let text = output::printable(&format!("batch {}: {}", batch.id, describe(batch))).into_owned();
             let mut last = last_shown.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             if plain && *last != text {
                 eprintln!("{text}");
@@ -105,6 +105,7 @@ pub async fn status_wait(
             "poll failed ({e}); trying again in {}",
             humantime::format_duration(Duration::from_millis(retry_in.as_millis() as u64))
         );
+        let text = output::printable(&text).into_owned();
         if plain_errors {
             eprintln!("{text}");
         } else {
@@ -136,7 +137,8 @@ pub async fn status_wait(
                     humantime::format_duration(deadline)
                 ),
             };
-            eprintln!("timed out after {limit}: batch {id} is {seen}; it goes on");
+            let text = format!("timed out after {limit}: batch {id} is {seen}; it goes on");
+            eprintln!("{}", output::printable(&text));
             return Ok(Outcome::TimedOut);
         }
         Some(Err(e)) => return Err(e.into()),

@@ -224,3 +224,67 @@ async fn files_list_get_delete_upload() {
         out.stderr
     );
 }
+
+/// Text from the server reaches the terminal escaped: a status, a file name and an error
+/// message holding terminal escape sequences (clear the screen, retitle the window, recolour)
+/// and a bidirectional override are shown as `\u{1b}`, `\u{202e}`, and cannot act. `--json`
+/// keeps them as JSON escapes, and its value round-trips.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_text_cannot_drive_the_terminal() {
+    use cerebras_batch_mock::{MockApi, Reply};
+
+    let api = MockApi::start().await;
+    let hostile = "in_progress\u{1b}[2J\u{1b}]0;owned\u{7}\u{202e}txt.exe";
+    let batch = serde_json::json!({"id": "b1", "object": "batch", "status": hostile, "created_at": 1});
+    api.retrieve_batch()
+        .batch_id("b1")
+        .respond(Reply::raw(200, batch.to_string(), "application/json"))
+        .mount(&api)
+        .await;
+    let error = serde_json::json!({"message": "gone\u{1b}[31m red\u{1b}[0m", "type": "not_found_error"});
+    api.cancel_batch()
+        .batch_id("b2")
+        .respond(Reply::raw(404, error.to_string(), "application/json"))
+        .mount(&api)
+        .await;
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli-hostile-text");
+    std::fs::create_dir_all(&dir).unwrap();
+    let run = |args: &[&str]| {
+        let mut c = tokio::process::Command::new(crate::common::BIN);
+        c.args(args)
+            .current_dir(&dir)
+            .env("CEREBRAS_BASE_URL", api.uri())
+            .env("CEREBRAS_API_KEY", crate::common::KEY)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .kill_on_drop(true);
+        crate::common::output(c)
+    };
+    let shown = run(&["status", "b1"]).await;
+    shown.expect(0);
+    let cancel = run(&["cancel", "b2"]).await;
+    cancel.expect(1);
+    for text in [&shown.stdout, &shown.stderr, &cancel.stdout, &cancel.stderr] {
+        assert!(
+            !text.contains('\u{1b}') && !text.contains('\u{7}') && !text.contains('\u{202e}'),
+            "{text:?}"
+        );
+    }
+    assert!(
+        shown
+            .stdout
+            .contains(r"in_progress\u{1b}[2J\u{1b}]0;owned\u{7}\u{202e}txt.exe"),
+        "{}",
+        shown.stdout
+    );
+    assert!(
+        cancel.stderr.contains(r"gone\u{1b}[31m red\u{1b}[0m"),
+        "{}",
+        cancel.stderr
+    );
+    let json = run(&["status", "b1", "--json"]).await;
+    json.expect(0);
+    assert!(!json.stdout.contains('\u{1b}'), "{}", json.stdout);
+    assert_eq!(json.json()["status"], hostile);
+}
