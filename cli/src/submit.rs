@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use cerebras_batch::Client;
 use cerebras_batch::job::{Job, ShardState};
+use cerebras_batch::jsonl::MIN_REQUESTS;
 use cerebras_batch::merge::MergeSummary;
 use clap::Args;
 use serde_json::{Value, json};
@@ -132,7 +133,9 @@ pub async fn run(client: Client, g: &Global, args: SubmitArgs) -> anyhow::Result
             )
         })?;
         if !args.rerun_unfinished || !rerun(&mut job, &presenter, summary).await? {
-            report(&job, g.json, Some(summary))?;
+            // A rerun asked for that did not run (its requests were too few for a batch, as
+            // said above) is not advised again.
+            report(&job, g.json, Some(summary), !args.rerun_unfinished)?;
             return Ok(outcome(summary));
         }
     } else {
@@ -162,12 +165,12 @@ pub async fn run(client: Client, g: &Global, args: SubmitArgs) -> anyhow::Result
     match result? {
         Some(summary) => {
             presenter.finish();
-            report(&job, g.json, Some(summary))?;
+            report(&job, g.json, Some(summary), true)?;
             Ok(outcome(summary))
         }
         None => {
             presenter.finish();
-            report(&job, g.json, None)?;
+            report(&job, g.json, None, true)?;
             presenter.line(format!(
                 "not finished: run the same command again to go on (add --wait to wait here); state in {}",
                 job.state_location()
@@ -192,7 +195,7 @@ async fn rerun(job: &mut Job, presenter: &Presenter, summary: MergeSummary) -> a
     presenter.planned_from(job);
     for (model, n) in &plan.left_out {
         presenter.line(format!(
-            "left out: {n} unfinished request(s) of {model}, fewer than the 10 a batch needs; their lines stay as they are"
+            "left out: {n} unfinished request(s) of {model}, fewer than the {MIN_REQUESTS} a batch needs; their lines stay as they are"
         ));
     }
     Ok(plan.attempt.is_some())
@@ -224,8 +227,10 @@ async fn interrupted(job: &mut Job, args: &SubmitArgs) -> anyhow::Result<Outcome
     Ok(Outcome::Interrupted)
 }
 
-/// The run's batches, and the merged counts once merged: a table, or one JSON document.
-fn report(job: &Job, json: bool, summary: Option<MergeSummary>) -> anyhow::Result<()> {
+/// The run's batches, and the merged counts once merged: a table, or one JSON document. With
+/// `advise_rerun`, the table ends by saying how to rerun what is worth it, when a rerun could
+/// make a batch of it.
+fn report(job: &Job, json: bool, summary: Option<MergeSummary>, advise_rerun: bool) -> anyhow::Result<()> {
     // Each batch with its attempt's number (1 for the first run, 2 for the first rerun, ...).
     let shards: Vec<(u32, usize, &ShardState)> = job
         .state()
@@ -284,7 +289,14 @@ fn report(job: &Job, json: bool, summary: Option<MergeSummary>) -> anyhow::Resul
             s.missing
         );
         if s.rerunnable > 0 {
-            println!("  {} of them worth another run: add --rerun-unfinished", s.rerunnable);
+            if advise_rerun && s.rerunnable >= MIN_REQUESTS {
+                println!("  {} of them worth another run: add --rerun-unfinished", s.rerunnable);
+            } else {
+                println!(
+                    "  {} of them worth another run, too few for a batch ({MIN_REQUESTS} of one model): send them another way",
+                    s.rerunnable
+                );
+            }
         }
         if s.error_file_lines > 0 {
             println!("  ({} of these lines came from error files)", s.error_file_lines);
