@@ -150,10 +150,7 @@ impl Download {
             Some(dir) if !dir.as_os_str().is_empty() => dir,
             _ => std::path::Path::new("."),
         };
-        let (file, mut tmp) = TempFile::create(dir).await?;
-        // Chunks arrive in a few KiB; the file is written in 1 MiB blocks (fewer blocking
-        // writes).
-        let mut file = tokio::io::BufWriter::with_capacity(1 << 20, file);
+        let (mut file, mut tmp) = TempFile::create(dir).await?;
         let written = self.write_to(&mut file).await?;
         drop(file);
         tokio::fs::rename(tmp.path(), path).await.map_err(io_error)?;
