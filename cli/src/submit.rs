@@ -133,6 +133,7 @@ pub async fn run(client: Client, g: &Global, args: SubmitArgs) -> anyhow::Result
             )
         })?;
         if !args.rerun_unfinished || !rerun(&mut job, &presenter, summary).await? {
+            output_still_there(&job)?;
             // A rerun asked for that did not run (its requests were too few for a batch, as
             // said above) is not advised again.
             report(&job, g.json, Some(summary), !args.rerun_unfinished)?;
@@ -177,6 +178,21 @@ pub async fn run(client: Client, g: &Global, args: SubmitArgs) -> anyhow::Result
             ));
             Ok(Outcome::NotFinished)
         }
+    }
+}
+
+/// A finished job's summary says what its output holds: refused when the output is gone (a
+/// cron job would read "wrote" and exit 0 for a file that is not there).
+fn output_still_there(job: &Job) -> anyhow::Result<()> {
+    match std::fs::metadata(job.output()) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => anyhow::bail!(
+            "{} is gone: run {} wrote it and finished; delete {} to run the requests again",
+            job.output().display(),
+            job.state().run_id,
+            job.state_location()
+        ),
+        Err(e) => Err(anyhow::Error::new(e).context(format!("cannot read {}", job.output().display()))),
     }
 }
 

@@ -278,3 +278,25 @@ mod issue_21 {
         env.run(&["completions", "tcsh"]).await.expect(2);
     }
 }
+
+/// A finished run's output deleted afterwards: running the same command again reported
+/// "wrote out.jsonl" and exited 0 for a file that was not there. It is an error naming the
+/// file and what to do, and nothing is sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_finished_run_whose_output_is_gone_says_so_instead_of_wrote() {
+    let env = Env::new("output-gone", FakeOptions::default()).await;
+    env.write("in.jsonl", &requests("q", 12, "llama3.1-8b"));
+    let args = submit(&["--wait"]);
+    env.run(&args).await.expect(0);
+    let counts = env.fake.counts();
+    std::fs::remove_file(env.dir.join("out.jsonl")).unwrap();
+    let again = env.run(&args).await;
+    again.expect(1);
+    assert!(
+        again.stderr.contains("out.jsonl is gone: run ") && again.stderr.contains("delete "),
+        "{}",
+        again.stderr
+    );
+    assert!(!again.stdout.contains("wrote"), "{}", again.stdout);
+    assert_eq!(env.fake.counts(), counts, "nothing sent");
+}
