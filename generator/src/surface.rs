@@ -315,11 +315,14 @@ pub(crate) fn ty(t: &syn::Type) -> String {
 
 /// Shortens fully qualified paths so that the surface reads like user code.
 fn tidy(s: &str) -> String {
-    let mut s = s
+    // The keyword `impl` keeps its space (a token stream writes it as the token `impl`
+    // followed by a space); `impl` inside a name (`SimplifiedBatch`) is left alone.
+    let mut s = format!(" {s}")
+        .replace(" impl ", " impl\u{0}")
         .replace(' ', "")
+        .replace('\u{0}', " ")
         .replace(",", ", ")
-        .replace("->", " -> ")
-        .replace("impl", "impl ");
+        .replace("->", " -> ");
     for (from, to) in [
         ("::std::option::", ""),
         ("::std::string::", ""),
@@ -335,4 +338,23 @@ fn tidy(s: &str) -> String {
         s = s.replace(from, to);
     }
     s
+}
+
+#[cfg(test)]
+mod tidy_tests {
+    use quote::ToTokens;
+
+    use super::tidy;
+
+    #[test]
+    fn impl_is_spaced_only_as_a_keyword() {
+        let ty = |src: &str| tidy(&syn::parse_str::<syn::Type>(src).unwrap().to_token_stream().to_string());
+        assert_eq!(ty("impl Into<::std::string::String>"), "impl Into<String>");
+        assert_eq!(ty("SimplifiedBatch"), "SimplifiedBatch");
+        assert_eq!(
+            ty("::std::option::Option<crate::generated::enums::Simplicity>"),
+            "Option<Simplicity>"
+        );
+        assert_eq!(ty("impl Fn(u64) -> bool"), "impl Fn(u64) -> bool");
+    }
 }
