@@ -76,7 +76,7 @@ pub async fn cancel(client: &Client, g: &Global, ids: &[String], wait: bool) -> 
             Ok(b) => done.push(b),
             Err(e) if ids.len() == 1 => errors.push(e),
             Err(e) => {
-                eprintln!("cerebras-batch: {}", output::printable(&e.to_string()));
+                eprintln!("cerebras-batch: {}", output::printable_lines(&e.to_string()));
                 errors.push(e);
             }
         }

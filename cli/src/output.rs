@@ -8,14 +8,15 @@ use cerebras_batch::types::{Batch, File};
 use comfy_table::{Table, presets};
 use serde::Serialize;
 
-/// `text` with every control character but the line break, and every bidirectional-text
-/// control (U+202A–U+202E, U+2066–U+2069), written as its Rust escape (`\u{1b}`). Text from the
-/// server or an input file (a status, an id, a file name, an error message) is shown through
-/// it, so that it cannot move the cursor, recolour or retitle the terminal, or reorder what
-/// else is printed. `--json` output is for programs, and serde escapes control characters there.
+/// `text` with every control character (the line break too: a table cell or a progress line
+/// is one line) and every bidirectional-text control (U+202A–U+202E, U+2066–U+2069) written as
+/// its Rust escape (`\u{1b}`). Text from the server or an input file (a status, an id, a file
+/// name, an error message) is shown through it, so that it cannot move the cursor, recolour or
+/// retitle the terminal, or reorder what else is printed. `--json` output is for programs and
+/// does not go through it: serde escapes U+0000–U+001F there, and other characters go out as
+/// the server sent them.
 pub fn printable(text: &str) -> Cow<'_, str> {
-    let hostile =
-        |c: char| (c.is_control() && c != '\n') || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    let hostile = |c: char| c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
     if !text.chars().any(hostile) {
         return Cow::Borrowed(text);
     }
@@ -28,6 +29,11 @@ pub fn printable(text: &str) -> Cow<'_, str> {
         }
     }
     Cow::Owned(out)
+}
+
+/// As [`printable`], keeping line breaks: for text of several lines (an error with its causes).
+pub fn printable_lines(text: &str) -> String {
+    text.split('\n').map(printable).collect::<Vec<_>>().join("\n")
 }
 
 /// Adds a row to `t`, each cell [`printable`].
@@ -168,7 +174,7 @@ pub fn problem(path: &std::path::Path, e: &cerebras_batch::Error) -> String {
         Some(line) => format!("{}:{line}: {}", path.display(), e.message()),
         None => format!("{}: {}", path.display(), e.message()),
     };
-    printable(&text).into_owned()
+    printable_lines(&text)
 }
 
 /// An error with its causes, for stderr (the library's errors already name the operation, the
@@ -186,5 +192,5 @@ pub fn error_text(e: &anyhow::Error) -> String {
         }
         text.push_str(&part);
     }
-    printable(&text).into_owned()
+    printable_lines(&text)
 }

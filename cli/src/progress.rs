@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::output::printable;
+use crate::output::{printable, printable_lines};
 
 /// The display of one command.
 pub struct Display {
@@ -73,9 +73,9 @@ impl Display {
     /// Prints a line above the bars (or plainly).
     pub fn line(&self, text: impl AsRef<str>) {
         if self.live {
-            let _ = self.bars.println(printable(text.as_ref()));
+            let _ = self.bars.println(printable_lines(text.as_ref()));
         } else if self.plain {
-            eprintln!("{}", printable(text.as_ref()));
+            eprintln!("{}", printable_lines(text.as_ref()));
         }
     }
 

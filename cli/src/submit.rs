@@ -132,11 +132,15 @@ pub async fn run(client: Client, g: &Global, args: SubmitArgs) -> anyhow::Result
                 job.state_location()
             )
         })?;
+        output_still_there(&job)?;
         if !args.rerun_unfinished || !rerun(&mut job, &presenter, summary).await? {
-            output_still_there(&job)?;
-            // A rerun asked for that did not run (its requests were too few for a batch, as
-            // said above) is not advised again.
-            report(&job, g.json, Some(summary), !args.rerun_unfinished)?;
+            // A rerun asked for that did not run left its requests out as too few (said above).
+            let advice = if args.rerun_unfinished {
+                RerunAdvice::TooFew
+            } else {
+                rerun_advice(&job, Some(&summary)).await
+            };
+            report(&job, g.json, Some(summary), advice)?;
             return Ok(outcome(summary));
         }
     } else {
@@ -166,18 +170,44 @@ pub async fn run(client: Client, g: &Global, args: SubmitArgs) -> anyhow::Result
     match result? {
         Some(summary) => {
             presenter.finish();
-            report(&job, g.json, Some(summary), true)?;
+            let advice = rerun_advice(&job, Some(&summary)).await;
+            report(&job, g.json, Some(summary), advice)?;
             Ok(outcome(summary))
         }
         None => {
             presenter.finish();
-            report(&job, g.json, None, true)?;
+            report(&job, g.json, None, RerunAdvice::None)?;
             presenter.line(format!(
                 "not finished: run the same command again to go on (add --wait to wait here); state in {}",
                 job.state_location()
             ));
             Ok(Outcome::NotFinished)
         }
+    }
+}
+
+/// What the summary says of a rerun of the requests worth another run.
+enum RerunAdvice {
+    /// Nothing: none is worth it, or the run is not finished.
+    None,
+    /// A rerun would make a batch: add `--rerun-unfinished`.
+    Run,
+    /// Too few of each model for a batch.
+    TooFew,
+    /// Planning it failed (the output or input could not be read): the error, said as such.
+    Failed(String),
+}
+
+/// Whether a rerun of what `summary` counts as worth another run would make a batch: the
+/// plan [`Job::preview_rerun`] makes (the least of a batch counts per model).
+async fn rerun_advice(job: &Job, summary: Option<&MergeSummary>) -> RerunAdvice {
+    if summary.is_none_or(|s| s.rerunnable == 0) {
+        return RerunAdvice::None;
+    }
+    match job.preview_rerun().await {
+        Ok(Some(plan)) if plan.shards > 0 => RerunAdvice::Run,
+        Ok(_) => RerunAdvice::TooFew,
+        Err(e) => RerunAdvice::Failed(e.to_string()),
     }
 }
 
@@ -230,7 +260,7 @@ async fn interrupted(job: &mut Job, args: &SubmitArgs) -> anyhow::Result<Outcome
                 ),
                 Err(e) => eprintln!(
                     "{}",
-                    output::printable(&format!("could not cancel {}: {e}", cancelled.batch_id))
+                    output::printable_lines(&format!("could not cancel {}: {e}", cancelled.batch_id))
                 ),
             }
         }
@@ -243,10 +273,9 @@ async fn interrupted(job: &mut Job, args: &SubmitArgs) -> anyhow::Result<Outcome
     Ok(Outcome::Interrupted)
 }
 
-/// The run's batches, and the merged counts once merged: a table, or one JSON document. With
-/// `advise_rerun`, the table ends by saying how to rerun what is worth it, when a rerun could
-/// make a batch of it.
-fn report(job: &Job, json: bool, summary: Option<MergeSummary>, advise_rerun: bool) -> anyhow::Result<()> {
+/// The run's batches, and the merged counts once merged: a table (saying what `advice` says of
+/// a rerun), or one JSON document.
+fn report(job: &Job, json: bool, summary: Option<MergeSummary>, advice: RerunAdvice) -> anyhow::Result<()> {
     // Each batch with its attempt's number (1 for the first run, 2 for the first rerun, ...).
     let shards: Vec<(u32, usize, &ShardState)> = job
         .state()
@@ -304,15 +333,17 @@ fn report(job: &Job, json: bool, summary: Option<MergeSummary>, advise_rerun: bo
             s.expired,
             s.missing
         );
-        if s.rerunnable > 0 {
-            if advise_rerun && s.rerunnable >= MIN_REQUESTS {
-                println!("  {} of them worth another run: add --rerun-unfinished", s.rerunnable);
-            } else {
-                println!(
-                    "  {} of them worth another run, too few for a batch ({MIN_REQUESTS} of one model): send them another way",
-                    s.rerunnable
-                );
-            }
+        let n = s.rerunnable;
+        match advice {
+            RerunAdvice::None => {}
+            RerunAdvice::Run => println!("  {n} of them worth another run: add --rerun-unfinished"),
+            RerunAdvice::TooFew => println!(
+                "  {n} of them worth another run, too few for a batch ({MIN_REQUESTS} of one model): send them another way"
+            ),
+            RerunAdvice::Failed(e) => println!(
+                "  {n} of them worth another run; planning a rerun failed: {}",
+                output::printable_lines(&e)
+            ),
         }
         if s.error_file_lines > 0 {
             println!("  ({} of these lines came from error files)", s.error_file_lines);

@@ -65,6 +65,7 @@ fn reason(batch: &Batch, outcome: Outcome) -> Option<String> {
             batch
                 .request_counts
                 .as_ref()
+                // Serializing a struct of numbers and a JSON map to a string cannot fail.
                 .map_or_else(|| "none".to_owned(), |c| serde_json::to_string(c).unwrap_or_default())
         ),
         Outcome::Unknown => format!(
@@ -105,7 +106,7 @@ pub async fn status_wait(
             "poll failed ({e}); trying again in {}",
             humantime::format_duration(Duration::from_millis(retry_in.as_millis() as u64))
         );
-        let text = output::printable(&text).into_owned();
+        let text = output::printable_lines(&text);
         if plain_errors {
             eprintln!("{text}");
         } else {
@@ -151,7 +152,7 @@ pub async fn status_wait(
     }
     let outcome = batch_outcome(&batch);
     if let Some(reason) = reason(&batch, outcome) {
-        eprintln!("{reason} (exit {})", outcome.code());
+        eprintln!("{}", output::printable(&format!("{reason} (exit {})", outcome.code())));
     }
     Ok(outcome)
 }

@@ -247,6 +247,14 @@ async fn server_text_cannot_drive_the_terminal() {
         .respond(Reply::raw(404, error.to_string(), "application/json"))
         .mount(&api)
         .await;
+    // A batch that ended `failed`, its id holding an escape: `status --wait` names it in the
+    // reason for its exit code.
+    let failed = serde_json::json!({"id": "b3\u{1b}[2J\nforged line", "object": "batch", "status": "failed"});
+    api.retrieve_batch()
+        .batch_id("b3")
+        .respond(Reply::raw(200, failed.to_string(), "application/json"))
+        .mount(&api)
+        .await;
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli-hostile-text");
     std::fs::create_dir_all(&dir).unwrap();
     let run = |args: &[&str]| {
@@ -265,7 +273,23 @@ async fn server_text_cannot_drive_the_terminal() {
     shown.expect(0);
     let cancel = run(&["cancel", "b2"]).await;
     cancel.expect(1);
-    for text in [&shown.stdout, &shown.stderr, &cancel.stdout, &cancel.stderr] {
+    let waited = run(&["status", "b3", "--wait", "--poll-interval", "0.05"]).await;
+    waited.expect(6);
+    assert!(
+        waited
+            .stderr
+            .contains(r"batch b3\u{1b}[2J\u{a}forged line ended `failed` (exit 6)"),
+        "{}",
+        waited.stderr
+    );
+    for text in [
+        &shown.stdout,
+        &shown.stderr,
+        &cancel.stdout,
+        &cancel.stderr,
+        &waited.stdout,
+        &waited.stderr,
+    ] {
         assert!(
             !text.contains('\u{1b}') && !text.contains('\u{7}') && !text.contains('\u{202e}'),
             "{text:?}"

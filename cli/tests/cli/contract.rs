@@ -173,68 +173,79 @@ fn rerun_input() -> String {
     requests("rate-", 10, "m") + &requests("x", 20, "x") + &requests("fail", 10, "m") + &requests("ok", 20, "m")
 }
 
-/// Unfinished requests too few for a batch of their own (6 and 6 of two models; a batch needs
-/// 10): the summary does not send the user round a loop of `--rerun-unfinished` runs that each
-/// leave them out.
+/// Unfinished requests too few for a batch (the least is 10 of one model): the summary does not
+/// send the user round a loop of `--rerun-unfinished` runs that each leave them out, whether
+/// they are few in all (3 + 3) or only per model (6 + 6, 12 in all); a rerun asked for anyway
+/// says what it left out and does not advise itself again. With 12 of one model, it is
+/// advised, and runs.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn requests_too_few_for_a_rerun_are_not_advised_a_rerun() {
-    let options = FakeOptions::default()
-        .fail_lines("rate-", LineFailure::status(429))
-        .fail_lines("slow-", LineFailure::status(503));
-    let env = Env::new("rerun-too-few", options).await;
-    env.write(
-        "in.jsonl",
-        &(requests("rate-", 3, "m")
+    let options = || {
+        FakeOptions::default()
+            .fail_lines("rate-", LineFailure::status(429))
+            .fail_lines("slow-", LineFailure::status(503))
+            .failures_heal()
+    };
+    let input = |rate: usize, slow: usize| {
+        requests("rate-", rate, "m")
             + &requests("ok", 10, "m")
-            + &requests("slow-", 3, "n")
-            + &requests("fine", 10, "n")),
-    );
-    let first = env.run(&submit(&["--wait"])).await;
-    first.expect(3);
-    let few = "6 of them worth another run, too few for a batch (10 of one model): send them another way";
-    assert!(first.stdout.contains(few), "{}", first.stdout);
-    assert!(!first.stdout.contains("add --rerun-unfinished"), "{}", first.stdout);
+            + &requests("slow-", slow, "n")
+            + &requests("fine", 10, "n")
+    };
+    for (name, (rate, slow)) in [("rerun-3-3", (3, 3)), ("rerun-6-6", (6, 6))] {
+        let env = Env::new(name, options()).await;
+        env.write("in.jsonl", &input(rate, slow));
+        let first = env.run(&submit(&["--wait"])).await;
+        first.expect(3);
+        let few = format!(
+            "{} of them worth another run, too few for a batch (10 of one model): send them another way",
+            rate + slow
+        );
+        assert!(first.stdout.contains(&few), "{name}: {}", first.stdout);
+        assert!(
+            !first.stdout.contains("add --rerun-unfinished"),
+            "{name}: {}",
+            first.stdout
+        );
+        let again = env.run(&submit(&["--wait", "--rerun-unfinished"])).await;
+        again.expect(3);
+        let left_out = format!("left out: {rate} unfinished request(s) of m, fewer than the 10 a batch needs");
+        assert!(again.stderr.contains(&left_out), "{name}: {}", again.stderr);
+        assert!(again.stdout.contains(&few), "{name}: {}", again.stdout);
+        assert!(
+            !again.stdout.contains("add --rerun-unfinished"),
+            "{name}: {}",
+            again.stdout
+        );
+        assert_eq!(env.fake.counts().1, 2, "{name}: no batch created by the rerun");
+    }
 
-    // 12 and 12: each model makes a batch; the rerun is advised, and runs.
-    let options = FakeOptions::default()
-        .fail_lines("rate-", LineFailure::status(429))
-        .fail_lines("slow-", LineFailure::status(503))
-        .failures_heal();
-    let env = Env::new("rerun-enough", options).await;
-    env.write(
-        "in.jsonl",
-        &(requests("rate-", 6, "m")
-            + &requests("ok", 10, "m")
-            + &requests("slow-", 6, "n")
-            + &requests("fine", 10, "n")),
-    );
+    let env = Env::new("rerun-12-6", options()).await;
+    env.write("in.jsonl", &input(12, 6));
     let first = env.run(&submit(&["--wait"])).await;
     first.expect(3);
     assert!(
         first
             .stdout
-            .contains("12 of them worth another run: add --rerun-unfinished"),
+            .contains("18 of them worth another run: add --rerun-unfinished"),
         "{}",
         first.stdout
     );
-    // Both models' 6 are too few: the rerun leaves them out, says so, and does not advise itself again.
     let again = env.run(&submit(&["--wait", "--rerun-unfinished"])).await;
     again.expect(3);
     assert!(
-        again
-            .stderr
-            .contains("left out: 6 unfinished request(s) of m, fewer than the 10 a batch needs"),
+        again.stderr.contains("left out: 6 unfinished request(s) of n"),
         "{}",
         again.stderr
     );
+    assert_eq!(env.fake.counts().1, 3, "one batch, of m's 12");
     assert!(
         again
             .stdout
-            .contains("12 of them worth another run, too few for a batch"),
+            .contains("6 of them worth another run, too few for a batch"),
         "{}",
         again.stdout
     );
-    assert!(!again.stdout.contains("add --rerun-unfinished"), "{}", again.stdout);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -44,7 +44,8 @@ impl Job {
     /// and the table in [`merge`](crate::merge)). Records them as a new attempt (saved at once)
     /// that [`run`](Self::run) or [`advance`](Self::advance) then carries out and merges into
     /// the same output, in the input's order, leaving every other line byte for byte as it is.
-    /// Repeat until it returns `None`. Sends nothing.
+    /// Repeat until it returns `None`, or a plan with no attempt (what is left is too few of
+    /// each model for a batch). Sends nothing.
     ///
     /// Returns `None` when no request is worth running again.
     ///
@@ -55,29 +56,8 @@ impl Job {
     ///   and reads its requests from the input);
     /// - [`ErrorKind::Io`] when the input or output cannot be read, or the state saved.
     pub async fn rerun_unfinished(&mut self) -> Result<Option<RerunPlan>> {
-        if !self.state.is_finished() {
-            return Err(refuse(format!(
-                "run {} is not finished: run it to its end before rerunning what it left unfinished",
-                self.state.run_id
-            )));
-        }
-        self.check_unchanged()?;
-        let selection = self.unfinished().await?;
-        if selection.is_empty() {
+        let Some((mut rerun, SelectionPlan { selection, plan, .. })) = self.plan_rerun().await? else {
             return Ok(None);
-        }
-        let limits = ShardLimits::default().max_requests(self.state.max_requests);
-        let SelectionPlan {
-            selection,
-            plan,
-            left_out,
-        } = plan_selection(self.open_input().await?, &selection, limits).await?;
-        let mut rerun = RerunPlan {
-            attempt: None,
-            requests: plan.requests(),
-            bytes: plan.bytes(),
-            shards: plan.shards.len(),
-            left_out,
         };
         if selection.is_empty() {
             return Ok(Some(rerun));
@@ -95,6 +75,45 @@ impl Job {
             shards: rerun.shards,
         });
         Ok(Some(rerun))
+    }
+
+    /// What [`rerun_unfinished`](Self::rerun_unfinished) would plan now, recording nothing:
+    /// its [`attempt`](RerunPlan::attempt) is always `None`, and its
+    /// [`shards`](RerunPlan::shards) says whether a rerun would make any batch. Reads the
+    /// output and the input, as a rerun does.
+    ///
+    /// # Errors
+    ///
+    /// As [`rerun_unfinished`](Self::rerun_unfinished).
+    pub async fn preview_rerun(&self) -> Result<Option<RerunPlan>> {
+        Ok(self.plan_rerun().await?.map(|(rerun, _)| rerun))
+    }
+
+    /// The checks and the plan of a rerun, shared by
+    /// [`rerun_unfinished`](Self::rerun_unfinished) and [`preview_rerun`](Self::preview_rerun):
+    /// `None` when nothing is worth running again.
+    async fn plan_rerun(&self) -> Result<Option<(RerunPlan, SelectionPlan)>> {
+        if !self.state.is_finished() {
+            return Err(refuse(format!(
+                "run {} is not finished: run it to its end before rerunning what it left unfinished",
+                self.state.run_id
+            )));
+        }
+        self.check_unchanged()?;
+        let selection = self.unfinished().await?;
+        if selection.is_empty() {
+            return Ok(None);
+        }
+        let limits = ShardLimits::default().max_requests(self.state.max_requests);
+        let planned = plan_selection(self.open_input().await?, &selection, limits).await?;
+        let rerun = RerunPlan {
+            attempt: None,
+            requests: planned.plan.requests(),
+            bytes: planned.plan.bytes(),
+            shards: planned.plan.shards.len(),
+            left_out: planned.left_out.clone(),
+        };
+        Ok(Some((rerun, planned)))
     }
 
     /// Refuses a rerun when the input or the output is not what the last merge saw.

@@ -195,6 +195,7 @@ async fn a_kept_unreadable_line_is_left_alone_by_a_rerun() {
         (first.succeeded, first.failed, first.rerunnable, first.requests()),
         (10, 12, 10, 22)
     );
+    assert_eq!(first.unreadable, 2, "the merge took them as unreadable lines");
     let out = scratch.path("out.jsonl");
     let before = std::fs::read_to_string(&out).unwrap();
     let odd: Vec<&str> = before.lines().take(2).collect();
