@@ -82,6 +82,25 @@ pub fn workspace_root() -> std::path::PathBuf {
         .to_path_buf()
 }
 
+/// Every `.rs` file under `dir`, its subfolders included, in path order.
+///
+/// # Panics
+///
+/// When a folder cannot be read.
+pub fn rust_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+        let path = entry.unwrap_or_else(|e| panic!("{}: {e}", dir.display())).path();
+        if path.is_dir() {
+            out.extend(rust_files(&path));
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+    out.sort();
+    out
+}
+
 /// The environment variable that turns a missing `../shared` into a failure instead of a skip.
 /// `.ci/run` sets it: in CI, a test that needs the reference material must run.
 pub const REQUIRE_SHARED: &str = "CEREBRAS_BATCH_REQUIRE_SHARED";

@@ -15,7 +15,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use cerebras_batch_tests::workspace_root;
+use cerebras_batch_tests::{rust_files, workspace_root};
 use syn::visit::Visit;
 
 /// Every `crate::..` path a file names (in `use` items, types and expressions), as segments;
@@ -229,20 +229,6 @@ fn spec_walking_lives_in_one_module() {
         }
     }
     assert!(found.is_empty(), "spec walks outside spec_walk:\n{}", found.join("\n"));
-}
-
-fn rust_files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            out.extend(rust_files(&path));
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            out.push(path);
-        }
-    }
-    out.sort();
-    out
 }
 
 /// Each file's edges (module path to the module paths it names) for the crate in `src`.

@@ -310,23 +310,18 @@ fn client_api(api: &str) -> (Vec<String>, Vec<ApiFn>) {
 /// Every `pub fn` of the mock crate's sources: its name, and whether it is async.
 fn mock_fns(dir: &std::path::Path) -> Vec<(String, bool)> {
     let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            out.extend(mock_fns(&path));
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            for line in std::fs::read_to_string(&path).unwrap().lines() {
-                let line = line.trim_start();
-                for (prefix, is_async) in [
-                    ("pub fn ", false),
-                    ("pub async fn ", true),
-                    ("pub struct ", false),
-                    ("pub enum ", false),
-                ] {
-                    if let Some(rest) = line.strip_prefix(prefix) {
-                        let name: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
-                        out.push((name, is_async));
-                    }
+    for path in cerebras_batch_tests::rust_files(dir) {
+        for line in std::fs::read_to_string(&path).unwrap().lines() {
+            let line = line.trim_start();
+            for (prefix, is_async) in [
+                ("pub fn ", false),
+                ("pub async fn ", true),
+                ("pub struct ", false),
+                ("pub enum ", false),
+            ] {
+                if let Some(rest) = line.strip_prefix(prefix) {
+                    let name: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+                    out.push((name, is_async));
                 }
             }
         }
