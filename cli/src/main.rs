@@ -29,7 +29,7 @@ Exit codes:
   0    done: every request succeeded (`status --wait`: the batch completed, counts consistent)
   1    an error (nothing else to say: the message is on stderr)
   2    bad arguments
-  3    partial success: finished, but some requests failed, expired or have no result
+  3    partial success: finished (`status --wait`: the batch completed), but some requests failed, expired or have no result
   4    the batch expired (`status --wait`)
   5    the batch was cancelled (`status --wait`)
   6    the batch failed (`status --wait`)
