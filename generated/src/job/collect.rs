@@ -149,6 +149,8 @@ impl Job {
                 let path = |n: &String| self.paths.parts.join(n);
                 let status = s.status.clone().unwrap_or_else(|| "(no status)".into());
                 ShardResults::new(
+                    // Empty for a shard whose batch was never created: the merge reads that as
+                    // "no batch" and calls its requests `missing` (see `merge`).
                     s.batch_id.clone().unwrap_or_default(),
                     status,
                     files.into_iter().map(path).collect(),

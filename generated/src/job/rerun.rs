@@ -189,7 +189,16 @@ impl Job {
     /// The plan of attempt `a` (a rerun), as recomputed from the input: the same as saved, or
     /// the input changed.
     pub(super) async fn rerun_plan(&mut self, a: usize) -> Result<(Vec<u32>, crate::shard::ShardPlan)> {
-        let ranges = self.state.attempts[a].lines.clone().unwrap_or_default();
+        // Only the first attempt runs every line: a rerun without its lines was not saved by a
+        // job, and running it as "no line" would merge nothing and call the job finished.
+        let Some(ranges) = self.state.attempts[a].lines.clone() else {
+            return Err(refuse(format!(
+                "{}: attempt {} of run {} is a rerun but lists no lines; delete it to start over",
+                self.store.location(),
+                self.state.attempts[a].number,
+                self.state.run_id
+            )));
+        };
         let selection = lines_of(&ranges);
         let limits = ShardLimits::default().max_requests(self.state.max_requests);
         let planned = plan_selection(self.open_input().await?, &selection, limits).await?;

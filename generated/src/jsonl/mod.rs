@@ -184,6 +184,7 @@ pub(crate) fn check_request_line(number: usize, text: &[u8]) -> Result<Accepted>
 /// UTF-8: line 1 starts with a UTF-16 byte order mark (`FF FE` or `FE FF`), or the line has NUL
 /// bytes at every other place (ASCII saved as UTF-16; a NUL never appears in a JSON line).
 pub(crate) fn utf16(line: &RawLine) -> Option<&'static str> {
+    // A line that could not be read is reported as such by the caller, not as UTF-16.
     let text = line.text.as_ref().ok()?;
     if line.number == 1 && text.starts_with(b"\xFF\xFE") {
         return Some("UTF-16 (little-endian: it starts with the byte order mark FF FE)");

@@ -57,6 +57,7 @@ pub(super) struct LineHead {
 /// Reads `text` (a JSON object) for its `custom_id` and usage; `None` when it is not an object
 /// with a `custom_id`.
 pub(super) fn read_head(text: &[u8]) -> Option<LineHead> {
+    // Not an object with a custom_id: the merge keeps the line as unreadable, and counts it.
     let head = serde_json::from_slice::<Head>(text).ok()?;
     Some(LineHead {
         custom_id: head.custom_id?,

@@ -211,3 +211,29 @@ async fn a_kept_unreadable_line_is_left_alone_by_a_rerun() {
     assert_eq!(text.lines().take(2).collect::<Vec<_>>(), odd, "kept byte for byte");
     assert_eq!(job.rerun_unfinished().await.unwrap(), None, "nothing left worth a run");
 }
+
+/// A state file whose rerun attempt lists no lines (not one a job wrote) is refused, naming
+/// it, rather than run as a rerun of nothing.
+#[tokio::test]
+async fn a_rerun_attempt_without_its_lines_is_refused() {
+    let fake = FakeApi::start_with(fake_options()).await;
+    let scratch = Scratch::new("rerun-no-lines");
+    scratch.input(&input());
+    let mut job = scratch.job().open(fake.client()).unwrap();
+    job.run().await.unwrap();
+    job.rerun_unfinished().await.unwrap().expect("a rerun");
+    drop(job);
+    let path = scratch.path("out.jsonl.state.json");
+    let mut state: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert!(state["attempts"][1]["lines"].is_array(), "{state}");
+    state["attempts"][1].as_object_mut().unwrap().remove("lines");
+    std::fs::write(&path, state.to_string()).unwrap();
+    let mut job = scratch.job().open(fake.client()).unwrap();
+    let e = job.run().await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e}");
+    assert!(
+        e.to_string().contains("attempt 2 of run ") && e.to_string().contains("lists no lines"),
+        "{e}"
+    );
+    assert_eq!(fake.counts().1, 2, "nothing created");
+}
