@@ -151,26 +151,16 @@ fn resolve(path: &[String], modules: &BTreeMap<Vec<String>, PathBuf>, imports: &
 
 #[test]
 fn the_client_imports_in_one_direction() {
-    let edges = edges(&workspace_root().join("generated/src"));
-    let path = |s: &str| s.split('/').map(str::to_owned).collect::<Vec<_>>();
-    for (from, to) in [
-        ("download", "client"),
-        ("upload", "transport/request"),
-        ("upload", "transport/execute"),
-        ("transport/execute", "client"),
-        ("transport/execute", "error"),
-    ] {
-        assert!(
-            edges[&path(from)].contains(&path(to)),
-            "{from} names {to}: {:?}",
-            edges[&path(from)]
-        );
-    }
-    let circles = circles(&edges);
-    assert!(
-        circles.is_empty(),
-        "hand-written files that import each other in a circle:\n{}",
-        circles.join("\n")
+    assert_one_direction(
+        "generated/src",
+        "hand-written files",
+        &[
+            ("download", "client"),
+            ("upload", "transport/request"),
+            ("upload", "transport/execute"),
+            ("transport/execute", "client"),
+            ("transport/execute", "error"),
+        ],
     );
 }
 
@@ -179,9 +169,19 @@ fn the_client_imports_in_one_direction() {
 /// diff and the spec walk form no circle.
 #[test]
 fn the_generator_imports_in_one_direction() {
-    let edges = edges(&workspace_root().join("generator/src"));
+    assert_one_direction(
+        "generator/src",
+        "generator files",
+        &[("facade", "model"), ("model", "shape"), ("shape", "progenitor_output")],
+    );
+}
+
+/// The crate in `src` (from the workspace root) has the `expected` edges (`from` names `to`,
+/// which proves the walk sees them) and no circle; `what` names its files in the message.
+fn assert_one_direction(src: &str, what: &str, expected: &[(&str, &str)]) {
+    let edges = edges(&workspace_root().join(src));
     let path = |s: &str| s.split('/').map(str::to_owned).collect::<Vec<_>>();
-    for (from, to) in [("facade", "model"), ("model", "shape"), ("shape", "progenitor_output")] {
+    for (from, to) in expected {
         assert!(
             edges[&path(from)].contains(&path(to)),
             "{from} names {to}: {:?}",
@@ -191,7 +191,7 @@ fn the_generator_imports_in_one_direction() {
     let circles = circles(&edges);
     assert!(
         circles.is_empty(),
-        "generator files that import each other in a circle:\n{}",
+        "{what} that import each other in a circle:\n{}",
         circles.join("\n")
     );
 }

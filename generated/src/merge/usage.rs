@@ -249,6 +249,7 @@ struct Response(Usage);
 impl<'de> Deserialize<'de> for Response {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let found = de::DeserializeSeed::deserialize(Lenient(Level::Response), d)?;
+        // A response without `usage` reports no tokens (the spec does not require it).
         Ok(Response(found.usage.unwrap_or_default()))
     }
 }
